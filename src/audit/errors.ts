@@ -1,0 +1,43 @@
+/** A subscriber fell too far behind; it can resume from `lastCursor`. */
+export class SubscriberOverflowError extends Error {
+  override readonly name = "SubscriberOverflowError" as const;
+  constructor(
+    /** The last cursor delivered to the subscriber ("" if none was). */
+    readonly lastCursor: string,
+    readonly bufferSize: number,
+  ) {
+    super(`subscriber fell more than ${bufferSize} events behind; resume after cursor '${lastCursor}'`);
+  }
+}
+
+/** A resume cursor points before the retained history: events after it are gone. */
+export class CursorExpiredError extends Error {
+  override readonly name = "CursorExpiredError" as const;
+  constructor(
+    readonly cursor: string,
+    readonly oldest: string,
+  ) {
+    super(`cursor '${cursor}' is older than the retained audit history (oldest is '${oldest}')`);
+  }
+}
+
+/** A cursor that is not of the form `<ms>-<seq>`. */
+export class InvalidCursorError extends Error {
+  override readonly name = "InvalidCursorError" as const;
+  constructor(readonly cursor: string) {
+    super(`cursor '${cursor}' is not a valid audit cursor (expected <ms>-<seq>)`);
+  }
+}
+
+/** The process already serves its maximum number of subscribers. */
+export class TooManySubscribersError extends Error {
+  override readonly name = "TooManySubscribersError" as const;
+  constructor(readonly limit: number) {
+    super(`this server already has ${limit} audit subscribers (the limit)`);
+  }
+}
+
+export const isSubscriberOverflowError = (e: unknown): e is SubscriberOverflowError => e instanceof Error && e.name === "SubscriberOverflowError";
+export const isCursorExpiredError = (e: unknown): e is CursorExpiredError => e instanceof Error && e.name === "CursorExpiredError";
+export const isInvalidCursorError = (e: unknown): e is InvalidCursorError => e instanceof Error && e.name === "InvalidCursorError";
+export const isTooManySubscribersError = (e: unknown): e is TooManySubscribersError => e instanceof Error && e.name === "TooManySubscribersError";

@@ -1,0 +1,227 @@
+import { systemClock, type Clock } from "../engine/clock.ts";
+import { compareCursors, CursorSequence, parseCursor } from "./cursor.ts";
+import { CursorExpiredError, InvalidCursorError, TooManySubscribersError } from "./errors.ts";
+import type { AuditEvent } from "./event.ts";
+import { compileAuditFilter, type AuditFilter } from "./filter.ts";
+import type { AuditSink } from "./sink.ts";
+import { AuditSubscription } from "./subscription.ts";
+
+/** A decision with its position in the audit stream. */
+export interface AuditEntry {
+  readonly cursor: string;
+  readonly event: AuditEvent;
+}
+
+/** Past entries, for resuming subscribers and queries (the shared stream, in Redis mode). */
+export interface AuditHistory {
+  /** Entries strictly after `after` ("0-0" for the start), oldest first, at most `count`. */
+  read(after: string, count: number): Promise<AuditEntry[]>;
+  /** Cursor of the newest entry ever trimmed ("0-0" when none was). */
+  trimmedUpTo(): Promise<string>;
+  /** Cursor of the newest entry ("0-0" when none): where "start now" begins. */
+  latest(): Promise<string>;
+}
+
+/** Options for {@link AuditHub}. */
+export interface AuditHubOptions {
+  /**
+   * Entries kept in memory when there is no shared history. Default 10,000:
+   * every retained decision is live heap the garbage collector walks.
+   */
+  readonly retain?: number;
+  /** Live entries a subscriber may fall behind before its stream ends. Default 4,096. */
+  readonly subscriberBuffer?: number;
+  /** Concurrent subscribers. Default 1,000. */
+  readonly maxSubscribers?: number;
+  /** Where history comes from; default: this hub's own bounded memory. */
+  readonly history?: AuditHistory;
+  readonly clock?: Clock;
+}
+
+/** Options for {@link AuditHub.subscribe}. */
+export interface SubscribeOptions {
+  readonly filter?: AuditFilter | undefined;
+  /** Resume after this cursor; absent or "" starts with the next decision. */
+  readonly after?: string | undefined;
+}
+
+/** Options for {@link AuditHub.query}. */
+export interface QueryOptions {
+  readonly filter?: AuditFilter | undefined;
+  /** Only entries after this cursor (paging). */
+  readonly after?: string | undefined;
+  /** Inclusive bounds on decision time (ms since the epoch). */
+  readonly since?: number | undefined;
+  readonly until?: number | undefined;
+  readonly limit: number;
+}
+
+const PAGE = 1000;
+
+/**
+ * The audit stream as this process serves it: numbers decisions with cursors
+ * (or relays a shared stream's), keeps or reads history, and fans decisions
+ * out to subscribers, each filtered and bounded. Publishing is synchronous and
+ * never waits for a subscriber.
+ */
+export class AuditHub implements AuditSink {
+  readonly #retain: number;
+  readonly #subscriberBuffer: number;
+  readonly #maxSubscribers: number;
+  readonly #clock: Clock;
+  readonly #history: AuditHistory;
+  readonly #cursors = new CursorSequence();
+  /** Ring buffer of the last `retain` entries, oldest at `#start` (memory history). */
+  readonly #ring: AuditEntry[] = [];
+  #start = 0;
+  /** Cursor of the newest entry evicted from the ring ("0-0" if none was). */
+  #evicted = "0-0";
+  #latest = "";
+  readonly #subscribers = new Set<{ sub: AuditSubscription; matches: (e: AuditEvent) => boolean }>();
+  readonly #sharedHistory: boolean;
+  #onFirstSubscriber: ((from: string) => void) | undefined;
+
+  constructor(options: AuditHubOptions = {}) {
+    // With a shared history (Redis) nothing needs to be kept here.
+    this.#retain = options.history !== undefined ? 0 : Math.max(1, options.retain ?? 10_000);
+    this.#subscriberBuffer = Math.max(1, options.subscriberBuffer ?? 4096);
+    this.#maxSubscribers = options.maxSubscribers ?? 1000;
+    this.#clock = options.clock ?? systemClock;
+    this.#history = options.history ?? {
+      read: async (after, count) => this.#ringAfter(after, count),
+      trimmedUpTo: async () => this.#evicted,
+      latest: async () => (this.#latest === "" ? "0-0" : this.#latest),
+    };
+    this.#sharedHistory = options.history !== undefined;
+  }
+
+  get subscriberCount(): number {
+    return this.#subscribers.size;
+  }
+
+  /** Cursor of the newest entry published here ("" when none). */
+  get latestCursor(): string {
+    return this.#latest;
+  }
+
+  /** As an audit sink: numbers the event and publishes it. */
+  write(event: AuditEvent): void {
+    this.publish({ cursor: this.#cursors.next(this.#clock.now()), event });
+  }
+
+  /** Publishes an entry that already has a cursor (e.g. relayed from a shared stream). */
+  publish(entry: AuditEntry): void {
+    this.#latest = entry.cursor;
+    if (this.#retain === 0) {
+      // History lives elsewhere.
+    } else if (this.#ring.length < this.#retain) {
+      this.#ring.push(entry);
+    } else {
+      this.#evicted = this.#ring[this.#start]!.cursor;
+      this.#ring[this.#start] = entry;
+      this.#start = (this.#start + 1) % this.#retain;
+    }
+    for (const s of this.#subscribers) if (s.matches(entry.event)) s.sub.push(entry);
+  }
+
+  /**
+   * Starts a subscription. With `after`, the subscriber first receives every
+   * entry after that cursor; CursorExpiredError when some of them were trimmed
+   * away (the client would otherwise silently miss decisions).
+   */
+  async subscribe(options: SubscribeOptions = {}): Promise<AuditSubscription> {
+    if (this.#subscribers.size >= this.#maxSubscribers) throw new TooManySubscribersError(this.#maxSubscribers);
+    const matches = compileAuditFilter(options.filter);
+    // With a shared stream, "now" is its newest entry; catching up from there
+    // closes any gap before the relay's live entries.
+    const after = options.after !== undefined && options.after !== "" ? options.after : this.#sharedHistory ? await this.#history.latest() : "";
+    if (after !== "") await this.#checkResumable(after);
+    const backfill =
+      after === ""
+        ? undefined
+        : async (from: string): Promise<AuditEntry[]> => {
+            // Re-checked on every page: trimming may overtake a slow catch-up.
+            await this.#checkResumable(from);
+            for (let cursor = from; ; ) {
+              const page = await this.#history.read(cursor, PAGE);
+              if (page.length === 0) return [];
+              const wanted = page.filter((e) => matches(e.event));
+              if (wanted.length > 0 || page.length < PAGE) return wanted;
+              cursor = page[page.length - 1]!.cursor;
+            }
+          };
+    const record = { sub: undefined as unknown as AuditSubscription, matches };
+    record.sub = new AuditSubscription(this.#subscriberBuffer, after, () => this.#subscribers.delete(record), backfill);
+    const first = this.#subscribers.size === 0;
+    this.#subscribers.add(record);
+    if (first) this.#onFirstSubscriber?.(after === "" ? "0-0" : after);
+    return record.sub;
+  }
+
+  /** A page of past entries, oldest first. */
+  async query(options: QueryOptions): Promise<AuditEntry[]> {
+    const matches = compileAuditFilter(options.filter);
+    let cursor = options.after === undefined || options.after === "" ? "0-0" : options.after;
+    if (parseCursor(cursor) === undefined) throw new InvalidCursorError(cursor);
+    const out: AuditEntry[] = [];
+    while (out.length < options.limit) {
+      const page = await this.#history.read(cursor, PAGE);
+      for (const entry of page) {
+        const t = entry.event.time;
+        if (options.until !== undefined && t > options.until) return out;
+        if ((options.since === undefined || t >= options.since) && matches(entry.event)) {
+          out.push(entry);
+          if (out.length >= options.limit) return out;
+        }
+      }
+      if (page.length < PAGE) break;
+      cursor = page[page.length - 1]!.cursor;
+    }
+    return out;
+  }
+
+  /**
+   * Called with the first subscriber's starting cursor whenever the hub goes
+   * from no subscribers to one (a relay resumes tailing from there).
+   */
+  onFirstSubscriber(listener: (from: string) => void): void {
+    this.#onFirstSubscriber = listener;
+  }
+
+  /** Ends every subscription (server shutdown). */
+  closeAll(error?: Error): void {
+    for (const s of [...this.#subscribers]) s.sub.close(error);
+  }
+
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.closeAll();
+  }
+
+  async #checkResumable(after: string): Promise<void> {
+    if (parseCursor(after) === undefined) throw new InvalidCursorError(after);
+    const trimmed = await this.#history.trimmedUpTo();
+    if (compareCursors(after, trimmed) < 0) {
+      const oldest = (await this.#history.read("0-0", 1))[0]?.cursor ?? "";
+      throw new CursorExpiredError(after, oldest);
+    }
+  }
+
+  /** Up to `count` retained entries after a cursor, found by binary search over the ring. */
+  #ringAfter(after: string, count: number): AuditEntry[] {
+    const ring = this.#ring;
+    const n = ring.length;
+    const at = (i: number): AuditEntry => ring[(this.#start + i) % n]!;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareCursors(at(mid).cursor, after) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: AuditEntry[] = [];
+    for (let i = lo; i < n && out.length < count; i++) out.push(at(i));
+    return out;
+  }
+}

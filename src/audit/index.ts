@@ -1,0 +1,12 @@
+export { auditRecord, auditRecordJson, isoTime, type AuditEvent } from "./event.ts";
+export type { AuditSink } from "./sink.ts";
+export { createJsonlFileSink, type JsonlFileSinkOptions } from "./jsonl-file-sink.ts";
+export { teeSinks } from "./tee-sink.ts";
+export { AuditHub, type AuditEntry, type AuditHubOptions, type QueryOptions, type SubscribeOptions } from "./hub.ts";
+export { AuditSubscription } from "./subscription.ts";
+export { compileAuditFilter, type AuditFilter } from "./filter.ts";
+export { compareCursors, parseCursor, CursorSequence } from "./cursor.ts";
+export * from "./errors.ts";
+export { startAuditRelay, streamHistory, type AuditRelay, type AuditRelayOptions } from "./stream-relay.ts";
+export type { AuditHistory } from "./hub.ts";
+export { auditDecisionJson, auditEventFromJson, auditRecordSegments } from "./event.ts";

@@ -1,0 +1,260 @@
+import { Buffer } from "node:buffer";
+import { mkdirSync } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
+import { dirname } from "node:path";
+import { auditRecordJson, type AuditEvent } from "./event.ts";
+import type { AuditSink } from "./sink.ts";
+
+/** Options for {@link createJsonlFileSink}. */
+export interface JsonlFileSinkOptions {
+  /** `sync`: `write` returns a promise settled when the line is on disk (group commit). */
+  readonly durability?: "sync" | "async";
+  /** Serialised bytes waiting for the disk above which `write` makes the caller wait. Default 8 MiB. */
+  readonly highWaterBytes?: number;
+  /**
+   * With async durability, how long records may wait before they are written
+   * (they are written sooner once 1 MiB is ready). Fewer, larger appends keep
+   * the file off the decision path. Default 10 ms.
+   */
+  readonly flushIntervalMs?: number;
+  /** Called with write errors (async batches are retried, never dropped). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** Records serialised together. Small batches keep memory (and GC) flat under load. */
+const BATCH = 256;
+/** Serialised bytes that start a write without waiting for the flush interval. */
+const EAGER_BYTES = 1024 * 1024;
+
+interface Chunk {
+  /** Encoded at once: flat bytes outside the JS heap, nothing for the GC to trace. */
+  readonly buffers: readonly Buffer[];
+  readonly size: number;
+  /** Pooled buffers behind `buffers`, returned to the pool once written. */
+  readonly pooled: readonly Buffer[];
+  readonly waiters: readonly Waiter[];
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Appends audit records as JSON lines to a file, off the decision's path:
+ * records are buffered, serialised in small batches, and written by one
+ * writer loop that joins whatever is ready into a single append. `close()`
+ * writes everything; a graceful close loses nothing.
+ */
+export function createJsonlFileSink(path: string, options: JsonlFileSinkOptions = {}): AuditSink {
+  return new JsonlFileSink(path, options);
+}
+
+class JsonlFileSink implements AuditSink {
+  readonly #path: string;
+  readonly #sync: boolean;
+  readonly #highWater: number;
+  readonly #onError: (error: unknown) => void;
+  #events: AuditEvent[] = [];
+  #eventWaiters: Waiter[] = [];
+  #chunks: Chunk[] = [];
+  #queuedBytes = 0;
+  #scheduled = false;
+  readonly #flushIntervalMs: number;
+  #writing: Promise<void> | undefined;
+  #drainWaiters: Waiter[] = [];
+  #file: Promise<FileHandle> | undefined;
+  #closing = false;
+  #closed = false;
+
+  constructor(path: string, options: JsonlFileSinkOptions) {
+    this.#path = path;
+    this.#sync = options.durability === "sync";
+    this.#highWater = options.highWaterBytes ?? 8 * 1024 * 1024;
+    this.#flushIntervalMs = options.flushIntervalMs ?? 10;
+    this.#onError = options.onError ?? (() => {});
+  }
+
+  write(event: AuditEvent): void | Promise<void> {
+    if (this.#closed) throw new Error(`audit sink for ${this.#path} is closed`);
+    this.#events.push(event);
+    let wait: Promise<void> | undefined;
+    if (this.#sync) wait = new Promise<void>((resolve, reject) => this.#eventWaiters.push({ resolve, reject }));
+    if (this.#events.length >= BATCH) this.#encode();
+    if (this.#queuedBytes >= EAGER_BYTES) this.#seal();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      const run = (): void => {
+        this.#scheduled = false;
+        this.#seal();
+      };
+      // A waiting decision (sync) is written at the next turn; otherwise records gather for a moment.
+      if (this.#sync) setImmediate(run);
+      else setTimeout(run, this.#flushIntervalMs);
+    }
+    if (wait === undefined && this.#queuedBytes > this.#highWater) {
+      wait = new Promise<void>((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+    }
+    return wait;
+  }
+
+  async flush(): Promise<void> {
+    this.#seal();
+    while (this.#writing !== undefined) await this.#writing;
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    await this.flush();
+    this.#closed = true;
+    const file = this.#file;
+    this.#file = undefined;
+    if (file !== undefined) await (await file).close();
+  }
+
+  /** Serialises the buffered events into a chunk (no I/O). */
+  #encode(): void {
+    if (this.#events.length === 0) return;
+    const chunk = encodeLines(this.#events, this.#eventWaiters);
+    this.#chunks.push(chunk);
+    this.#queuedBytes += chunk.size;
+    this.#events = [];
+    this.#eventWaiters = [];
+  }
+
+  /** Serialises what is buffered and makes sure the writer runs. */
+  #seal(): void {
+    this.#encode();
+    if (this.#writing === undefined && this.#chunks.length > 0) {
+      this.#writing = this.#drain().finally(() => {
+        this.#writing = undefined;
+        if (this.#chunks.length > 0) this.#seal();
+      });
+    }
+  }
+
+  /** The writer loop: appends everything queued, in order, one write per round. */
+  async #drain(): Promise<void> {
+    while (this.#chunks.length > 0) {
+      const chunks = this.#chunks;
+      this.#chunks = [];
+      const buffers = chunks.flatMap((c) => c.buffers);
+      let size = 0;
+      for (const c of chunks) size += c.size;
+      try {
+        await this.#append(buffers);
+        for (const c of chunks) for (const b of c.pooled) release(b);
+        for (const c of chunks) for (const w of c.waiters) w.resolve();
+      } catch (error) {
+        for (const c of chunks) for (const w of c.waiters) w.reject(error);
+      }
+      this.#queuedBytes -= size;
+      if (this.#queuedBytes <= this.#highWater / 2 && this.#drainWaiters.length > 0) {
+        const waiters = this.#drainWaiters;
+        this.#drainWaiters = [];
+        for (const w of waiters) w.resolve();
+      }
+    }
+  }
+
+  /** Appends, retrying with backoff: a full or read-only disk delays records, never drops them. */
+  async #append(buffers: Buffer[]): Promise<void> {
+    let delay = 50;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const file = await this.#open();
+        // writev may write part of the data; continue from where it stopped.
+        let pending = buffers;
+        while (pending.length > 0) {
+          const { bytesWritten } = await file.writev(pending);
+          pending = skipBytes(pending, bytesWritten);
+        }
+        return;
+      } catch (error) {
+        this.#onError(error);
+        this.#file = undefined;
+        // Give up only when someone is waiting for an answer; otherwise keep the batch and retry.
+        if (attempt >= 5 && (this.#closing || this.#sync)) throw error;
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+  }
+
+  #open(): Promise<FileHandle> {
+    if (this.#file === undefined) {
+      mkdirSync(dirname(this.#path), { recursive: true });
+      const opening = open(this.#path, "a");
+      this.#file = opening;
+      opening.catch(() => {
+        if (this.#file === opening) this.#file = undefined;
+      });
+    }
+    return this.#file;
+  }
+}
+
+// Reused encode buffers: allocating fresh ones for every batch makes V8 see a
+// stream of external memory and run full collections far more often.
+const POOLED_SIZE = 256 * 1024;
+const POOL_LIMIT = 64;
+const pool: Buffer[] = [];
+function release(b: Buffer): void {
+  if (b.length === POOLED_SIZE && pool.length < POOL_LIMIT) pool.push(b);
+}
+
+/**
+ * Serialises events into as few buffers as possible, one JSON line each.
+ * Lines are written straight into the buffer (no joined batch string).
+ */
+function encodeLines(events: readonly AuditEvent[], waiters: readonly Waiter[]): Chunk {
+  const buffers: Buffer[] = [];
+  const pooled: Buffer[] = [];
+  const take = (size: number): Buffer => {
+    if (size > POOLED_SIZE) return Buffer.allocUnsafe(size);
+    const b = pool.pop() ?? Buffer.allocUnsafe(POOLED_SIZE);
+    pooled.push(b);
+    return b;
+  };
+  let buf = take(events.length * 512);
+  let off = 0;
+  let size = 0;
+  for (let i = 0; i < events.length; i++) {
+    const line = auditRecordJson(events[i]!);
+    // Non-ASCII text takes more bytes than characters: check before writing.
+    if (line.length * 3 + 1 > buf.length - off) {
+      const need = Buffer.byteLength(line, "utf8") + 1;
+      if (need > buf.length - off) {
+        if (off > 0) buffers.push(buf.subarray(0, off));
+        size += off;
+        buf = take(Math.max((events.length - i) * 512, need));
+        off = 0;
+      }
+    }
+    off += writeUtf8(buf, line, off);
+    buf[off++] = 10;
+  }
+  if (off > 0) buffers.push(buf.subarray(0, off));
+  size += off;
+  return { buffers, size, waiters, pooled };
+}
+
+type FastBuffer = Buffer & { utf8Write?: (text: string, offset: number) => number };
+
+/**
+ * Encodes text into a buffer. Node's `utf8Write` skips the argument checks of
+ * `write` (it has been on Buffer.prototype since the beginning); fall back to
+ * `write` where it is missing.
+ */
+const writeUtf8: (buf: Buffer, text: string, offset: number) => number =
+  typeof (Buffer.prototype as FastBuffer).utf8Write === "function"
+    ? (buf, text, offset) => (buf as FastBuffer).utf8Write!(text, offset)
+    : (buf, text, offset) => buf.write(text, offset, "utf8");
+
+/** The buffers left after the first `n` bytes. */
+function skipBytes(buffers: Buffer[], n: number): Buffer[] {
+  let i = 0;
+  while (i < buffers.length && n >= buffers[i]!.length) n -= buffers[i++]!.length;
+  if (i >= buffers.length) return [];
+  return [buffers[i]!.subarray(n), ...buffers.slice(i + 1)];
+}

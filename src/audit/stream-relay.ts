@@ -1,0 +1,118 @@
+import type { SharedAuditStream, StreamEntry } from "../state/redis.ts";
+import { auditEventFromJson } from "./event.ts";
+import type { AuditEntry, AuditHistory, AuditHub } from "./hub.ts";
+
+/** Options for {@link startAuditRelay}. */
+export interface AuditRelayOptions {
+  /** How long one blocking read waits (ms). Default 1000. */
+  readonly blockMs?: number;
+  /** Entries per read. Default 1000. */
+  readonly batch?: number;
+  /**
+   * After a read that was not full, how long to let entries gather before the
+   * next one (ms). Bounds the relay to a few reads per interval however busy
+   * the stream is, at the price of that much delivery delay. Default 5.
+   */
+  readonly gatherMs?: number;
+  readonly onError?: (error: unknown) => void;
+}
+
+/** A running relay. */
+export interface AuditRelay {
+  /** Cursor of the last entry relayed. */
+  readonly position: string;
+  /** Milliseconds between the newest relayed entry's stream time and now (0 when idle). */
+  readonly lagMs: number;
+  stop(): Promise<void>;
+}
+
+/** Turns stream entries into hub entries; a malformed line is reported and skipped. */
+export function toEntries(entries: readonly StreamEntry[], onError: (e: unknown) => void): AuditEntry[] {
+  const out: AuditEntry[] = [];
+  for (const e of entries) {
+    try {
+      out.push({ cursor: e.id, event: auditEventFromJson(e.line) });
+    } catch (error) {
+      onError(new Error(`audit stream entry ${e.id} is not an audit record: ${String(error)}`));
+    }
+  }
+  return out;
+}
+
+/** The shared stream as the hub's history. */
+export function streamHistory(stream: SharedAuditStream, onError: (e: unknown) => void = () => {}): AuditHistory {
+  return {
+    read: async (after, count) => toEntries(await stream.readStream(after, count), onError),
+    trimmedUpTo: () => stream.trimmedUpTo(),
+    latest: () => stream.lastStreamId(),
+  };
+}
+
+/**
+ * Tails the shared audit stream (every replica's decisions) into this
+ * process's hub, in stream order, while the hub has subscribers: it starts
+ * from the first subscriber's starting cursor (whose catch-up from history
+ * covers everything before) and pauses when the last one leaves, so a
+ * server nobody subscribes to reads nothing. A read error is retried from the
+ * same position, so nothing is skipped.
+ */
+export async function startAuditRelay(stream: SharedAuditStream, hub: AuditHub, options: AuditRelayOptions = {}): Promise<AuditRelay> {
+  const blockMs = options.blockMs ?? 1000;
+  const batch = options.batch ?? 1000;
+  const gatherMs = options.gatherMs ?? 5;
+  const onError = options.onError ?? (() => {});
+  let position = "0-0";
+  let lagMs = 0;
+  let running = true;
+  let wake: (() => void) | undefined;
+  let resumeFrom: string | undefined;
+  hub.onFirstSubscriber((from) => {
+    resumeFrom = from;
+    wake?.();
+  });
+  const loop = (async () => {
+    while (running) {
+      if (hub.subscriberCount === 0) {
+        lagMs = 0;
+        if (resumeFrom === undefined) await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        if (!running) break;
+      }
+      if (resumeFrom !== undefined) {
+        position = resumeFrom;
+        resumeFrom = undefined;
+      }
+      let entries: StreamEntry[];
+      try {
+        entries = await stream.waitForStream(position, batch, blockMs);
+      } catch (error) {
+        if (!running) break;
+        onError(error);
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      for (const entry of toEntries(entries, onError)) hub.publish(entry);
+      const last = entries[entries.length - 1];
+      if (last !== undefined) {
+        position = last.id;
+        lagMs = Math.max(0, Date.now() - Number(last.id.split("-")[0]));
+        if (entries.length < batch && gatherMs > 0) await new Promise((r) => setTimeout(r, gatherMs));
+      } else {
+        lagMs = 0;
+      }
+    }
+  })();
+  return {
+    get position() {
+      return position;
+    },
+    get lagMs() {
+      return lagMs;
+    },
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+    },
+  };
+}

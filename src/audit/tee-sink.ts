@@ -1,0 +1,24 @@
+import type { AuditEvent } from "./event.ts";
+import type { AuditSink } from "./sink.ts";
+
+/** One sink that writes to several; waits when any of them asks to. */
+export function teeSinks(sinks: readonly AuditSink[]): AuditSink {
+  if (sinks.length === 1) return sinks[0]!;
+  return {
+    write(event: AuditEvent): void | Promise<void> {
+      let waits: Promise<void>[] | undefined;
+      for (const sink of sinks) {
+        const pending = sink.write(event);
+        if (pending !== undefined) (waits ??= []).push(pending);
+      }
+      if (waits === undefined) return undefined;
+      return Promise.all(waits).then(() => undefined);
+    },
+    async flush(): Promise<void> {
+      await Promise.all(sinks.map((s) => s.flush()));
+    },
+    async close(): Promise<void> {
+      await Promise.all(sinks.map((s) => s.close()));
+    },
+  };
+}

@@ -1,0 +1,145 @@
+import { createAgentAuthClient, isClientError, type AgentAuthClient } from "../client/index.ts";
+import { AuthEngine } from "../engine/engine.ts";
+import { isDelegationValidationError } from "../engine/errors.ts";
+import { createRedisStore } from "../state/redis.ts";
+import { parseRedisTarget } from "../state/redis-target.ts";
+import { status } from "@grpc/grpc-js";
+import type { GlobalOptions } from "./main.ts";
+import { loadPolicyOrReport } from "./load-policy.ts";
+import { UsageError, type CliIo } from "./io.ts";
+import { delegationView, delegationViewOf, sessionView, sessionViewOf, type DelegationView, type SessionView } from "./views.ts";
+
+/** A revocation's outcome as the CLI reports it. */
+export interface RevokeResult<T> {
+  readonly status: "revoked" | "already_revoked" | "not_found";
+  readonly record?: T;
+}
+
+/** A delegation the policy refused, with the original's message. */
+export class DelegationRefusedError extends Error {}
+
+/** Where the session and delegation commands act: a running server, or Redis directly. */
+export interface Backend {
+  createSession(i: { agent: string; user: string; scope: string; duration: number | undefined }): Promise<SessionView>;
+  listSessions(f: { agent: string; user: string; includeRevoked: boolean }): Promise<SessionView[]>;
+  revokeSession(id: string): Promise<RevokeResult<SessionView>>;
+  createDelegation(i: { fromUser: string; toAgent: string; actions: string[]; duration: number | undefined; reason: string }): Promise<DelegationView>;
+  listDelegations(f: { agent: string; user: string; includeRevoked: boolean }): Promise<DelegationView[]>;
+  revokeDelegation(id: string): Promise<RevokeResult<DelegationView>>;
+  close(): Promise<void>;
+}
+
+/** A client for `--server`, with the global TLS and token options. */
+export function serverClient(g: GlobalOptions): AgentAuthClient {
+  if (g.server === undefined) throw new UsageError("this needs --server HOST:PORT (or AGENT_AUTH_SERVER)");
+  const tls = g.tlsCa !== undefined || g.tlsCert !== undefined ? { ...(g.tlsCa === undefined ? {} : { ca: g.tlsCa }), ...(g.tlsCert === undefined ? {} : { cert: g.tlsCert }), ...(g.tlsKey === undefined ? {} : { key: g.tlsKey }) } : undefined;
+  return createAgentAuthClient(g.server, {
+    ...(tls === undefined ? {} : { tls }),
+    ...(g.token === undefined ? {} : { metadata: { authorization: `Bearer ${g.token}` } }),
+    defaultDeadlineMs: 10_000,
+  });
+}
+
+/**
+ * The backend for state commands: `--server` talks to a running server;
+ * `--redis` works on the shared Redis state directly (with the policy file for
+ * durations and delegation rules). Undefined (after printing why) when the
+ * policy cannot be loaded.
+ */
+export async function openBackend(io: CliIo, g: GlobalOptions, command: string): Promise<Backend | undefined> {
+  if (g.server !== undefined) return remoteBackend(serverClient(g));
+  if (g.redis !== undefined) {
+    const loaded = loadPolicyOrReport(io, g.configPath);
+    if (loaded === undefined) return undefined;
+    const store = createRedisStore({ connection: parseRedisTarget(g.redis), prefix: g.redisPrefix, onError: () => {} });
+    await store.ready(5000);
+    return localBackend(new AuthEngine(loaded.config, { store, audit: false }), () => store.close());
+  }
+  throw new UsageError(`${command} needs --server HOST:PORT (a running server) or --redis URL (the shared state); the embedded memory store does not outlive one command`);
+}
+
+function remoteBackend(client: AgentAuthClient): Backend {
+  const all = async <T>(fetch: (token: string) => Promise<{ items: T[]; next: string }>): Promise<T[]> => {
+    const out: T[] = [];
+    let token = "";
+    do {
+      const page = await fetch(token);
+      out.push(...page.items);
+      token = page.next;
+    } while (token !== "");
+    return out;
+  };
+  const revoke = async <T>(work: () => Promise<{ record: T; alreadyRevoked: boolean }>): Promise<RevokeResult<T>> => {
+    try {
+      const r = await work();
+      return { status: r.alreadyRevoked ? "already_revoked" : "revoked", record: r.record };
+    } catch (error) {
+      if (isClientError(error) && error.code === status.NOT_FOUND) return { status: "not_found" };
+      throw error;
+    }
+  };
+  return {
+    async createSession(i) {
+      const r = await client.sessions.createSession({ agent: i.agent, user: i.user, scope: i.scope, ...(i.duration === undefined ? {} : { durationSeconds: BigInt(i.duration) }) });
+      return sessionViewOf(r.session!);
+    },
+    listSessions: (f) =>
+      all(async (pageToken) => {
+        const r = await client.sessions.listSessions({ ...f, pageSize: 1000, pageToken });
+        return { items: r.sessions.map(sessionViewOf), next: r.nextPageToken };
+      }),
+    revokeSession: (id) =>
+      revoke(async () => {
+        const r = await client.sessions.revokeSession({ sessionId: id });
+        return { record: sessionViewOf(r.session!), alreadyRevoked: r.alreadyRevoked };
+      }),
+    async createDelegation(i) {
+      try {
+        const r = await client.delegations.createDelegation({ fromUser: i.fromUser, toAgent: i.toAgent, actions: i.actions, reason: i.reason, ...(i.duration === undefined ? {} : { durationSeconds: BigInt(i.duration) }) });
+        return delegationViewOf(r.delegation!);
+      } catch (error) {
+        if (isClientError(error) && error.code === status.FAILED_PRECONDITION) throw new DelegationRefusedError(error.details);
+        throw error;
+      }
+    },
+    listDelegations: (f) =>
+      all(async (pageToken) => {
+        const r = await client.delegations.listDelegations({ ...f, pageSize: 1000, pageToken });
+        return { items: r.delegations.map(delegationViewOf), next: r.nextPageToken };
+      }),
+    revokeDelegation: (id) =>
+      revoke(async () => {
+        const r = await client.delegations.revokeDelegation({ delegationId: id });
+        return { record: delegationViewOf(r.delegation!), alreadyRevoked: r.alreadyRevoked };
+      }),
+    close: async () => client.close(),
+  };
+}
+
+function localBackend(engine: AuthEngine, closeStore: () => Promise<void>): Backend {
+  return {
+    createSession: async (i) => sessionView(await engine.createSession(i)),
+    listSessions: async (f) => (await engine.listSessions(f)).map(sessionView),
+    async revokeSession(id) {
+      const r = await engine.revokeSession(id);
+      return r.status === "not_found" ? { status: "not_found" } : { status: r.status, record: sessionView(r.record) };
+    },
+    async createDelegation(i) {
+      try {
+        return delegationView(await engine.createDelegation(i));
+      } catch (error) {
+        if (isDelegationValidationError(error)) throw new DelegationRefusedError(error.message);
+        throw error;
+      }
+    },
+    listDelegations: async (f) => (await engine.listDelegations(f)).map(delegationView),
+    async revokeDelegation(id) {
+      const r = await engine.revokeDelegation(id);
+      return r.status === "not_found" ? { status: "not_found" } : { status: r.status, record: delegationView(r.record) };
+    },
+    async close() {
+      await engine.close();
+      await closeStore();
+    },
+  };
+}

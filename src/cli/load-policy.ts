@@ -1,0 +1,29 @@
+import { isConfigError, loadConfigWithWarnings, type AuthConfig, type ConfigIssue } from "../config/index.ts";
+import type { CliIo } from "./io.ts";
+import { paint, red, yellow } from "./table.ts";
+
+/** One problem as a line: its message, then where it is: `… (line 3, column 7)`. */
+export function formatIssue(issue: ConfigIssue): string {
+  if (issue.line === undefined || issue.message.includes(`(line ${issue.line}`) || issue.message.includes(`at line ${issue.line}`)) return issue.message;
+  return `${issue.message} (line ${issue.line}${issue.column === undefined ? "" : `, column ${issue.column}`})`;
+}
+
+/**
+ * Loads the policy for a command. On a config error prints every problem
+ * (never a stack trace) and returns undefined; the caller exits 1.
+ */
+export function loadPolicyOrReport(io: CliIo, path: string): { config: AuthConfig; warnings: readonly ConfigIssue[] } | undefined {
+  try {
+    return loadConfigWithWarnings(path);
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    io.stderr(paint(io.color, red, "Validation failed:") + "\n");
+    for (const issue of error.issues) io.stderr(`  - ${formatIssue(issue)}\n`);
+    return undefined;
+  }
+}
+
+/** Prints warnings (unknown keys and the like) to stderr. */
+export function printWarnings(io: CliIo, warnings: readonly ConfigIssue[]): void {
+  for (const w of warnings) io.stderr(`${paint(io.color, yellow, "Warning:")} ${formatIssue(w)}\n`);
+}

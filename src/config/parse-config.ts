@@ -1,0 +1,98 @@
+import { Buffer } from "node:buffer";
+import { readFileSync } from "node:fs";
+import { DEFAULT_EXPRESSION_LIMITS, type ExpressionLimits } from "../expr/index.ts";
+import { buildConfig } from "./build.ts";
+import { ConfigError, type ConfigIssue } from "./config-error.ts";
+import { deepFreeze } from "./freeze.ts";
+import { ConfigReader, NodeBudgetExceeded } from "./reader.ts";
+import type { AuthConfig } from "./types.ts";
+import { validateConfig } from "./validate.ts";
+import { parseYaml, YamlProblem } from "./yaml.ts";
+
+/** Bounds on what a policy file may demand of the loader. */
+export interface ConfigLimits {
+  /** Size of the file. Default 4 MiB. */
+  readonly maxBytes: number;
+  /** Nodes visited while reading, aliases counted each time. Default 1,000,000. */
+  readonly maxNodes: number;
+  /** YAML nesting. Default 100. */
+  readonly maxDepth: number;
+  readonly expression: ExpressionLimits;
+}
+
+export const DEFAULT_CONFIG_LIMITS: ConfigLimits = Object.freeze({
+  maxBytes: 4 * 1024 * 1024,
+  maxNodes: 1_000_000,
+  maxDepth: 100,
+  expression: DEFAULT_EXPRESSION_LIMITS,
+});
+
+export interface ParseConfigOptions {
+  /** Environment for `${NAME}` interpolation; default process.env. Treated as the whole environment. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly limits?: Partial<ConfigLimits>;
+  /** Name of the source (a file path), for messages. */
+  readonly sourceName?: string;
+}
+
+/** A valid config and the warnings found on the way (unknown keys). */
+export interface ParsedConfig {
+  readonly config: AuthConfig;
+  readonly warnings: readonly ConfigIssue[];
+}
+
+/** Parses and validates policy YAML; throws ConfigError listing every problem. */
+export function parseConfig(text: string, options: ParseConfigOptions = {}): AuthConfig {
+  return parseConfigWithWarnings(text, options).config;
+}
+
+/** Reads and parses a policy file; a missing or unreadable file is a ConfigError naming the path. */
+export function loadConfig(path: string, options: ParseConfigOptions = {}): AuthConfig {
+  return loadConfigWithWarnings(path, options).config;
+}
+
+/** {@link loadConfig}, also returning warnings. */
+export function loadConfigWithWarnings(path: string, options: ParseConfigOptions = {}): ParsedConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const message = code === "ENOENT" ? `Auth config file not found: ${path}` : `Cannot read auth config file ${path}: ${(error as Error).message}`;
+    throw new ConfigError([{ path: "", message }]);
+  }
+  return parseConfigWithWarnings(text, { sourceName: path, ...options });
+}
+
+/** {@link parseConfig}, also returning warnings. */
+export function parseConfigWithWarnings(text: string, options: ParseConfigOptions = {}): ParsedConfig {
+  const limits = { ...DEFAULT_CONFIG_LIMITS, ...options.limits };
+  const fail = (message: string, line?: number, column?: number): never => {
+    throw new ConfigError([{ path: "", message, ...(line === undefined ? {} : { line }), ...(column === undefined ? {} : { column }) }]);
+  };
+  if (typeof text !== "string") fail("Auth config must be YAML text");
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > limits.maxBytes) fail(`Auth config is ${bytes} bytes; the limit is ${limits.maxBytes}`);
+  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+
+  let root;
+  try {
+    root = parseYaml(source, limits.maxDepth);
+  } catch (error) {
+    if (error instanceof YamlProblem) fail(error.message, error.line, error.column);
+    throw error;
+  }
+  if (root === null || root.kind !== "map") return fail("Auth config file must be a YAML mapping");
+
+  const reader = new ConfigReader(options.env ?? process.env, limits.maxNodes);
+  let config: AuthConfig;
+  try {
+    config = buildConfig(root, reader);
+  } catch (error) {
+    if (error instanceof NodeBudgetExceeded) return fail(`Auth config ${error.message}`);
+    throw error;
+  }
+  const issues = [...reader.issues, ...validateConfig(config, (p) => reader.positions.get(p), limits.expression)];
+  if (issues.length > 0) throw new ConfigError(issues);
+  return { config: deepFreeze(config), warnings: Object.freeze(reader.warnings) };
+}

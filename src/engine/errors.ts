@@ -1,0 +1,51 @@
+/**
+ * Typed errors of the engine. Each has a narrowed `name` and a guard that works
+ * across copies of this module (it checks `name`, not `instanceof`).
+ */
+
+/** A request field is missing, of the wrong type, or over a limit. */
+export class InvalidRequestError extends Error {
+  override readonly name = "InvalidRequestError" as const;
+  constructor(
+    /** The offending field, e.g. `agent` or `metadata.amount`. */
+    readonly field: string,
+    /** What is wrong with it, without the field name. */
+    readonly problem: string,
+  ) {
+    super(`${field}: ${problem}`);
+  }
+}
+
+export function isInvalidRequestError(e: unknown): e is InvalidRequestError {
+  return e instanceof Error && e.name === "InvalidRequestError";
+}
+
+/**
+ * A delegation breaks the policy's delegation settings or rules. `errors` lists
+ * every problem, in the original's order; the message is the original's text.
+ */
+export class DelegationValidationError extends Error {
+  override readonly name = "DelegationValidationError" as const;
+  constructor(readonly errors: readonly string[]) {
+    super("Delegation validation failed:\n  " + errors.join("\n  "));
+  }
+}
+
+export function isDelegationValidationError(e: unknown): e is DelegationValidationError {
+  return e instanceof Error && e.name === "DelegationValidationError";
+}
+
+/**
+ * The state store (sessions, delegations) cannot be reached. Decisions that need
+ * state are denied instead of raising this; management calls raise it.
+ */
+export class StateUnavailableError extends Error {
+  override readonly name = "StateUnavailableError" as const;
+  constructor(message = "State store unavailable", options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export function isStateUnavailableError(e: unknown): e is StateUnavailableError {
+  return e instanceof Error && e.name === "StateUnavailableError";
+}

@@ -1,0 +1,135 @@
+/**
+ * Public vocabulary of the decision engine: tiers, statuses, requests,
+ * decisions, sessions and delegations.
+ */
+
+/** Approval tiers, from least to most restrictive. */
+export const ApprovalTier = {
+  Autonomous: "autonomous",
+  Soft: "soft",
+  Strong: "strong",
+} as const;
+export type ApprovalTier = (typeof ApprovalTier)[keyof typeof ApprovalTier];
+
+/** Every valid tier name. */
+export const VALID_TIERS: ReadonlySet<string> = new Set<string>(Object.values(ApprovalTier));
+
+/** Rank of each tier: a higher rank is more restrictive; tiers only escalate. */
+export const TIER_ORDER: Readonly<Record<ApprovalTier, number>> = Object.freeze({
+  autonomous: 0,
+  soft: 1,
+  strong: 2,
+});
+
+/** The A2A default when no agent-to-agent rule matches. */
+export const A2ADefault = { Allow: "allow", Deny: "deny" } as const;
+export type A2ADefault = (typeof A2ADefault)[keyof typeof A2ADefault];
+export const VALID_A2A_DEFAULTS: ReadonlySet<string> = new Set<string>(Object.values(A2ADefault));
+
+/** Lifecycle of a session. */
+export const SessionStatus = { Active: "active", Expired: "expired", Revoked: "revoked" } as const;
+export type SessionStatus = (typeof SessionStatus)[keyof typeof SessionStatus];
+export const VALID_SESSION_STATUSES: ReadonlySet<string> = new Set<string>(Object.values(SessionStatus));
+
+/** Lifecycle of a delegation grant. */
+export const DelegationStatus = { Active: "active", Expired: "expired", Revoked: "revoked" } as const;
+export type DelegationStatus = (typeof DelegationStatus)[keyof typeof DelegationStatus];
+export const VALID_DELEGATION_STATUSES: ReadonlySet<string> = new Set<string>(
+  Object.values(DelegationStatus),
+);
+
+/** Request metadata: extra fields conditions can read by name. JSON-like values. */
+export type RequestMetadata = Readonly<Record<string, unknown>>;
+
+/**
+ * One authorization question: may `agent`, acting for `user`, do `action` on
+ * `resource` (within `scope`, inside session `sessionId`, calling `targetAgent`)?
+ */
+export interface AuthRequest {
+  readonly agent: string;
+  readonly user: string;
+  readonly action: string;
+  readonly resource?: string | undefined;
+  /** Empty, null or absent: no session check. */
+  readonly sessionId?: string | null | undefined;
+  /** Empty or absent: no scope check. */
+  readonly scope?: string | undefined;
+  /** Empty, null or absent: no agent-to-agent check. */
+  readonly targetAgent?: string | null | undefined;
+  readonly metadata?: RequestMetadata | undefined;
+}
+
+/**
+ * The answer to an {@link AuthRequest}.
+ *
+ * A denial always carries tier `autonomous`, `requiresApproval` false and an
+ * empty `approvalPolicy`, as in the original library.
+ */
+export class AuthDecision {
+  constructor(
+    readonly allowed: boolean,
+    readonly tier: ApprovalTier,
+    readonly reason: string,
+    readonly requiresApproval: boolean,
+    readonly approvalPolicy: string,
+    /** Wall time spent deciding, in milliseconds. */
+    readonly evaluationTimeMs: number,
+    /** Unique id of this decision (also the audit record's id). */
+    readonly decisionId: string,
+    /** Revision (content hash) of the policy that decided. */
+    readonly policyRevision: string,
+  ) {}
+
+  /** True if the request was denied. */
+  get isDenied(): boolean {
+    return !this.allowed;
+  }
+
+  /** True if the action may proceed with no approval at all. */
+  get isAutonomous(): boolean {
+    return this.allowed && this.tier === "autonomous" && !this.requiresApproval;
+  }
+
+  /** The decision with the snake_case field names of the original's JSON output. */
+  toJSON(): Record<string, unknown> {
+    return {
+      allowed: this.allowed,
+      tier: this.tier,
+      reason: this.reason,
+      requires_approval: this.requiresApproval,
+      approval_policy: this.approvalPolicy,
+      evaluation_time_ms: Math.round(this.evaluationTimeMs * 1000) / 1000,
+      decision_id: this.decisionId,
+      policy_revision: this.policyRevision,
+    };
+  }
+}
+
+/** A session as callers see it; `status` is computed against the engine's clock. */
+export interface Session {
+  readonly sessionId: string;
+  readonly agent: string;
+  readonly user: string;
+  /** fnmatch pattern requests in this session must fall within; "" for any. */
+  readonly scope: string;
+  /** ISO 8601, UTC. */
+  readonly createdAt: string;
+  /** ISO 8601, UTC. */
+  readonly expiresAt: string;
+  readonly status: SessionStatus;
+}
+
+/** A delegation of actions from a user to an agent, as callers see it. */
+export interface DelegationGrant {
+  readonly delegationId: string;
+  readonly fromUser: string;
+  readonly toAgent: string;
+  /** fnmatch patterns. */
+  readonly actions: readonly string[];
+  /** ISO 8601, UTC. */
+  readonly grantedAt: string;
+  /** ISO 8601, UTC. */
+  readonly expiresAt: string;
+  readonly reason: string;
+  readonly status: DelegationStatus;
+}

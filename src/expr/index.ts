@@ -1,0 +1,17 @@
+export {
+  compileExpression,
+  DEFAULT_EXPRESSION_LIMITS,
+  type CompiledExpression,
+  type CompileOptions,
+  type ExpressionLimits,
+  type FieldResolver,
+} from "./compile.ts";
+export {
+  ExpressionEvalError,
+  ExpressionSyntaxError,
+  isExpressionEvalError,
+  isExpressionSyntaxError,
+} from "./errors.ts";
+export { isTruthy, valuesEqual, type Value } from "./values.ts";
+export { tokenize, type Token, type TokenKind } from "./lexer.ts";
+export type { Node as ExpressionNode } from "./ast.ts";

@@ -1,0 +1,233 @@
+import { once } from "node:events";
+import {
+  status,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  type Metadata,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
+import {
+  create,
+  fromBinary,
+  isMessage,
+  toBinary,
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  type MessageInitShape,
+  type MessageShape,
+} from "@bufbuild/protobuf";
+import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
+import { invalidArgument, toStatusObject } from "./errors.ts";
+
+/** What a handler knows about its call besides the request. */
+export interface CallContext {
+  /** `/package.Service/Method`. */
+  readonly method: string;
+  /** Aborted when the client cancels or the deadline passes. */
+  readonly signal: AbortSignal;
+  /** The client's deadline, if it set one. */
+  readonly deadline: Date | undefined;
+  /** Request headers. */
+  readonly metadata: Metadata;
+  /** The client's address. */
+  readonly peer: string;
+  /** The client certificate's subject and SANs under mutual TLS. */
+  readonly peerCertificate: PeerCertificate | undefined;
+}
+
+/** The parts of a TLS client certificate callers are identified by. */
+export interface PeerCertificate {
+  readonly subject: Readonly<Record<string, string>>;
+  readonly subjectAltNames: readonly string[];
+}
+
+type HandlerFor<M> = M extends { methodKind: "unary"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+  ? (request: MessageShape<I>, context: CallContext) => Promise<MessageInitShape<O>>
+  : M extends { methodKind: "server_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+    ? (request: MessageShape<I>, context: CallContext) => AsyncIterable<MessageInitShape<O>>
+    : never;
+
+/** An implementation of a generated service: one handler per method, by local name. */
+export type ServiceImpl<S> = S extends GenService<infer R extends GenServiceMethods> ? { [K in keyof R]: HandlerFor<R[K]> } : never;
+
+/** Hooks around every call, for logging, metrics and caller checks. */
+export interface CallHooks {
+  /** Runs before the handler; throwing (e.g. an RpcError) refuses the call. */
+  readonly before?: (context: CallContext, method: DescMethod) => void | Promise<void>;
+  /** Unexpected (non-RpcError) failures, logged by the server. */
+  readonly onInternalError?: (error: unknown, context: CallContext) => void;
+  /** Every finished call with its status code. */
+  readonly onDone?: (context: CallContext, code: status, durationMs: number) => void;
+}
+
+/** Hand-written encoders for hot response types, by message type name (they must match toBinary). */
+export type ResponseEncoders = ReadonlyMap<string, (message: never) => Buffer>;
+
+const NO_ENCODERS: ResponseEncoders = new Map();
+
+/**
+ * Hosts a protobuf-es service on grpc-js: builds the service definition (paths
+ * `/package.Service/Method`, messages encoded with protobuf-es or a given
+ * faster encoder) and wraps each handler with request decoding, cancellation,
+ * error mapping and stream backpressure. Malformed request bytes are
+ * INVALID_ARGUMENT.
+ */
+export function createServiceDefinition<S extends DescService>(
+  service: S,
+  impl: ServiceImpl<S>,
+  hooks: CallHooks = {},
+  encoders: ResponseEncoders = NO_ENCODERS,
+): { definition: ServiceDefinition; handlers: UntypedServiceImplementation } {
+  const definition: Record<string, ServiceDefinition[string]> = {};
+  const handlers: UntypedServiceImplementation = {};
+  const handlerOf = impl as unknown as Record<string, (req: unknown, ctx: CallContext) => unknown>;
+  for (const method of service.methods) {
+    if (method.methodKind !== "unary" && method.methodKind !== "server_streaming") {
+      throw new Error(`${service.typeName}.${method.name}: ${method.methodKind} methods are not supported`);
+    }
+    const handler = handlerOf[method.localName];
+    if (typeof handler !== "function") throw new Error(`${service.typeName}.${method.name} has no handler`);
+    const path = `/${service.typeName}/${method.name}`;
+    const output = method.output;
+    const fast = encoders.get(output.typeName) as ((message: unknown) => Buffer) | undefined;
+    definition[method.localName] = {
+      path,
+      requestStream: false,
+      responseStream: method.methodKind === "server_streaming",
+      // Requests are decoded inside the handler, where a decoding error can become INVALID_ARGUMENT.
+      requestDeserialize: (bytes: Buffer) => bytes,
+      requestSerialize: (bytes: Buffer) => bytes,
+      responseSerialize:
+        fast ??
+        ((message: unknown) =>
+          Buffer.from(toBinary(output, isMessage(message, output) ? message : create(output, message as MessageInitShape<DescMessage>)))),
+      responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
+    };
+    handlers[method.localName] =
+      method.methodKind === "unary"
+        ? unaryHandler(path, method, handler as (req: unknown, ctx: CallContext) => Promise<unknown>, hooks)
+        : streamHandler(path, method, handler as (req: unknown, ctx: CallContext) => AsyncIterable<unknown>, hooks);
+  }
+  return { definition: definition as ServiceDefinition, handlers };
+}
+
+function unaryHandler(
+  path: string,
+  method: DescMethod,
+  handler: (req: unknown, ctx: CallContext) => Promise<unknown>,
+  hooks: CallHooks,
+): handleUnaryCall<Buffer, unknown> {
+  return (call, callback) => {
+    const started = performance.now();
+    const ctx = contextOf(path, call);
+    const fail = (error: unknown): void => {
+      const s = toStatusObject(error, (e) => hooks.onInternalError?.(e, ctx));
+      hooks.onDone?.(ctx, s.code ?? status.UNKNOWN, performance.now() - started);
+      callback(s as never, null);
+    };
+    let request: unknown;
+    try {
+      request = fromBinary(method.input, call.request);
+    } catch (error) {
+      fail(invalidArgument("request", `not a valid ${method.input.typeName}: ${error instanceof Error ? error.message : String(error)}`));
+      return;
+    }
+    const run = async (): Promise<unknown> => {
+      await hooks.before?.(ctx, method);
+      return handler(request, ctx);
+    };
+    run().then(
+      (response) => {
+        hooks.onDone?.(ctx, status.OK, performance.now() - started);
+        callback(null, response);
+      },
+      fail,
+    );
+  };
+}
+
+function streamHandler(
+  path: string,
+  method: DescMethod,
+  handler: (req: unknown, ctx: CallContext) => AsyncIterable<unknown>,
+  hooks: CallHooks,
+): handleServerStreamingCall<Buffer, unknown> {
+  return (call) => {
+    const started = performance.now();
+    const ctx = contextOf(path, call);
+    const fail = (error: unknown): void => {
+      const s = toStatusObject(error, (e) => hooks.onInternalError?.(e, ctx));
+      hooks.onDone?.(ctx, s.code ?? status.UNKNOWN, performance.now() - started);
+      if (!ctx.signal.aborted) call.emit("error", s);
+    };
+    let request: unknown;
+    try {
+      request = fromBinary(method.input, call.request);
+    } catch (error) {
+      fail(invalidArgument("request", `not a valid ${method.input.typeName}: ${error instanceof Error ? error.message : String(error)}`));
+      return;
+    }
+    void (async () => {
+      try {
+        await hooks.before?.(ctx, method);
+        for await (const item of handler(request, ctx)) {
+          if (ctx.signal.aborted) break;
+          // Respect backpressure: a slow client holds the producer, not memory.
+          if (!call.write(item)) await Promise.race([once(call, "drain"), aborted(ctx.signal)]);
+        }
+        hooks.onDone?.(ctx, ctx.signal.aborted ? status.CANCELLED : status.OK, performance.now() - started);
+        if (!ctx.signal.aborted) call.end();
+      } catch (error) {
+        fail(error);
+      }
+    })();
+  };
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return signal.aborted ? Promise.resolve() : once(signal, "abort").then(() => undefined);
+}
+
+function contextOf(path: string, call: ServerUnaryCall<Buffer, unknown> | ServerWritableStream<Buffer, unknown>): CallContext {
+  // Built lazily: most unary handlers never look at the signal, and an
+  // AbortController plus a 'cancelled' listener per call costs a measurable
+  // share of a fast call.
+  let controller: AbortController | undefined;
+  return {
+    method: path,
+    get signal() {
+      if (controller === undefined) {
+        controller = new AbortController();
+        const c = controller;
+        if (call.cancelled) c.abort();
+        else call.once("cancelled", () => c.abort());
+      }
+      return controller.signal;
+    },
+    get deadline() {
+      const raw = call.getDeadline();
+      return raw instanceof Date ? raw : Number.isFinite(raw) ? new Date(raw) : undefined;
+    },
+    metadata: call.metadata,
+    get peer() {
+      return call.getPeer();
+    },
+    get peerCertificate() {
+      return peerCertificate(call);
+    },
+  };
+}
+
+function peerCertificate(call: ServerUnaryCall<Buffer, unknown> | ServerWritableStream<Buffer, unknown>): PeerCertificate | undefined {
+  const auth = call.getAuthContext?.();
+  const cert = auth?.sslPeerCertificate;
+  if (cert === undefined || cert === null || Object.keys(cert).length === 0) return undefined;
+  const subject: Record<string, string> = {};
+  for (const [k, v] of Object.entries(cert.subject ?? {})) subject[k] = Array.isArray(v) ? v.join(",") : String(v);
+  const sans = (cert.subjectaltname ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  return { subject, subjectAltNames: sans };
+}

@@ -1,0 +1,168 @@
+import { Client, credentials, Metadata, status, type CallOptions, type ChannelCredentials, type ClientOptions, type ServiceError } from "@grpc/grpc-js";
+import {
+  create,
+  fromBinary,
+  toBinary,
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  type MessageInitShape,
+  type MessageShape,
+} from "@bufbuild/protobuf";
+import { anyUnpack } from "@bufbuild/protobuf/wkt";
+import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
+import { BadRequestSchema, ErrorInfoSchema } from "../../../gen/google/rpc/error_details_pb.ts";
+import { StatusSchema } from "../../../gen/google/rpc/status_pb.ts";
+import { readPem } from "./tls.ts";
+import type { FieldViolation } from "./errors.ts";
+
+/** Per-call options. */
+export interface RequestOptions {
+  /** Milliseconds before the call fails with DEADLINE_EXCEEDED; Infinity for none. */
+  readonly deadlineMs?: number;
+  /** Aborting cancels the call. */
+  readonly signal?: AbortSignal;
+  /** Extra request headers (e.g. `authorization: Bearer …`). */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+type MethodFor<M> = M extends { methodKind: "unary"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+  ? (request: MessageInitShape<I>, options?: RequestOptions) => Promise<MessageShape<O>>
+  : M extends { methodKind: "server_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+    ? (request: MessageInitShape<I>, options?: RequestOptions) => AsyncIterable<MessageShape<O>>
+    : never;
+
+/** A typed client for a generated service: one method per RPC, by local name. */
+export type TypedClient<S> = S extends GenService<infer R extends GenServiceMethods> ? { [K in keyof R]: MethodFor<R[K]> } : never;
+
+/** A failed call, with the standard rich details decoded. */
+export class ClientError extends Error {
+  override readonly name = "ClientError" as const;
+  constructor(
+    readonly code: status,
+    readonly details: string,
+    readonly fieldViolations: readonly FieldViolation[],
+    readonly errorInfo: { reason: string; metadata: Record<string, string> } | undefined,
+    readonly metadata: Metadata | undefined,
+  ) {
+    super(`${status[code] ?? code}: ${details}`);
+  }
+}
+
+export function isClientError(e: unknown): e is ClientError {
+  return e instanceof Error && e.name === "ClientError";
+}
+
+/** How to reach a server. */
+export interface ConnectOptions {
+  /** TLS (with `ca` to trust a private CA; with `cert`/`key` for mutual TLS). Default: plaintext. */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string; readonly serverName?: string };
+  /** Default per-call deadline. */
+  readonly defaultDeadlineMs?: number;
+  /** Sent with every call (e.g. a bearer token). */
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly channelOptions?: ClientOptions;
+}
+
+/** Channel credentials from connect options. */
+export function channelCredentials(options: ConnectOptions): ChannelCredentials {
+  const tls = options.tls;
+  if (tls === undefined) return credentials.createInsecure();
+  return credentials.createSsl(
+    tls.ca === undefined ? null : readPem(tls.ca, "CA"),
+    tls.key === undefined ? null : readPem(tls.key, "client key"),
+    tls.cert === undefined ? null : readPem(tls.cert, "client certificate"),
+  );
+}
+
+/**
+ * A typed client for one protobuf-es service over grpc-js. Unary methods
+ * return promises; server-streaming methods return async iterables that
+ * cancel the call when the consumer stops iterating or the signal aborts.
+ * Errors are ClientErrors with google.rpc details decoded.
+ */
+export function createTypedClient<S extends DescService>(service: S, channel: Client, defaults: ConnectOptions = {}): TypedClient<S> {
+  const out: Record<string, unknown> = {};
+  for (const method of service.methods) {
+    const path = `/${service.typeName}/${method.name}`;
+    const serialize = (m: unknown): Buffer => Buffer.from(toBinary(method.input, create(method.input, m as MessageInitShape<DescMessage>)));
+    const deserialize = (b: Buffer): unknown => fromBinary(method.output, b);
+    if (method.methodKind === "unary") {
+      out[method.localName] = (request: unknown, options: RequestOptions = {}) =>
+        new Promise((resolve, reject) => {
+          const call = channel.makeUnaryRequest(path, serialize, deserialize, request, metadataOf(defaults, options), callOptions(defaults, options), (error: ServiceError | null, response?: unknown) =>
+            error ? reject(toClientError(error)) : resolve(response),
+          );
+          options.signal?.addEventListener("abort", () => call.cancel(), { once: true });
+        });
+    } else if (method.methodKind === "server_streaming") {
+      out[method.localName] = (request: unknown, options: RequestOptions = {}) => streamOf(channel, path, method, serialize, deserialize, request, defaults, options);
+    }
+  }
+  return out as TypedClient<S>;
+}
+
+/**
+ * Starts the call at once (so a subscription misses nothing between the call
+ * and the first read) and returns it as an async iterable.
+ */
+function streamOf(
+  channel: Client,
+  path: string,
+  _method: DescMethod,
+  serialize: (m: unknown) => Buffer,
+  deserialize: (b: Buffer) => unknown,
+  request: unknown,
+  defaults: ConnectOptions,
+  options: RequestOptions,
+): AsyncIterable<never> {
+  const call = channel.makeServerStreamRequest(path, serialize, deserialize, request, metadataOf(defaults, options), callOptions(defaults, options));
+  const onAbort = (): void => call.cancel();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  return {
+    async *[Symbol.asyncIterator]() {
+      try {
+        for await (const message of call) yield message as never;
+      } catch (error) {
+        if ((error as ServiceError).code === status.CANCELLED && options.signal?.aborted) return;
+        throw toClientError(error as ServiceError);
+      } finally {
+        options.signal?.removeEventListener("abort", onAbort);
+        // Stopping early (break/return) must end the call on the server too.
+        call.cancel();
+      }
+    },
+  };
+}
+
+function metadataOf(defaults: ConnectOptions, options: RequestOptions): Metadata {
+  const m = new Metadata();
+  for (const [k, v] of Object.entries({ ...defaults.metadata, ...options.metadata })) m.set(k, v);
+  return m;
+}
+
+function callOptions(defaults: ConnectOptions, options: RequestOptions): CallOptions {
+  const ms = options.deadlineMs ?? defaults.defaultDeadlineMs;
+  return ms === undefined || ms === Infinity ? {} : { deadline: Date.now() + ms };
+}
+
+/** Decodes a failed call's status and its google.rpc details. */
+export function toClientError(error: ServiceError): ClientError {
+  const violations: FieldViolation[] = [];
+  let info: ClientError["errorInfo"];
+  const bin = error.metadata?.get("grpc-status-details-bin")[0];
+  if (bin instanceof Buffer) {
+    try {
+      const s = fromBinary(StatusSchema, bin);
+      for (const d of s.details) {
+        const bad = anyUnpack(d, BadRequestSchema);
+        if (bad !== undefined) for (const v of bad.fieldViolations) violations.push({ field: v.field, description: v.description });
+        const ei = anyUnpack(d, ErrorInfoSchema);
+        if (ei !== undefined) info = { reason: ei.reason, metadata: { ...ei.metadata } };
+      }
+    } catch {
+      // Undecodable details: the code and message still say what happened.
+    }
+  }
+  return new ClientError(error.code ?? status.UNKNOWN, error.details ?? error.message, violations, info, error.metadata);
+}

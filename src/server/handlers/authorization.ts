@@ -1,0 +1,51 @@
+import { create } from "@bufbuild/protobuf";
+import { AuthorizeBatchResultSchema, type AuthorizationService, type AuthorizeRequest } from "../../../gen/agentauth/v1/authorization_pb.ts";
+import type { AuthRequest } from "../../engine/types.ts";
+import type { ServiceImpl } from "../grpc/adapter.ts";
+import { invalidArgument, isRpcError, statusMessage } from "../grpc/errors.ts";
+import type { ServiceContext } from "./context.ts";
+import { decisionFields, decisionToProto, engineError } from "./convert.ts";
+
+function toAuthRequest(r: AuthorizeRequest): AuthRequest {
+  return {
+    agent: r.agent,
+    user: r.user,
+    action: r.action,
+    resource: r.resource,
+    scope: r.scope,
+    targetAgent: r.targetAgent === "" ? null : r.targetAgent,
+    sessionId: r.sessionId === "" ? null : r.sessionId,
+    metadata: r.metadata,
+  };
+}
+
+/** AuthorizationService: the engine over the wire; malformed requests name their field. */
+export function authorizationService(ctx: ServiceContext): ServiceImpl<typeof AuthorizationService> {
+  return {
+    async authorize(request) {
+      try {
+        // Plain fields, not a created message: the response goes to the hand-written encoder.
+        return { decision: decisionFields(await ctx.engine.authorize(toAuthRequest(request))) };
+      } catch (error) {
+        throw engineError(error);
+      }
+    },
+
+    async authorizeBatch(request) {
+      const n = request.requests.length;
+      if (n > ctx.maxBatch) throw invalidArgument("requests", `has ${n} items; the limit is ${ctx.maxBatch}`);
+      const results = await Promise.all(
+        request.requests.map(async (item, i) => {
+          try {
+            return create(AuthorizeBatchResultSchema, { result: { case: "decision", value: decisionToProto(await ctx.engine.authorize(toAuthRequest(item))) } });
+          } catch (error) {
+            const mapped = engineError(error, `requests[${i}].`);
+            if (!isRpcError(mapped)) throw mapped;
+            return create(AuthorizeBatchResultSchema, { result: { case: "error", value: statusMessage(mapped) } });
+          }
+        }),
+      );
+      return { results };
+    },
+  };
+}

@@ -1,0 +1,13 @@
+import type { AuditHub } from "../../audit/hub.ts";
+import type { AuthEngine } from "../../engine/engine.ts";
+import type { Logger } from "../logger.ts";
+
+/** What the service handlers work with. */
+export interface ServiceContext {
+  readonly engine: AuthEngine;
+  /** The audit stream this server serves to subscribers. */
+  readonly hub: AuditHub;
+  /** Largest AuthorizeBatch accepted. */
+  readonly maxBatch: number;
+  readonly logger: Logger;
+}

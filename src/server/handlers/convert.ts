@@ -1,0 +1,100 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { DecisionSchema, Effect, Tier, type Decision } from "../../../gen/agentauth/v1/decision_pb.ts";
+import { SessionStatus, type Session as SessionMessage, SessionSchema } from "../../../gen/agentauth/v1/session_pb.ts";
+import { DelegationStatus, type Delegation as DelegationMessage, DelegationSchema } from "../../../gen/agentauth/v1/delegation_pb.ts";
+import type { AuthDecision, DelegationGrant, Session } from "../../engine/types.ts";
+import { isDelegationValidationError, isInvalidRequestError, isStateUnavailableError } from "../../engine/errors.ts";
+import { failedPrecondition, invalidArgument, unavailable } from "../grpc/errors.ts";
+
+const TIERS: Readonly<Record<string, Tier>> = { autonomous: Tier.AUTONOMOUS, soft: Tier.SOFT, strong: Tier.STRONG };
+
+/** A tier name as the wire enum. */
+export function tierToProto(tier: string): Tier {
+  return TIERS[tier] ?? Tier.UNSPECIFIED;
+}
+
+/** Every field of the wire decision as a plain object (explicit effect, no tier on a denial). */
+export function decisionFields(d: AuthDecision): Omit<Decision, "$typeName" | "evaluationTime"> & { evaluationTime: { seconds: bigint; nanos: number } } {
+  const ms = d.evaluationTimeMs;
+  const seconds = Math.floor(ms / 1000);
+  return {
+    effect: d.allowed ? Effect.ALLOW : Effect.DENY,
+    tier: d.allowed ? tierToProto(d.tier) : Tier.UNSPECIFIED,
+    requiresApproval: d.requiresApproval,
+    approvalPolicy: d.approvalPolicy,
+    reason: d.reason,
+    decisionId: d.decisionId,
+    policyRevision: d.policyRevision,
+    evaluationTime: { seconds: BigInt(seconds), nanos: Math.round((ms - seconds * 1000) * 1e6) },
+  };
+}
+
+/** The wire decision as a protobuf message. */
+export function decisionToProto(d: AuthDecision): Decision {
+  return create(DecisionSchema, decisionFields(d));
+}
+
+export function timestamp(iso: string): Timestamp {
+  return timestampFromMs(Date.parse(iso));
+}
+
+const SESSION_STATUS = { active: SessionStatus.ACTIVE, expired: SessionStatus.EXPIRED, revoked: SessionStatus.REVOKED } as const;
+const DELEGATION_STATUS = { active: DelegationStatus.ACTIVE, expired: DelegationStatus.EXPIRED, revoked: DelegationStatus.REVOKED } as const;
+
+export function sessionToProto(s: Session): SessionMessage {
+  return create(SessionSchema, {
+    sessionId: s.sessionId,
+    agent: s.agent,
+    user: s.user,
+    scope: s.scope,
+    createdAt: timestamp(s.createdAt),
+    expiresAt: timestamp(s.expiresAt),
+    status: SESSION_STATUS[s.status],
+  });
+}
+
+export function delegationToProto(d: DelegationGrant): DelegationMessage {
+  return create(DelegationSchema, {
+    delegationId: d.delegationId,
+    fromUser: d.fromUser,
+    toAgent: d.toAgent,
+    actions: [...d.actions],
+    grantedAt: timestamp(d.grantedAt),
+    expiresAt: timestamp(d.expiresAt),
+    reason: d.reason,
+    status: DELEGATION_STATUS[d.status],
+  });
+}
+
+/** An optional int64 duration as seconds, or a field violation. */
+export function durationSeconds(value: bigint | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (value < 1n || value > 3_153_600_000n) throw invalidArgument(field, `must be between 1 and 3153600000 seconds, got ${value}`);
+  return Number(value);
+}
+
+/** Engine errors as gRPC errors: bad input, refused delegations, an unreachable store. */
+export function engineError(error: unknown, fieldPrefix = ""): unknown {
+  if (isInvalidRequestError(error)) return invalidArgument(fieldPrefix + error.field, error.problem);
+  if (isDelegationValidationError(error)) return failedPrecondition(error.message);
+  if (isStateUnavailableError(error)) return unavailable(error.message);
+  return error;
+}
+
+/** Page bounds from page_size / page_token (an offset). */
+export function page(pageSize: number, pageToken: string): { offset: number; size: number } {
+  if (pageSize < 0 || pageSize > 1000) throw invalidArgument("page_size", `must be between 0 and 1000, got ${pageSize}`);
+  let offset = 0;
+  if (pageToken !== "") {
+    const m = /^o(\d{1,9})$/.exec(Buffer.from(pageToken, "base64url").toString("utf8"));
+    if (m === null) throw invalidArgument("page_token", "is not a token returned by this service");
+    offset = Number(m[1]);
+  }
+  return { offset, size: pageSize === 0 ? 100 : pageSize };
+}
+
+/** The token of the page after `offset + size`, or "" when there is none. */
+export function nextPageToken(offset: number, size: number, total: number): string {
+  return offset + size < total ? Buffer.from(`o${offset + size}`, "utf8").toString("base64url") : "";
+}

@@ -1,0 +1,81 @@
+import { ConfigError, isConfigError, parseConfigWithWarnings, type AuthConfig, type ConfigIssue } from "../../config/index.ts";
+import { policyRevision } from "../../policy/index.ts";
+import type { PolicyService, PolicySummary } from "../../../gen/agentauth/v1/policy_pb.ts";
+import type { ServiceImpl } from "../grpc/adapter.ts";
+import { RpcError } from "../grpc/errors.ts";
+import { status } from "@grpc/grpc-js";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { PolicySummarySchema } from "../../../gen/agentauth/v1/policy_pb.ts";
+import type { ServiceContext } from "./context.ts";
+import { tierToProto } from "./convert.ts";
+
+function summary(c: AuthConfig): MessageInitShape<typeof PolicySummarySchema> {
+  return {
+    roles: c.roles.size,
+    profiles: c.profiles.size,
+    approvalPolicies: c.approvalPolicies.length,
+    delegationRules: c.delegation.rules.length,
+    a2aPolicies: c.a2a.policies.length,
+  } satisfies Partial<PolicySummary>;
+}
+
+function issueToProto(i: ConfigIssue): { path: string; message: string; line: number; column: number } {
+  return { path: i.path, message: i.message, line: i.line ?? 0, column: i.column ?? 0 };
+}
+
+/** Every problem of an invalid document as INVALID_ARGUMENT with one field violation each. */
+function invalidPolicy(error: ConfigError): RpcError {
+  const lines = error.issues.map((i) => (i.line === undefined ? i.message : `${i.message} (line ${i.line})`));
+  return new RpcError(
+    status.INVALID_ARGUMENT,
+    `yaml: the policy has ${lines.length} problem${lines.length === 1 ? "" : "s"}:\n  ${lines.join("\n  ")}`,
+    error.issues.map((i, n) => ({ field: i.path === "" ? "yaml" : i.path, description: lines[n]! })),
+  );
+}
+
+/** PolicyService: validate documents, describe the policy being served. */
+export function policyService(ctx: ServiceContext): ServiceImpl<typeof PolicyService> {
+  return {
+    async validatePolicy(request) {
+      try {
+        const { config, warnings } = parseConfigWithWarnings(request.yaml, { env: {} });
+        return { revision: policyRevision(config), summary: summary(config), warnings: warnings.map(issueToProto) };
+      } catch (error) {
+        if (isConfigError(error)) throw invalidPolicy(error);
+        throw error;
+      }
+    },
+
+    async describePolicy() {
+      const engine = ctx.engine;
+      const policy = engine.policy;
+      const c = policy.config;
+      return {
+        revision: policy.revision,
+        name: c.metadata.name,
+        description: c.metadata.description,
+        version: c.version,
+        loadedAt: timestampFromMs(engine.loadedAt),
+        summary: summary(c),
+        roles: [...c.roles.values()].map((r) => ({
+          name: r.name,
+          extends: r.extends,
+          actions: [...r.actions],
+          effectiveActions: [...(policy.roles.get(r.name)?.actions ?? [])],
+          description: r.description,
+        })),
+        profiles: [...c.profiles.values()].map((p) => ({
+          name: p.name,
+          role: p.role,
+          allow: [...p.allow],
+          deny: [...p.deny],
+          scopes: [...p.scopes],
+          defaultTier: tierToProto(p.defaultTier),
+          maxSessionDurationSeconds: BigInt(p.maxSessionDuration),
+          description: p.description,
+        })),
+      };
+    },
+  };
+}

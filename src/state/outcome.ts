@@ -1,0 +1,50 @@
+import { fnmatch } from "../policy/fnmatch.ts";
+import type { DecisionState } from "./store.ts";
+
+/** What the state-dependent part of a decision needs to know. */
+export interface OutcomeQuery {
+  /** "" when the request names no session. */
+  readonly sessionId: string;
+  readonly agent: string;
+  readonly user: string;
+  /** The request's scope ("" for none), checked against the session's scope pattern. */
+  readonly scope: string;
+  readonly action: string;
+  /** Whether a delegation could still allow the action (the profile did not). */
+  readonly delegations: boolean;
+}
+
+/**
+ * The state-dependent part of a decision: the session check's result and, when
+ * asked, the first grant covering the action. Both backends compute exactly
+ * this — the memory store in TypeScript, the Redis store in one Lua call.
+ */
+export type StateOutcome =
+  | { readonly kind: "session_invalid" }
+  | { readonly kind: "agent_mismatch"; readonly expected: string }
+  | { readonly kind: "user_mismatch"; readonly expected: string }
+  | { readonly kind: "scope_outside"; readonly pattern: string }
+  | { readonly kind: "ok"; readonly grant: { readonly id: string; readonly fromUser: string } | undefined };
+
+const OK_NO_GRANT: StateOutcome = Object.freeze({ kind: "ok", grant: undefined });
+const SESSION_INVALID: StateOutcome = Object.freeze({ kind: "session_invalid" });
+
+/** Computes the outcome from fetched state at time `now`. */
+export function resolveOutcome(state: DecisionState, q: OutcomeQuery, now: number): StateOutcome {
+  if (q.sessionId !== "") {
+    const s = state.session;
+    if (s === undefined || s.revokedAt !== undefined || now >= s.expiresAt) return SESSION_INVALID;
+    if (s.agent !== q.agent) return { kind: "agent_mismatch", expected: s.agent };
+    if (s.user !== "" && s.user !== q.user) return { kind: "user_mismatch", expected: s.user };
+    if (s.scope !== "" && q.scope !== "" && !fnmatch(q.scope, s.scope)) return { kind: "scope_outside", pattern: s.scope };
+  }
+  if (!q.delegations) return OK_NO_GRANT;
+  for (const d of state.delegations) {
+    if (d.revokedAt !== undefined || now >= d.expiresAt) continue;
+    if (d.toAgent !== q.agent || d.fromUser !== q.user) continue;
+    for (const pattern of d.actions) {
+      if (fnmatch(q.action, pattern)) return { kind: "ok", grant: { id: d.id, fromUser: d.fromUser } };
+    }
+  }
+  return OK_NO_GRANT;
+}

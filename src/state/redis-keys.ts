@@ -1,0 +1,65 @@
+/**
+ * Key layout of the Redis store. Every key starts with `{prefix}:` — the
+ * braces make the prefix a hash tag, so all keys of one deployment live in
+ * the same Redis Cluster slot and a Lua script may touch any of them.
+ *
+ *   {p}:s:<id>            session hash (TTL = remaining lifetime)
+ *   {p}:d:<id>            delegation hash (TTL = remaining lifetime)
+ *   {p}:sessions          zset of session ids by creation time (listing)
+ *   {p}:sa:<agent>        zset: sessions of an agent
+ *   {p}:su:<user>         zset: sessions of a user
+ *   {p}:delegations       zset of delegation ids by grant time
+ *   {p}:da:<agent>        zset: delegations to an agent
+ *   {p}:du:<user>         zset: delegations from a user
+ *   {p}:dp:<n>:<agent><user>  zset: grants from user to agent (n = agent length), read by decisions
+ *   {p}:audit             the shared audit stream
+ *
+ * Index zsets expire with their last member; members of expired records are
+ * removed lazily when an index is read.
+ */
+export class RedisKeys {
+  readonly base: string;
+
+  constructor(prefix: string) {
+    if (prefix.includes("{") || prefix.includes("}")) {
+      throw new Error(`Redis key prefix '${prefix}' must not contain braces (they are added as a hash tag)`);
+    }
+    this.base = `{${prefix}}:`;
+  }
+
+  session(id: string): string {
+    return `${this.base}s:${id}`;
+  }
+  delegation(id: string): string {
+    return `${this.base}d:${id}`;
+  }
+  get sessions(): string {
+    return `${this.base}sessions`;
+  }
+  sessionsOfAgent(agent: string): string {
+    return `${this.base}sa:${agent}`;
+  }
+  sessionsOfUser(user: string): string {
+    return `${this.base}su:${user}`;
+  }
+  get delegations(): string {
+    return `${this.base}delegations`;
+  }
+  delegationsToAgent(agent: string): string {
+    return `${this.base}da:${agent}`;
+  }
+  delegationsFromUser(user: string): string {
+    return `${this.base}du:${user}`;
+  }
+  /** Length-prefixed so that no (agent, user) pair can collide with another. */
+  grants(agent: string, user: string): string {
+    return `${this.base}dp:${agent.length}:${agent}${user}`;
+  }
+  get audit(): string {
+    return `${this.base}audit`;
+  }
+  /** A key in the same slot standing for "no such key" (when no session is named). */
+  get none(): string {
+    return `${this.base}none`;
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * Lua scripts of the Redis store. Each runs atomically and counts as one
+ * command (one round trip). Times come from the caller (the engine's clock),
+ * so expiry decisions agree with the memory store; TTLs only reclaim memory.
+ */
+
+/** Shared helpers: hash/record conversion, index maintenance and the glob matcher. */
+const PRELUDE = `
+local function tomap(flat)
+  local m = {}
+  for i = 1, #flat, 2 do m[flat[i]] = flat[i + 1] end
+  return m
+end
+
+local function index_add(key, score, member, ttl)
+  redis.call('ZADD', key, score, member)
+  local current = redis.call('PTTL', key)
+  if current < ttl then redis.call('PEXPIRE', key, ttl) end
+end
+
+local function charlen(s, i)
+  local b = string.byte(s, i)
+  if b == nil then return 0 end
+  if b < 0x80 then return 1 elseif b < 0xE0 then return 2 elseif b < 0xF0 then return 3 end
+  return 4
+end
+
+local function codepoint(s, i, len)
+  local b1 = string.byte(s, i)
+  if len == 1 then return b1 end
+  local b2 = string.byte(s, i + 1) % 0x40
+  if len == 2 then return (b1 % 0x20) * 0x40 + b2 end
+  local b3 = string.byte(s, i + 2) % 0x40
+  if len == 3 then return (b1 % 0x10) * 0x1000 + b2 * 0x40 + b3 end
+  return (b1 % 0x08) * 0x40000 + b2 * 0x1000 + b3 * 0x40 + string.byte(s, i + 3) % 0x40
+end
+
+-- Bytes one token consumes at i, or nil. Tokens: {'l', text} {'a'} {'c', negated, lo, hi, ...} {'n'}.
+local function step(t, s, i, n)
+  local k = t[1]
+  if k == 'l' then
+    local e = i + #t[2] - 1
+    if e <= n and string.sub(s, i, e) == t[2] then return #t[2] end
+    return nil
+  end
+  if i > n then return nil end
+  local len = charlen(s, i)
+  if k == 'a' then return len end
+  if k == 'c' then
+    local cp = codepoint(s, i, len)
+    local hit = false
+    for r = 3, #t, 2 do
+      if cp >= t[r] and cp <= t[r + 1] then hit = true break end
+    end
+    if hit ~= (t[2] == 1) then return len end
+  end
+  return nil
+end
+
+-- Whole-string glob match, greedy with backtracking to the last star: O(len(s) * len(program)).
+local function glob(program, s)
+  local n, m = #s, #program
+  local ti, si = 1, 1
+  local star_ti, star_si = nil, nil
+  while true do
+    if ti <= m and program[ti][1] == 's' then
+      star_ti, star_si, ti = ti, si, ti + 1
+    else
+      local used = nil
+      if ti <= m then used = step(program[ti], s, si, n) end
+      if used then
+        si, ti = si + used, ti + 1
+      elseif ti > m and si > n then
+        return true
+      elseif star_ti then
+        if star_si > n then return false end
+        star_si = star_si + charlen(s, star_si)
+        si, ti = star_si, star_ti + 1
+      else
+        return false
+      end
+    end
+  end
+end
+`;
+
+/**
+ * KEYS: record, all-index, by-agent index, by-user index.
+ * ARGV: id, now, expires, then field/value pairs of the hash.
+ * Creates the record with TTL = remaining lifetime and indexes it.
+ */
+export const CREATE = `${PRELUDE}
+local now, expires = tonumber(ARGV[2]), tonumber(ARGV[3])
+local ttl = expires - now
+if ttl <= 0 then return 0 end
+local fields = {}
+for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('PEXPIRE', KEYS[1], ttl)
+for i = 2, #KEYS do index_add(KEYS[i], now, ARGV[1], ttl) end
+return 1
+`;
+
+/** KEYS: record. ARGV: now. The hash, or nil when missing or expired. */
+export const GET = `
+local flat = redis.call('HGETALL', KEYS[1])
+if #flat == 0 then return nil end
+for i = 1, #flat, 2 do
+  if flat[i] == 'expires' and tonumber(flat[i + 1]) <= tonumber(ARGV[1]) then return nil end
+end
+return flat
+`;
+
+/** KEYS: record. ARGV: now. Returns {status, hash} with status revoked | already_revoked | not_found. */
+export const REVOKE = `${PRELUDE}
+local flat = redis.call('HGETALL', KEYS[1])
+if #flat == 0 then return {'not_found'} end
+local r = tomap(flat)
+if tonumber(r.expires) <= tonumber(ARGV[1]) then return {'not_found'} end
+if r.revoked then return {'already_revoked', flat} end
+redis.call('HSET', KEYS[1], 'revoked', ARGV[1])
+return {'revoked', redis.call('HGETALL', KEYS[1])}
+`;
+
+/**
+ * KEYS: index. ARGV: record key base (e.g. "{p}:s:"), now, agent field name,
+ * agent filter, user field name, user filter, include revoked (1/0).
+ * Returns {id, hash, id, hash, ...} oldest first; drops members whose record expired.
+ */
+export const LIST = `
+local now = tonumber(ARGV[2])
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local flat = redis.call('HGETALL', ARGV[1] .. id)
+  if #flat == 0 then
+    redis.call('ZREM', KEYS[1], id)
+  else
+    local r = {}
+    for i = 1, #flat, 2 do r[flat[i]] = flat[i + 1] end
+    if tonumber(r.expires) > now
+      and (ARGV[4] == '' or r[ARGV[3]] == ARGV[4])
+      and (ARGV[6] == '' or r[ARGV[5]] == ARGV[6])
+      and (ARGV[7] == '1' or not r.revoked) then
+      out[#out + 1] = id
+      out[#out + 1] = flat
+    end
+  end
+end
+return out
+`;
+
+/**
+ * KEYS: session (or the "none" key), grants index. ARGV: now, session named
+ * (1/0), delegations wanted (1/0), delegation key base.
+ * Returns {session hash or false, id, hash, id, hash, ...} — active grants only.
+ */
+export const FETCH = `
+local now = tonumber(ARGV[1])
+local session = false
+if ARGV[2] == '1' then
+  local flat = redis.call('HGETALL', KEYS[1])
+  if #flat > 0 then session = flat end
+end
+local out = {session}
+if ARGV[3] == '1' then
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+    local flat = redis.call('HGETALL', ARGV[4] .. id)
+    if #flat == 0 then
+      redis.call('ZREM', KEYS[2], id)
+    else
+      local r = {}
+      for i = 1, #flat, 2 do r[flat[i]] = flat[i + 1] end
+      if tonumber(r.expires) > now and not r.revoked then
+        out[#out + 1] = id
+        out[#out + 1] = flat
+      end
+    end
+  end
+end
+return out
+`;
+
+/**
+ * The decisions' state step: every decision waiting at that moment, in one
+ * call. KEYS: audit stream, then for each decision its session key (or the
+ * "none" key) and its grants index. ARGV: now, delegation key base, stream
+ * max length, then 11 fields per decision: session named (1/0), agent, user,
+ * scope, action, delegations wanted (1/0), record (1/0), line head, line
+ * tail, decision fields if no grant applies, decision fields if a grant
+ * allows. Returns 5 values per decision: outcome, detail, grant id, grantor,
+ * stream id; outcome is ok | session_invalid | agent_mismatch | user_mismatch
+ * | scope_outside. Records are appended in the order of the decisions. The
+ * reasons and the denial's fields below are the engine's, word for word
+ * (engine/reasons.ts, audit/event.ts).
+ */
+export const RESOLVE = `${PRELUDE}
+local now, base, maxlen = tonumber(ARGV[1]), ARGV[2], ARGV[3]
+
+local function resolve(skey, gkey, a, o)
+  local agent, user, scope, action = a[o + 1], a[o + 2], a[o + 3], a[o + 4]
+  local outcome, detail, reason = 'ok', '', ''
+  if a[o] == '1' then
+    local s = redis.call('HMGET', skey, 'agent', 'user', 'scope', 'expires', 'revoked', 'glob')
+    if not s[1] or s[5] or tonumber(s[4]) <= now then
+      outcome, reason = 'session_invalid', 'Invalid or expired session'
+    elseif s[1] ~= agent then
+      outcome, detail = 'agent_mismatch', s[1]
+      reason = "Session agent mismatch: expected '" .. s[1] .. "', got '" .. agent .. "'"
+    elseif s[2] ~= '' and s[2] ~= user then
+      outcome, detail = 'user_mismatch', s[2]
+      reason = "Session user mismatch: expected '" .. s[2] .. "', got '" .. user .. "'"
+    elseif s[3] ~= '' and scope ~= '' and not glob(cjson.decode(s[6]), scope) then
+      outcome, detail = 'scope_outside', s[3]
+      reason = "Scope '" .. scope .. "' outside session scope '" .. s[3] .. "'"
+    end
+  end
+  local grant_id, grantor = '', ''
+  if outcome == 'ok' and a[o + 5] == '1' then
+    for _, id in ipairs(redis.call('ZRANGE', gkey, 0, -1)) do
+      local d = redis.call('HMGET', base .. id, 'expires', 'revoked', 'globs', 'from')
+      if not d[1] then
+        redis.call('ZREM', gkey, id)
+      elseif not d[2] and tonumber(d[1]) > now then
+        for _, program in ipairs(cjson.decode(d[3])) do
+          if glob(program, action) then grant_id, grantor = id, d[4] break end
+        end
+        if grant_id ~= '' then break end
+      end
+    end
+  end
+  local cursor = ''
+  if a[o + 6] == '1' then
+    local part
+    if outcome ~= 'ok' then
+      part = ',"allowed":false,"tier":"autonomous","reason":' .. cjson.encode(reason) .. ',"requires_approval":false,"approval_policy":""'
+    elseif grant_id ~= '' then
+      part = a[o + 10]
+    else
+      part = a[o + 9]
+    end
+    cursor = redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'r', a[o + 7] .. part .. a[o + 8])
+  end
+  return outcome, detail, grant_id, grantor, cursor
+end
+
+local out = {}
+local n = (#ARGV - 3) / 11
+for i = 0, n - 1 do
+  local r1, r2, r3, r4, r5 = resolve(KEYS[2 + 2 * i], KEYS[3 + 2 * i], ARGV, 4 + 11 * i)
+  out[#out + 1] = r1
+  out[#out + 1] = r2
+  out[#out + 1] = r3
+  out[#out + 1] = r4
+  out[#out + 1] = r5
+end
+return out
+`;
+
+/** KEYS: audit stream. ARGV: max length, then lines. Appends each; returns their stream ids. */
+export const APPEND = `
+local ids = {}
+for i = 2, #ARGV do
+  ids[#ids + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'r', ARGV[i])
+end
+return ids
+`;
+
+/** ARGV: program, text, program, text, … Returns 1/0 per pair (tests the matcher against the engine's). */
+export const GLOB_CHECK = `${PRELUDE}
+local out = {}
+for i = 1, #ARGV, 2 do out[#out + 1] = glob(cjson.decode(ARGV[i]), ARGV[i + 1]) and 1 or 0 end
+return out
+`;

@@ -1,0 +1,511 @@
+import { Cluster, Redis, type ClusterNode, type RedisOptions } from "ioredis";
+import type { AuditEvent } from "../audit/event.ts";
+import { auditRecordJson } from "../audit/event.ts";
+import { systemClock, type Clock } from "../engine/clock.ts";
+import { isStateUnavailableError, StateUnavailableError } from "../engine/errors.ts";
+import { globProgram } from "./glob-program.ts";
+import type { OutcomeQuery, StateOutcome } from "./outcome.ts";
+import { RedisKeys } from "./redis-keys.ts";
+import { APPEND, CREATE, FETCH, GET, LIST, RESOLVE, REVOKE } from "./redis-scripts.ts";
+import type {
+  DecisionState,
+  DecisionStateQuery,
+  DelegationRecord,
+  ListFilter,
+  OutcomeRecord,
+  RevokeOutcome,
+  SessionRecord,
+  StateStore,
+  StoreHealth,
+} from "./store.ts";
+
+/** How to reach Redis: a URL, Sentinel, Cluster, or a client you own. */
+export type RedisConnection =
+  | { readonly url: string; readonly options?: RedisOptions }
+  | { readonly sentinels: readonly { host: string; port: number }[]; readonly name: string; readonly options?: RedisOptions }
+  | { readonly cluster: readonly ClusterNode[]; readonly options?: RedisOptions }
+  | { readonly client: Redis | Cluster };
+
+/** Options for {@link createRedisStore}. */
+export interface RedisStoreOptions {
+  readonly connection: RedisConnection;
+  /** Key prefix; keys look like `{agent-auth}:s:<id>`. Default `agent-auth`. */
+  readonly prefix?: string | undefined;
+  readonly clock?: Clock;
+  /** Keep the shared audit stream too. Undefined: no stream. */
+  readonly audit?: { readonly durability: "sync" | "async"; readonly streamMaxLength: number } | undefined;
+  /** Longest a command may take before it fails (and the decision denies). Default 1000 ms. */
+  readonly commandTimeoutMs?: number;
+  /** Connection problems, for logs. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** One entry of the shared audit stream. */
+export interface StreamEntry {
+  readonly id: string;
+  readonly line: string;
+}
+
+/** What an audit relay needs from the shared stream. */
+export interface SharedAuditStream {
+  /** Entries strictly after `after` ("0-0" for the start), oldest first. */
+  readStream(after: string, count: number): Promise<StreamEntry[]>;
+  /** Waits up to `blockMs` for entries after `after` on a dedicated connection. */
+  waitForStream(after: string, count: number, blockMs: number): Promise<StreamEntry[]>;
+  /** The id of the newest entry ever added ("0-0" when none). */
+  lastStreamId(): Promise<string>;
+  /** The newest id trimmed away ("0-0" when nothing was): cursors before it may have missed entries. */
+  trimmedUpTo(): Promise<string>;
+}
+
+/** The Redis store plus its shared audit stream. */
+export interface RedisStore extends StateStore, SharedAuditStream {
+  readonly keys: RedisKeys;
+  /** Resolves when connected (rejects after `timeoutMs`). */
+  ready(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * Sessions and delegations in Redis, shared by every replica.
+ *
+ * Each record is a hash with a TTL equal to its remaining lifetime (no
+ * sweeper); a revoked record keeps its TTL, so it stays readable as revoked
+ * until it would have expired. A decision's state step is one Lua call
+ * (`EVALSHA`) that checks the session, finds the grant and — with sync audit —
+ * appends the audit record. Commands fail fast while Redis is unreachable
+ * (no offline queue), so decisions deny instead of piling up, and the client
+ * reconnects by itself.
+ */
+export function createRedisStore(options: RedisStoreOptions): RedisStore {
+  return new RedisStateStore(options);
+}
+
+type Scripted = Redis & {
+  aaCreate(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  aaGet(key: string, now: number): Promise<string[] | null>;
+  aaRevoke(key: string, now: number): Promise<[string, string[]?]>;
+  aaList(key: string, base: string, now: number, af: string, a: string, uf: string, u: string, rev: string): Promise<(string | string[])[]>;
+  aaFetch(k1: string, k2: string, now: number, named: string, want: string, base: string): Promise<(string | string[] | null)[]>;
+  aaResolve(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<string[]>;
+  aaAppend(stream: string, maxLen: number, ...lines: string[]): Promise<string[]>;
+};
+
+const BASE_OPTIONS: RedisOptions = {
+  enableOfflineQueue: false,
+  enableAutoPipelining: true,
+  maxRetriesPerRequest: 1,
+  retryStrategy: (times) => Math.min(50 * times, 500),
+};
+
+class RedisStateStore implements RedisStore {
+  readonly kind = "redis";
+  readonly keys: RedisKeys;
+  readonly auditDurability: "sync" | "async" | undefined;
+  readonly #redis: Scripted;
+  #reader: Redis | Cluster | undefined;
+  readonly #owns: boolean;
+  readonly #clock: Clock;
+  readonly #maxLen: number;
+  readonly #onError: (error: unknown) => void;
+  #lastError = "";
+  /** Audit lines waiting for the next batched append. */
+  #pending: string[] = [];
+  #pendingWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  #flushScheduled = false;
+  #inflight: Promise<void> = Promise.resolve();
+  #resolves: { q: OutcomeQuery; record: OutcomeRecord | undefined; resolve: (o: StateOutcome) => void; reject: (e: unknown) => void }[] = [];
+  #resolveScheduled = false;
+
+  constructor(options: RedisStoreOptions) {
+    this.keys = new RedisKeys(options.prefix ?? "agent-auth");
+    this.#clock = options.clock ?? systemClock;
+    this.auditDurability = options.audit?.durability;
+    this.#maxLen = options.audit?.streamMaxLength ?? 100_000;
+    this.#onError = options.onError ?? (() => {});
+    const timeout = options.commandTimeoutMs ?? 1000;
+    const c = options.connection;
+    let client: Redis | Cluster;
+    if ("client" in c) {
+      client = c.client;
+      this.#owns = false;
+    } else {
+      this.#owns = true;
+      // ioredis' constructor overloads do not resolve under exactOptionalPropertyTypes, hence the casts.
+      const opts = { ...BASE_OPTIONS, commandTimeout: timeout, ...c.options } as never;
+      if ("url" in c) client = new Redis(c.url, opts);
+      else if ("sentinels" in c) client = new Redis({ ...(opts as RedisOptions), sentinels: [...c.sentinels], name: c.name } as never);
+      else client = new Cluster([...c.cluster], { redisOptions: opts, enableOfflineQueue: false, enableAutoPipelining: true });
+    }
+    // Without a listener an outage would surface as an unhandled 'error' event.
+    client.on("error", (error: unknown) => {
+      this.#lastError = error instanceof Error ? error.message : String(error);
+      this.#onError(error);
+    });
+    client.on("ready", () => (this.#lastError = ""));
+    const define = (name: string, lua: string, numberOfKeys?: number): void =>
+      client.defineCommand(name, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys });
+    define("aaCreate", CREATE);
+    define("aaGet", GET, 1);
+    define("aaRevoke", REVOKE, 1);
+    define("aaList", LIST, 1);
+    define("aaFetch", FETCH, 2);
+    define("aaResolve", RESOLVE);
+    define("aaAppend", APPEND, 1);
+    this.#redis = client as unknown as Scripted;
+  }
+
+  async ready(timeoutMs: number): Promise<void> {
+    const r = this.#redis;
+    if (r.status === "ready") return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        r.off("ready", onReady);
+        reject(new Error(`Redis not ready after ${timeoutMs} ms${this.#lastError ? `: ${this.#lastError}` : ""}`));
+      }, timeoutMs);
+      const onReady = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      r.once("ready", onReady);
+    });
+  }
+
+  // Sessions
+
+  async createSession(r: SessionRecord): Promise<void> {
+    const k = this.keys;
+    const fields = ["agent", r.agent, "user", r.user, "scope", r.scope, "created", r.createdAt, "expires", r.expiresAt, "glob", globProgram(r.scope)];
+    await guard(this.#redis.aaCreate(4, k.session(r.id), k.sessions, k.sessionsOfAgent(r.agent), k.sessionsOfUser(r.user), r.id, this.#clock.now(), r.expiresAt, ...fields));
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    const flat = await guard(this.#redis.aaGet(this.keys.session(id), this.#clock.now()));
+    return flat === null ? undefined : toSession(id, flat);
+  }
+
+  async listSessions(filter: ListFilter = {}): Promise<SessionRecord[]> {
+    const k = this.keys;
+    const index = filter.agent ? k.sessionsOfAgent(filter.agent) : filter.user ? k.sessionsOfUser(filter.user) : k.sessions;
+    const out = await guard(this.#redis.aaList(index, k.session(""), this.#clock.now(), "agent", filter.agent ?? "", "user", filter.user ?? "", filter.includeRevoked ? "1" : "0"));
+    return pairs(out).map(([id, flat]) => toSession(id, flat));
+  }
+
+  async revokeSession(id: string): Promise<RevokeOutcome<SessionRecord>> {
+    const [status, flat] = await guard(this.#redis.aaRevoke(this.keys.session(id), this.#clock.now()));
+    return revokeOutcome(status, flat, (f) => toSession(id, f));
+  }
+
+  // Delegations
+
+  async createDelegation(r: DelegationRecord): Promise<void> {
+    const k = this.keys;
+    const fields = [
+      "from", r.fromUser,
+      "to", r.toAgent,
+      "actions", JSON.stringify(r.actions),
+      "globs", `[${r.actions.map(globProgram).join(",")}]`,
+      "granted", r.grantedAt,
+      "expires", r.expiresAt,
+      "reason", r.reason,
+    ];
+    await guard(this.#redis.aaCreate(
+      5,
+      k.delegation(r.id),
+      k.delegations,
+      k.delegationsToAgent(r.toAgent),
+      k.delegationsFromUser(r.fromUser),
+      k.grants(r.toAgent, r.fromUser),
+      r.id,
+      this.#clock.now(),
+      r.expiresAt,
+      ...fields,
+    ));
+  }
+
+  async getDelegation(id: string): Promise<DelegationRecord | undefined> {
+    const flat = await guard(this.#redis.aaGet(this.keys.delegation(id), this.#clock.now()));
+    return flat === null ? undefined : toDelegation(id, flat);
+  }
+
+  async listDelegations(filter: ListFilter = {}): Promise<DelegationRecord[]> {
+    const k = this.keys;
+    const index = filter.agent ? k.delegationsToAgent(filter.agent) : filter.user ? k.delegationsFromUser(filter.user) : k.delegations;
+    const out = await guard(this.#redis.aaList(index, k.delegation(""), this.#clock.now(), "to", filter.agent ?? "", "from", filter.user ?? "", filter.includeRevoked ? "1" : "0"));
+    return pairs(out).map(([id, flat]) => toDelegation(id, flat));
+  }
+
+  async revokeDelegation(id: string): Promise<RevokeOutcome<DelegationRecord>> {
+    const [status, flat] = await guard(this.#redis.aaRevoke(this.keys.delegation(id), this.#clock.now()));
+    return revokeOutcome(status, flat, (f) => toDelegation(id, f));
+  }
+
+  // Decisions
+
+  async fetchDecisionState(q: DecisionStateQuery): Promise<DecisionState> {
+    const k = this.keys;
+    const [session, ...rest] = await guard(this.#redis.aaFetch(
+      q.sessionId === "" ? k.none : k.session(q.sessionId),
+      k.grants(q.agent, q.user),
+      this.#clock.now(),
+      q.sessionId === "" ? "0" : "1",
+      q.delegations ? "1" : "0",
+      k.delegation(""),
+    ));
+    const now = this.#clock.now();
+    const s = Array.isArray(session) ? toSession(q.sessionId, session) : undefined;
+    return {
+      session: s !== undefined && s.expiresAt > now ? s : undefined,
+      delegations: pairs(rest as (string | string[])[]).map(([id, flat]) => toDelegation(id, flat)),
+    };
+  }
+
+  /**
+   * Decisions that arrive together (in one event-loop turn) share one call:
+   * each still waits for exactly one round trip, and Redis and this client
+   * do a fraction of the per-command work.
+   */
+  resolveOutcome(q: OutcomeQuery, record?: OutcomeRecord): Promise<StateOutcome> {
+    return new Promise<StateOutcome>((resolve, reject) => {
+      this.#resolves.push({ q, record, resolve, reject });
+      if (this.#resolves.length >= MAX_BATCH) this.#flushResolves();
+      else if (!this.#resolveScheduled) {
+        this.#resolveScheduled = true;
+        setImmediate(() => this.#flushResolves());
+      }
+    });
+  }
+
+  #flushResolves(): void {
+    this.#resolveScheduled = false;
+    const batch = this.#resolves;
+    if (batch.length === 0) return;
+    this.#resolves = [];
+    const k = this.keys;
+    const keys: string[] = [k.audit];
+    const argv: (string | number)[] = [this.#clock.now(), k.delegation(""), this.#maxLen];
+    for (const { q, record } of batch) {
+      keys.push(q.sessionId === "" ? k.none : k.session(q.sessionId), k.grants(q.agent, q.user));
+      argv.push(
+        q.sessionId === "" ? "0" : "1",
+        q.agent,
+        q.user,
+        q.scope,
+        q.action,
+        q.delegations ? "1" : "0",
+        record === undefined ? "0" : "1",
+        record?.head ?? "",
+        record?.tail ?? "",
+        record?.okPart ?? "",
+        record?.grantPart ?? "",
+      );
+    }
+    guard(this.#redis.aaResolve(keys.length, ...keys, ...argv)).then(
+      (flat) => {
+        batch.forEach((item, i) => {
+          try {
+            item.resolve(toOutcome(flat.slice(5 * i, 5 * i + 5)));
+          } catch (error) {
+            item.reject(error);
+          }
+        });
+      },
+      (error: unknown) => {
+        for (const item of batch) item.reject(error);
+      },
+    );
+  }
+
+  // The shared audit stream
+
+  /**
+   * Appends a record. Records of one event-loop turn go out together in one
+   * call (group commit); with sync durability the caller waits for it.
+   */
+  appendAudit(event: AuditEvent): void | Promise<void> {
+    this.#pending.push(auditRecordJson(event));
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flushAudit());
+    }
+    if (this.auditDurability === "sync" || this.#pending.length >= 65_536) {
+      return new Promise<void>((resolve, reject) => this.#pendingWaiters.push({ resolve, reject }));
+    }
+    return undefined;
+  }
+
+  #flushAudit(): void {
+    this.#flushScheduled = false;
+    if (this.#pending.length === 0) return;
+    const lines = this.#pending;
+    const waiters = this.#pendingWaiters;
+    this.#pending = [];
+    this.#pendingWaiters = [];
+    const sync = this.auditDurability === "sync";
+    this.#inflight = this.#inflight.then(async () => {
+      // Async records are retried until Redis takes them; sync callers get the error and deny.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await guard(this.#redis.aaAppend(this.keys.audit, this.#maxLen, ...lines));
+          for (const w of waiters) w.resolve();
+          return;
+        } catch (error) {
+          this.#onError(error);
+          if (sync || attempt >= 1000) {
+            for (const w of waiters) w.reject(error);
+            return;
+          }
+          await new Promise((r) => setTimeout(r, Math.min(100 * (attempt + 1), 1000)));
+        }
+      }
+    });
+  }
+
+  async readStream(after: string, count: number): Promise<StreamEntry[]> {
+    const raw = (await guard(this.#redis.xrange(this.keys.audit, `(${after}`, "+", "COUNT", count))) as [string, string[]][];
+    return raw.map(streamEntry);
+  }
+
+  async waitForStream(after: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+    // XREAD BLOCK holds its connection, so it gets one of its own.
+    this.#reader ??= this.#duplicate();
+    const res = (await guard(this.#reader.xread("COUNT", count, "BLOCK", blockMs, "STREAMS", this.keys.audit, after))) as
+      | [string, [string, string[]][]][]
+      | null;
+    return res === null ? [] : (res[0]?.[1] ?? []).map(streamEntry);
+  }
+
+  async lastStreamId(): Promise<string> {
+    const info = await this.#streamInfo();
+    return info?.get("last-generated-id") ?? "0-0";
+  }
+
+  async trimmedUpTo(): Promise<string> {
+    const info = await this.#streamInfo();
+    return info?.get("max-deleted-entry-id") ?? "0-0";
+  }
+
+  async #streamInfo(): Promise<Map<string, string> | undefined> {
+    try {
+      const raw = (await guard(this.#redis.call("XINFO", "STREAM", this.keys.audit))) as unknown[];
+      const m = new Map<string, string>();
+      for (let i = 0; i + 1 < raw.length; i += 2) if (typeof raw[i + 1] === "string") m.set(String(raw[i]), raw[i + 1] as string);
+      return m;
+    } catch (error) {
+      if (error instanceof Error && /no such key/i.test(error.message)) return undefined;
+      throw error;
+    }
+  }
+
+  #duplicate(): Redis | Cluster {
+    const base = this.#redis as unknown as Redis | Cluster;
+    const copy = base instanceof Cluster ? base.duplicate() : base.duplicate({ commandTimeout: undefined, enableAutoPipelining: false });
+    copy.on("error", (error: unknown) => this.#onError(error));
+    return copy;
+  }
+
+  health(): StoreHealth {
+    const status = this.#redis.status;
+    return status === "ready"
+      ? { ok: true, detail: "redis: ready" }
+      : { ok: false, detail: `redis: ${status}${this.#lastError ? ` (${this.#lastError})` : ""}` };
+  }
+
+  async close(): Promise<void> {
+    this.#flushAudit();
+    await this.#inflight;
+    this.#reader?.disconnect();
+    if (this.#owns) {
+      try {
+        await guard(this.#redis.quit());
+      } catch {
+        this.#redis.disconnect();
+      }
+    }
+  }
+}
+
+/**
+ * Redis failures (unreachable, timed out, script errors) as StateUnavailableError,
+ * so callers answer UNAVAILABLE (management) or deny (decisions) — never a
+ * stray ioredis error.
+ */
+async function guard<T>(pending: Promise<T>): Promise<T> {
+  try {
+    return await pending;
+  } catch (error) {
+    if (isStateUnavailableError(error)) throw error;
+    const why = error instanceof Error ? error.message : String(error);
+    throw new StateUnavailableError(`State store unavailable: ${why}`, { cause: error });
+  }
+}
+
+/** Decisions per resolve call at most. */
+const MAX_BATCH = 32;
+
+function toOutcome([outcome, detail, grantId, grantor]: string[]): StateOutcome {
+  switch (outcome) {
+    case "ok":
+      return { kind: "ok", grant: grantId === "" || grantId === undefined ? undefined : { id: grantId, fromUser: grantor ?? "" } };
+    case "session_invalid":
+      return { kind: "session_invalid" };
+    case "agent_mismatch":
+      return { kind: "agent_mismatch", expected: detail ?? "" };
+    case "user_mismatch":
+      return { kind: "user_mismatch", expected: detail ?? "" };
+    case "scope_outside":
+      return { kind: "scope_outside", pattern: detail ?? "" };
+    default:
+      throw new StateUnavailableError(`unexpected outcome from Redis: ${String(outcome)}`);
+  }
+}
+
+function streamEntry([id, fields]: [string, string[]]): StreamEntry {
+  const i = fields.indexOf("r");
+  return { id, line: i >= 0 ? (fields[i + 1] ?? "") : "" };
+}
+
+function pairs(flat: readonly (string | string[] | null)[]): [string, string[]][] {
+  const out: [string, string[]][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i] as string, flat[i + 1] as string[]]);
+  return out;
+}
+
+function hash(flat: readonly string[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) m.set(flat[i]!, flat[i + 1]!);
+  return m;
+}
+
+function toSession(id: string, flat: readonly string[]): SessionRecord {
+  const h = hash(flat);
+  const revoked = h.get("revoked");
+  return {
+    id,
+    agent: h.get("agent") ?? "",
+    user: h.get("user") ?? "",
+    scope: h.get("scope") ?? "",
+    createdAt: Number(h.get("created")),
+    expiresAt: Number(h.get("expires")),
+    ...(revoked === undefined ? {} : { revokedAt: Number(revoked) }),
+  };
+}
+
+function toDelegation(id: string, flat: readonly string[]): DelegationRecord {
+  const h = hash(flat);
+  const revoked = h.get("revoked");
+  return {
+    id,
+    fromUser: h.get("from") ?? "",
+    toAgent: h.get("to") ?? "",
+    actions: JSON.parse(h.get("actions") ?? "[]") as string[],
+    grantedAt: Number(h.get("granted")),
+    expiresAt: Number(h.get("expires")),
+    reason: h.get("reason") ?? "",
+    ...(revoked === undefined ? {} : { revokedAt: Number(revoked) }),
+  };
+}
+
+function revokeOutcome<T>(status: string, flat: string[] | undefined, map: (f: string[]) => T): RevokeOutcome<T> {
+  if (status === "revoked" || status === "already_revoked") return { status, record: map(flat ?? []) };
+  return { status: "not_found" };
+}

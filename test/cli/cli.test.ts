@@ -1,0 +1,130 @@
+import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runCli } from "../../src/cli/main.ts";
+import type { CliIo } from "../../src/cli/io.ts";
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function cli(...argv: string[]): Promise<Run> {
+  let out = "";
+  let err = "";
+  const io: CliIo = { stdout: (t) => void (out += t), stderr: (t) => void (err += t), env: {}, color: false };
+  const code = await runCli(argv, io);
+  return { code, out, err };
+}
+
+describe("agent-auth CLI (local commands)", () => {
+  let dir: string;
+  let policy: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "agent-auth-cli-"));
+    policy = join(dir, "policy.yaml");
+    writeFileSync(
+      policy,
+      `version: "1.0"
+metadata: {name: cli-test}
+roles: {viewer: {actions: [read]}}
+profiles:
+  bot: {role: viewer, deny: [delete], scopes: ["project:*"]}
+  deployer: {allow: [deploy], default_tier: soft}
+approval_policies:
+  - {name: prod, condition: 'resource starts_with "/prod"', tier: strong}
+audit: {enabled: true, path: ${JSON.stringify(join(dir, "audit.jsonl"))}}
+`,
+    );
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("prints the version", async () => {
+    const r = await cli("version");
+    expect(r.code).to.equal(0);
+    expect(r.out).to.match(/^agent-auth \d+\.\d+\.\d+\n$/);
+  });
+
+  it("validates a policy and reports counts", async () => {
+    const r = await cli("-c", policy, "validate");
+    expect(r).to.deep.include({ code: 0, out: "Config is valid: 1 roles, 2 profiles, 1 approval policies, 0 A2A policies\n" });
+    const json = JSON.parse((await cli("--config", policy, "validate", "-o", "json")).out) as { valid: boolean; revision: string };
+    expect(json.valid).to.equal(true);
+    expect(json.revision).to.match(/^[0-9a-f]{16}$/);
+  });
+
+  it("reports every problem of an invalid policy with lines, never a stack trace", async () => {
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(bad, 'version: "2.0"\nprofiles:\n  p: {default_tier: hard}\napproval_policies: [{name: a, condition: "x =="}]\n');
+    const r = await cli("-c", bad, "validate");
+    expect(r.code).to.equal(1);
+    expect(r.err).to.equal(
+      "Validation failed:\n" +
+        "  - Unsupported config version: '2.0' (expected '1.0') (line 1, column 11)\n" +
+        "  - profiles.p: invalid default_tier 'hard', expected one of ['autonomous', 'soft', 'strong'] (line 3, column 21)\n" +
+        "  - approval_policies[0].condition: unexpected end of expression at position 4 (line 4, column 43)\n",
+    );
+    const json = JSON.parse((await cli("-c", bad, "validate", "-o", "json")).out) as { valid: boolean; errors: unknown[] };
+    expect([json.valid, json.errors.length]).to.deep.equal([false, 3]);
+  });
+
+  it("names a missing policy file", async () => {
+    const r = await cli("-c", join(dir, "missing.yaml"), "check", "--agent", "a", "--user", "u", "--action", "x");
+    expect(r.code).to.equal(1);
+    expect(r.err).to.contain(`Auth config file not found: ${join(dir, "missing.yaml")}`);
+  });
+
+  it("inspects a policy as tables and as JSON", async () => {
+    const r = await cli("-c", policy, "inspect");
+    expect(r.code).to.equal(0);
+    expect(r.out).to.contain("cli-test").and.contain("Profiles (2)").and.contain("deployer").and.contain("Approval policies (1)");
+    const json = JSON.parse((await cli("-c", policy, "inspect", "-o", "json")).out) as { config: { profiles: Record<string, unknown> } };
+    expect(Object.keys(json.config.profiles)).to.deep.equal(["bot", "deployer"]);
+  });
+
+  it("checks requests: exit 0 when allowed, 1 when denied", async () => {
+    const allowed = await cli("-c", policy, "check", "--agent", "bot", "--user", "alice", "--action", "read", "--scope", "project:x");
+    expect(allowed.code).to.equal(0);
+    expect(allowed.out).to.match(/^ALLOWED\n  Reason: Allowed by profile 'bot'\n/);
+    const denied = await cli("-c", policy, "check", "-a", "bot", "-u", "alice", "--action", "delete", "-o", "json");
+    expect(denied.code).to.equal(1);
+    expect(JSON.parse(denied.out)).to.deep.include({ allowed: false, tier: "autonomous", reason: "Action 'delete' denied by profile 'bot'" });
+    const strong = await cli("-c", policy, "check", "-a", "deployer", "-u", "alice", "--action", "deploy", "-r", "/prod/api", "-o", "json");
+    expect(JSON.parse(strong.out)).to.deep.include({ allowed: true, tier: "strong", requires_approval: true, approval_policy: "prod" });
+  });
+
+  it("passes metadata, reading JSON values", async () => {
+    const p = join(dir, "meta.yaml");
+    writeFileSync(p, 'profiles: {b: {allow: ["*"]}}\napproval_policies: [{name: big, condition: "amount > 100 and tags contains \'x\'", tier: strong}]\naudit: {enabled: false}\n');
+    const r = await cli("-c", p, "check", "-a", "b", "-u", "u", "--action", "pay", "--metadata", "amount=500", "--metadata", 'tags=["x"]', "-o", "json");
+    expect(JSON.parse(r.out)).to.deep.include({ tier: "strong", approval_policy: "big" });
+  });
+
+  const usage: string[][] = [
+    ["check", "--agent", "a", "--user", "u"],
+    ["check", "--agent", "a", "--user", "u", "--action", "x", "--bogus"],
+    ["check", "--agent", "a", "--user", "u", "--action", "x", "-o", "xml"],
+    ["frobnicate"],
+    ["--nope", "validate"],
+    [],
+  ];
+  for (const args of usage) {
+    it(`exits 2 on a usage error: ${args.join(" ") || "(no command)"}`, async () => {
+      const r = await cli("-c", policy, ...args);
+      expect(r.code).to.equal(2);
+      expect(r.err.length).to.be.greaterThan(0);
+    });
+  }
+
+  it("runs as a program (bin/agent-auth.mjs)", function () {
+    this.timeout(30_000);
+    const r = spawnSync(process.execPath, ["bin/agent-auth.mjs", "-c", policy, "check", "--agent", "bot", "--user", "alice", "--action", "read", "-o", "json"], { encoding: "utf8" });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(JSON.parse(r.stdout)).to.deep.include({ allowed: true });
+    const bad = spawnSync(process.execPath, ["bin/agent-auth.mjs", "-c", policy, "check"], { encoding: "utf8" });
+    expect(bad.status).to.equal(2);
+  });
+});

@@ -1,0 +1,217 @@
+import { expect } from "chai";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { readCases } from "../../src/conformance/run-file.ts";
+import type { AuthzCase } from "../../src/conformance/cases.ts";
+import { isConfigError, loadConfig, parseConfig, parseConfigWithWarnings, type ConfigError } from "../../src/config/index.ts";
+
+function errorOf(text: string, env: Record<string, string> = {}): ConfigError {
+  try {
+    parseConfig(text, { env });
+  } catch (e) {
+    if (isConfigError(e)) return e;
+    throw e;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("parseConfig", () => {
+  describe("conformance configs", () => {
+    for (const { parsed } of readCases("test/fixtures/conformance/authz.jsonl")) {
+      const c = parsed as AuthzCase;
+      const bad = Object.hasOwn(c.expect, "config_error");
+      it(`${bad ? "rejects" : "accepts"} ${c.id}`, () => {
+        if (bad) expect(errorOf(c.config, c.env).errors.length).to.be.greaterThan(0);
+        else expect(() => parseConfig(c.config, { env: c.env ?? {} })).to.not.throw();
+      });
+    }
+  });
+
+  it("lists every validation problem in the original's order and words", () => {
+    const e = errorOf(`
+version: "1.0"
+profiles: {a: {default_tier: hard, max_session_duration: 0}, b: {max_session_duration: 100000}}
+approval_policies: [{tier: soft}, {name: x, tier: meh}, {name: x}]
+delegation: {max_duration: 10, rules: [{allowed_actions: [a]}, {name: r, max_duration: 0}, {name: r, max_duration: 5}]}
+a2a: {default: maybe, policies: [{effect: allow}, {name: n, effect: permit}, {name: n}]}
+sessions: {default_duration: 0, max_duration: 50000}
+`);
+    expect(e.errors).to.deep.equal([
+      "profiles.a: invalid default_tier 'hard', expected one of ['autonomous', 'soft', 'strong']",
+      "profiles.a: max_session_duration must be >= 1",
+      "profiles.b: max_session_duration (100000) exceeds sessions.max_duration (50000)",
+      "approval_policies[0]: 'name' is required",
+      "approval_policies[1] (x): invalid tier 'meh', expected one of ['autonomous', 'soft', 'strong']",
+      "approval_policies[2]: duplicate approval policy name 'x'",
+      "delegation.rules[0]: 'name' is required",
+      "delegation.rules[0] (): max_duration (86400) exceeds delegation.max_duration (10)",
+      "delegation.rules[1] (r): max_duration must be >= 1",
+      "delegation.rules[2]: duplicate delegation rule name 'r'",
+      "a2a.default: invalid default 'maybe', expected one of ['allow', 'deny']",
+      "a2a.policies[0]: 'name' is required",
+      "a2a.policies[1] (n): invalid effect 'permit', expected one of ['allow', 'deny']",
+      "a2a.policies[2]: duplicate A2A policy name 'n'",
+      "sessions.default_duration must be >= 1",
+    ]);
+    expect(e.issues[0]).to.deep.include({ path: "profiles.a.default_tier", line: 3 });
+    expect(e.message.startsWith("Invalid auth config:\n  profiles.a: invalid default_tier")).to.equal(true);
+  });
+
+  it("reports roles that extend nothing and inheritance cycles in walk order", () => {
+    expect(errorOf("roles: {a: {extends: b}, b: {extends: a}, c: {extends: a}, d: {extends: d}, e: {extends: zz}}").errors).to.deep.equal([
+      "roles.e: extends 'zz' does not exist",
+      "roles.a: circular inheritance detected: a -> b -> a",
+      "roles.b: circular inheritance detected: b -> a -> b",
+      "roles.c: circular inheritance detected: c -> a -> b -> a",
+      "roles.d: circular inheritance detected: d -> d",
+    ]);
+  });
+
+  it("checks conditions: syntax and undefined variables, after each policy's own checks", () => {
+    const e = errorOf(`
+variables: {env: prod}
+approval_policies:
+  - {name: a, condition: "action ==", tier: meh}
+  - {name: b, condition: "true or $enviroment == 'x'"}
+a2a: {policies: [{name: c, condition: 'x matches "("'}, {name: d, condition: "a matches b"}]}
+`);
+    expect(e.errors).to.deep.equal([
+      "approval_policies[0] (a): invalid tier 'meh', expected one of ['autonomous', 'soft', 'strong']",
+      "approval_policies[0].condition: unexpected end of expression at position 9",
+      "approval_policies[1].condition: undefined variable '$enviroment'",
+      "a2a.policies[0].condition: invalid regular expression for 'matches': error parsing regexp: missing closing ): `(` at position 2",
+      "a2a.policies[1].condition: the right side of 'matches' must be a string literal (a regular expression) at position 2",
+    ]);
+  });
+
+  const typeCases: [string, string][] = [
+    ["profiles: {a: {max_session_duration: abc}}", "profiles.a.max_session_duration: expected an integer, got 'abc'"],
+    ["profiles: {a: {max_session_duration: 1.5}}", "profiles.a.max_session_duration: expected an integer, got 1.5"],
+    ["profiles: {a: {max_session_duration: true}}", "profiles.a.max_session_duration: expected an integer, got true"],
+    ["delegation: {enabled: maybe}", "delegation.enabled: expected a boolean (true or false), got 'maybe'"],
+    ["delegation: {enabled: 1}", "delegation.enabled: expected a boolean (true or false), got 1"],
+    ["roles: [a, b]", "roles: expected a mapping, got a list"],
+    ["roles: {r: 5}", "roles.r: expected a mapping, got 5"],
+    ["roles: {r: {actions: read}}", "roles.r.actions: expected a list, got 'read'"],
+    ["roles: {r: {actions: [read, null, [x]]}}", "roles.r.actions[1]: expected a string, got null"],
+    ["approval_policies: {a: 1}", "approval_policies: expected a list, got a mapping"],
+    ["approval_policies: [x]", "approval_policies[0]: expected a mapping, got 'x'"],
+    ["metadata: {name: [x]}", "metadata.name: expected a string, got a list"],
+    ["audit: {durability: eventual}", "audit.durability: invalid durability 'eventual', expected one of ['async', 'sync']"],
+    ["audit: {stream_max_length: 0}", "audit.stream_max_length must be >= 1"],
+  ];
+  for (const [text, message] of typeCases) {
+    it(`rejects ${text}`, () => {
+      expect(errorOf(text).errors).to.include(message);
+    });
+  }
+
+  it("reads YAML 1.1 scalars as the Python library did", () => {
+    const c = parseConfig(
+      `
+version: 1.0
+metadata: {name: 0x1F, author: yes}
+variables: {a: yes, b: off, c: 017, d: 1_000, e: 0b11, f: 1:30, g: ~, h: .5, i: 2001-12-14, j: y, k: 1e3}
+delegation: {enabled: On, max_duration: 1_000, default_duration: 017}
+`,
+      { env: {} },
+    );
+    expect(c.version).to.equal("1.0");
+    expect(c.metadata.name).to.equal("0x1F");
+    expect(c.metadata.author).to.equal("yes");
+    expect(Object.fromEntries(c.variables)).to.deep.equal({ a: true, b: false, c: 15, d: 1000, e: 3, f: 90, g: null, h: 0.5, i: "2001-12-14", j: "y", k: "1e3" });
+    expect([c.delegation.enabled, c.delegation.maxDuration, c.delegation.defaultDuration]).to.deep.equal([true, 1000, 15]);
+  });
+
+  it("keeps the last of duplicate keys and applies merge keys", () => {
+    const c = parseConfig(
+      `
+base: &base {role: r, allow: [a]}
+roles: {r: {actions: [x]}, r: {actions: [y]}}
+profiles:
+  p: {<<: *base, allow: [b]}
+  q: {<<: [{default_tier: soft}, {default_tier: strong, scopes: [s]}]}
+`,
+      { env: {} },
+    );
+    expect(c.roles.get("r")?.actions).to.deep.equal(["y"]);
+    expect(c.profiles.get("p")).to.deep.include({ role: "r", allow: ["b"] });
+    expect(c.profiles.get("q")).to.deep.include({ defaultTier: "soft", scopes: ["s"] });
+  });
+
+  it("treats prototype-named keys as ordinary names", () => {
+    const c = parseConfig("roles: {__proto__: {actions: [x]}, constructor: {actions: [y]}}\nprofiles: {toString: {role: __proto__}}", { env: {} });
+    expect([...c.roles.keys()]).to.deep.equal(["__proto__", "constructor"]);
+    expect(c.profiles.get("toString")?.role).to.equal("__proto__");
+  });
+
+  it("interpolates ${ENV} in strings and integer fields, leaves unset names, and keeps values out of messages", () => {
+    const c = parseConfig('metadata: {name: "${NAME}-${UNSET}"}\nsessions: {max_duration: "${MAXD}"}', { env: { NAME: "prod", MAXD: "7200" } });
+    expect(c.metadata.name).to.equal("prod-${UNSET}");
+    expect(c.sessions.maxDuration).to.equal(7200);
+    const e = errorOf('sessions: {max_duration: "${SECRET}"}', { SECRET: "hunter2" });
+    expect(e.errors).to.deep.equal(["sessions.max_duration: expected an integer, got '${SECRET}'"]);
+    expect(e.message).to.not.contain("hunter2");
+  });
+
+  it("warns about unknown keys without failing", () => {
+    const { warnings } = parseConfigWithWarnings("profiles: {p: {alow: [x]}}\nextra: 1", { env: {} });
+    expect(warnings.map((w) => w.message)).to.deep.equal(["extra: unknown key 'extra' (ignored)", "profiles.p.alow: unknown key 'alow' (ignored)"]);
+    expect(warnings[1]).to.deep.include({ line: 1 });
+  });
+
+  it("rejects YAML syntax errors, several documents, custom tags and non-mappings, with positions", () => {
+    const e = errorOf("roles:\n  a: [unclosed\n");
+    expect(e.errors[0]).to.match(/^YAML syntax error at line \d+, column \d+: /);
+    expect(e.issues[0]?.line).to.be.a("number");
+    expect(errorOf("a: 1\n---\nb: 2\n").errors[0]).to.contain("one YAML document");
+    expect(errorOf("x: !!python/object:os.system ls").errors[0]).to.contain("unsupported YAML tag '!!python/object:os.system'");
+    expect(errorOf("- a\n- b").errors).to.deep.equal(["Auth config file must be a YAML mapping"]);
+    expect(errorOf("").errors).to.deep.equal(["Auth config file must be a YAML mapping"]);
+  });
+
+  it("stops alias bombs fast", () => {
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 10; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(",")}]`);
+    const bomb = `variables:\n  ${levels.join("\n  ")}\n`;
+    const t = performance.now();
+    expect(errorOf(bomb).errors[0]).to.contain("expands to more than 1000000 nodes");
+    expect(performance.now() - t).to.be.below(1000);
+  });
+
+  it("rejects a document over the size limit", () => {
+    expect(() => parseConfig("a: 1", { limits: { maxBytes: 2 } })).to.throw(/4 bytes; the limit is 2/);
+  });
+
+  it("returns a deeply frozen config", () => {
+    const c = parseConfig("roles: {r: {actions: [x]}}\nvariables: {v: {k: [1]}}", { env: {} });
+    expect(Object.isFrozen(c)).to.equal(true);
+    expect(Object.isFrozen(c.roles.get("r")!.actions)).to.equal(true);
+    expect(() => (c.roles as Map<string, unknown>).set("x", {})).to.throw(TypeError);
+    expect(() => (c.roles as Map<string, unknown>).delete("r")).to.throw(TypeError);
+    expect(Object.isFrozen(c.variables.get("v"))).to.equal(true);
+  });
+
+  describe("loadConfig", () => {
+    let dir: string;
+    before(() => (dir = mkdtempSync(join(tmpdir(), "agent-auth-config-"))));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("names a missing file", () => {
+      expect(() => loadConfig(join(dir, "nope.yaml"))).to.throw(`Auth config file not found: ${join(dir, "nope.yaml")}`);
+    });
+
+    it("loads a file (with a byte-order mark)", () => {
+      const path = join(dir, "p.yaml");
+      writeFileSync(path, "\ufeffversion: '1.0'\nprofiles: {a: {allow: [x]}}\n");
+      expect(loadConfig(path).profiles.has("a")).to.equal(true);
+    });
+
+    it("loads the example policy", () => {
+      const c = loadConfig("examples/agent_auth.yaml", { env: {} });
+      expect(c.profiles.size).to.be.greaterThan(3);
+    });
+  });
+});

@@ -1,0 +1,250 @@
+import { expect } from "chai";
+import { AuthEngine } from "../../src/engine/engine.ts";
+import { ManualClock } from "../../src/engine/clock.ts";
+import { isDelegationValidationError, isInvalidRequestError } from "../../src/engine/errors.ts";
+import type { AuthRequest } from "../../src/engine/types.ts";
+import { parseConfig } from "../../src/config/index.ts";
+import { createMemoryStore } from "../../src/state/memory.ts";
+import type { StateStore } from "../../src/state/store.ts";
+import type { AuditEvent } from "../../src/audit/event.ts";
+import type { AuditSink } from "../../src/audit/sink.ts";
+import { basicConfig, BASIC_POLICY } from "../support/policies.ts";
+
+const ask = (over: Partial<AuthRequest> = {}): AuthRequest => ({ agent: "assistant", user: "alice", action: "read", ...over });
+
+function engineWith(options: ConstructorParameters<typeof AuthEngine>[1] = {}): { engine: AuthEngine; clock: ManualClock } {
+  const clock = new ManualClock();
+  return { engine: new AuthEngine(basicConfig(), { clock, audit: false, ...options }), clock };
+}
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("AuthEngine", () => {
+  describe("authorize", () => {
+    it("gives each decision a unique id and the policy revision", async () => {
+      const { engine } = engineWith();
+      const a = await engine.authorize(ask());
+      const b = await engine.authorize(ask());
+      expect(a.allowed).to.equal(true);
+      expect(a.decisionId).to.match(/^[0-9a-f-]{36}$/);
+      expect(a.decisionId).to.not.equal(b.decisionId);
+      expect(a.policyRevision).to.equal(engine.revision).and.to.match(/^[0-9a-f]{16}$/);
+      expect(a.evaluationTimeMs).to.be.a("number").and.to.be.at.least(0);
+    });
+
+    it("exposes isDenied and isAutonomous", async () => {
+      const { engine } = engineWith();
+      const allowed = await engine.authorize(ask());
+      expect([allowed.isDenied, allowed.isAutonomous]).to.deep.equal([false, true]);
+      const soft = await engine.authorize(ask({ agent: "deployer", action: "deploy" }));
+      expect([soft.isDenied, soft.isAutonomous, soft.tier, soft.approvalPolicy]).to.deep.equal([false, false, "soft", "deploys"]);
+      const denied = await engine.authorize(ask({ action: "delete" }));
+      expect([denied.isDenied, denied.isAutonomous, denied.tier]).to.deep.equal([true, false, "autonomous"]);
+    });
+
+    const badRequests: [string, unknown, string][] = [
+      ["missing agent", { user: "u", action: "a" }, "agent"],
+      ["empty user", { agent: "a", user: "", action: "a" }, "user"],
+      ["numeric action", { agent: "a", user: "u", action: 5 }, "action"],
+      ["resource not a string", { agent: "a", user: "u", action: "x", resource: ["r"] }, "resource"],
+      ["metadata not an object", { agent: "a", user: "u", action: "x", metadata: "m" }, "metadata"],
+      ["metadata with a function", { agent: "a", user: "u", action: "x", metadata: { f: () => 1 } }, "metadata.f"],
+      ["metadata with NaN", { agent: "a", user: "u", action: "x", metadata: { n: Number.NaN } }, "metadata.n"],
+      ["oversized agent", { agent: "x".repeat(5000), user: "u", action: "a" }, "agent"],
+      ["deep metadata", { agent: "a", user: "u", action: "x", metadata: { a: { b: { c: { d: { e: { f: { g: { h: { i: 1 } } } } } } } } } }, "metadata.a.b.c.d.e.f.g.h"],
+      ["session id not a string", { agent: "a", user: "u", action: "x", sessionId: 7 }, "session_id"],
+    ];
+    for (const [title, request, field] of badRequests) {
+      it(`rejects a request with ${title}, naming ${field}`, async () => {
+        const { engine } = engineWith();
+        const error = await rejection(engine.authorize(request as AuthRequest));
+        expect(isInvalidRequestError(error), String(error)).to.equal(true);
+        expect((error as { field: string }).field).to.equal(field);
+      });
+    }
+
+    it("reads metadata keys named like prototype members as data", async () => {
+      const { engine } = engineWith();
+      const d = await engine.authorize(ask({ metadata: JSON.parse('{"__proto__": {"x": 1}, "constructor": 2}') as Record<string, unknown> }));
+      expect(d.allowed).to.equal(true);
+    });
+
+    it("fails closed when the store is unreachable, and still answers requests that need no state", async () => {
+      const broken: StateStore = {
+        ...createMemoryStore(),
+        kind: "broken",
+        fetchDecisionState: () => Promise.reject(new Error("connection refused")),
+      };
+      const errors: string[] = [];
+      const { engine } = engineWith({ store: broken, onError: (_e, ctx) => errors.push(ctx) });
+      const needsSession = await engine.authorize(ask({ sessionId: "abc" }));
+      expect([needsSession.allowed, needsSession.reason]).to.deep.equal([false, "State store unavailable"]);
+      const needsDelegation = await engine.authorize(ask({ action: "pay" }));
+      expect([needsDelegation.allowed, needsDelegation.reason]).to.deep.equal([false, "State store unavailable"]);
+      const pure = await engine.authorize(ask());
+      expect(pure.allowed).to.equal(true);
+      expect(errors).to.deep.equal(["state store", "state store"]);
+    });
+
+    it("denies when the user-permissions provider fails, unless a delegation already allows", async () => {
+      const { engine } = engineWith({
+        userPermissions: () => {
+          throw new Error("IAM down");
+        },
+      });
+      const d = await engine.authorize(ask({ action: "pay", metadata: { amount: 5 } }));
+      expect([d.allowed, d.reason]).to.deep.equal([false, "User permissions unavailable"]);
+      await engine.createDelegation({ fromUser: "alice", toAgent: "assistant", actions: ["pay"] });
+      const delegated = await engine.authorize(ask({ action: "pay", metadata: { amount: 5 } }));
+      expect([delegated.allowed, delegated.reason]).to.deep.equal([true, "Delegated by user 'alice'"]);
+    });
+
+    it("accepts an async provider object", async () => {
+      const { engine } = engineWith({ userPermissions: { getUserActions: async (u: string) => (u === "alice" ? ["pay"] : []) } });
+      expect((await engine.authorize(ask({ agent: "ghost", action: "pay", metadata: { amount: 1 } }))).reason).to.equal("Allowed by user permissions");
+      expect((await engine.authorize(ask({ agent: "ghost", user: "bob", action: "pay" }))).allowed).to.equal(false);
+    });
+
+    it("fails closed on a condition that cannot be evaluated (approval policy counts as matched)", async () => {
+      const { engine } = engineWith();
+      await engine.createDelegation({ fromUser: "alice", toAgent: "assistant", actions: ["pay"] });
+      const noAmount = await engine.authorize(ask({ action: "pay" }));
+      expect([noAmount.tier, noAmount.approvalPolicy]).to.deep.equal(["strong", "big-payment"]);
+      const small = await engine.authorize(ask({ action: "pay", metadata: { amount: 10 } }));
+      expect([small.tier, small.approvalPolicy]).to.deep.equal(["autonomous", ""]);
+      const text = await engine.authorize(ask({ action: "pay", metadata: { amount: "10" } }));
+      expect(text.tier).to.equal("strong");
+    });
+
+    it("does not let metadata override request fields in approval conditions", async () => {
+      const { engine } = engineWith();
+      const d = await engine.authorize(ask({ agent: "deployer", action: "read", resource: "/prod/db", metadata: { resource: "/dev" } }));
+      expect([d.tier, d.approvalPolicy]).to.deep.equal(["strong", "prod"]);
+    });
+
+    it("swaps policies atomically with setConfig and names the new revision", async () => {
+      const { engine } = engineWith();
+      const before = engine.revision;
+      const pending = engine.authorize(ask({ action: "pay" }));
+      engine.setConfig(parseConfig(BASIC_POLICY.replace("deny: [delete]", "deny: [delete, read]"), { env: {} }));
+      expect(engine.revision).to.not.equal(before);
+      expect((await pending).policyRevision).to.equal(before);
+      const after = await engine.authorize(ask());
+      expect([after.allowed, after.policyRevision]).to.deep.equal([false, engine.revision]);
+    });
+  });
+
+  describe("sessions", () => {
+    it("uses the profile's max_session_duration, then sessions.default_duration, clamped to max_duration", async () => {
+      const { engine } = engineWith();
+      const pinned = await engine.createSession({ agent: "pinned", user: "alice" });
+      expect(Date.parse(pinned.expiresAt) - Date.parse(pinned.createdAt)).to.equal(120_000);
+      const ghost = await engine.createSession({ agent: "ghost", user: "alice" });
+      expect(Date.parse(ghost.expiresAt) - Date.parse(ghost.createdAt)).to.equal(300_000);
+      const long = await engine.createSession({ agent: "pinned", user: "alice", duration: 999_999 });
+      expect(Date.parse(long.expiresAt) - Date.parse(long.createdAt)).to.equal(3_600_000);
+    });
+
+    it("reports status through the lifecycle: active, revoked, then gone", async () => {
+      const { engine, clock } = engineWith();
+      const s = await engine.createSession({ agent: "assistant", user: "alice", scope: "project:x", duration: 100 });
+      expect(s.status).to.equal("active");
+      expect((await engine.authorize(ask({ sessionId: s.sessionId, scope: "project:x" }))).allowed).to.equal(true);
+      const denied = await engine.authorize(ask({ sessionId: s.sessionId, scope: "project:y" }));
+      expect(denied.reason).to.equal("Scope 'project:y' outside session scope 'project:x'");
+      const revoked = await engine.revokeSession(s.sessionId);
+      expect(revoked.status).to.equal("revoked");
+      expect((await engine.getSession(s.sessionId))?.status).to.equal("revoked");
+      expect((await engine.revokeSession(s.sessionId)).status).to.equal("already_revoked");
+      expect((await engine.authorize(ask({ sessionId: s.sessionId }))).reason).to.equal("Invalid or expired session");
+      expect(await engine.listSessions()).to.deep.equal([]);
+      expect((await engine.listSessions({ includeRevoked: true })).map((x) => x.sessionId)).to.deep.equal([s.sessionId]);
+      clock.advance(100);
+      expect(await engine.getSession(s.sessionId)).to.equal(undefined);
+      expect((await engine.revokeSession(s.sessionId)).status).to.equal("not_found");
+    });
+
+    it("rejects bad session input naming the field", async () => {
+      const { engine } = engineWith();
+      for (const [input, field] of [
+        [{ agent: "", user: "u" }, "agent"],
+        [{ agent: "a", user: 3 }, "user"],
+        [{ agent: "a", user: "u", duration: 0 }, "duration"],
+        [{ agent: "a", user: "u", duration: 1.5 }, "duration"],
+        [{ agent: "a", user: "u", scope: {} }, "scope"],
+      ] as const) {
+        const error = await rejection(engine.createSession(input as never));
+        expect((error as { field?: string }).field, JSON.stringify(input)).to.equal(field);
+      }
+    });
+  });
+
+  describe("delegations", () => {
+    it("validates against settings and every rule, with the original's messages", async () => {
+      const { engine } = engineWith();
+      const error = await rejection(engine.createDelegation({ fromUser: "alice", toAgent: "assistant", actions: ["read", "deploy"], duration: 2000 }));
+      expect(isDelegationValidationError(error)).to.equal(true);
+      expect((error as Error).message).to.equal(
+        "Delegation validation failed:\n  Action 'deploy' not allowed by delegation rule 'safe'\n  Duration (2000s) exceeds rule 'safe' max_duration (1800s)",
+      );
+      const tooLong = await rejection(engine.createDelegation({ fromUser: "alice", toAgent: "assistant", actions: ["read"], duration: 4000 }));
+      expect((tooLong as { errors: string[] }).errors[0]).to.equal("Duration (4000s) exceeds max_duration (3600s)");
+    });
+
+    it("binds a grant to its user and lists, revokes and expires it", async () => {
+      const { engine, clock } = engineWith();
+      const g = await engine.createDelegation({ fromUser: "alice", toAgent: "assistant", actions: ["write*"], reason: "vacation" });
+      expect(g.status).to.equal("active");
+      expect(Date.parse(g.expiresAt) - Date.parse(g.grantedAt)).to.equal(600_000);
+      expect((await engine.authorize(ask({ action: "write:docs", scope: "project:a" }))).allowed).to.equal(true);
+      expect((await engine.authorize(ask({ action: "writeup" }))).reason).to.equal("Delegated by user 'alice'");
+      expect((await engine.authorize(ask({ user: "bob", action: "writeup" }))).allowed).to.equal(false);
+      expect((await engine.listDelegations({ agent: "assistant" })).map((d) => d.delegationId)).to.deep.equal([g.delegationId]);
+      expect(await engine.listDelegations({ user: "bob" })).to.deep.equal([]);
+      expect((await engine.revokeDelegation(g.delegationId)).status).to.equal("revoked");
+      expect((await engine.authorize(ask({ action: "writeup" }))).allowed).to.equal(false);
+      clock.advance(600);
+      expect(await engine.getDelegation(g.delegationId)).to.equal(undefined);
+    });
+  });
+
+  describe("audit", () => {
+    function collectingSink(mode: "async" | "sync" | "fail"): AuditSink & { events: AuditEvent[] } {
+      const events: AuditEvent[] = [];
+      return {
+        events,
+        write(e) {
+          events.push(e);
+          if (mode === "sync") return Promise.resolve();
+          if (mode === "fail") return Promise.reject(new Error("disk full"));
+          return undefined;
+        },
+        flush: async () => {},
+        close: async () => {},
+      };
+    }
+
+    it("records every decision, allowed and denied, with the request", async () => {
+      const sink = collectingSink("async");
+      const { engine } = engineWith({ audit: sink });
+      const a = await engine.authorize(ask({ resource: "doc:1" }));
+      const b = await engine.authorize(ask({ action: "delete" }));
+      expect(sink.events.map((e) => e.decision)).to.deep.equal([a, b]);
+      expect(sink.events[0]!.request.resource).to.equal("doc:1");
+      expect(sink.events[0]!.configName).to.equal("unit-test");
+    });
+
+    it("turns an allow whose record could not be stored into a denial", async () => {
+      const { engine } = engineWith({ audit: collectingSink("fail") });
+      const d = await engine.authorize(ask());
+      expect([d.allowed, d.reason]).to.deep.equal([false, "Audit log unavailable"]);
+    });
+  });
+});

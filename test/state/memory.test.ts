@@ -1,0 +1,7 @@
+import { createMemoryStore } from "../../src/state/memory.ts";
+import { runStateStoreContract } from "./contract.ts";
+
+runStateStoreContract("memory", {
+  create: async (clock) => createMemoryStore({ clock }),
+  destroy: async (store) => store.close(),
+});

@@ -1,0 +1,163 @@
+import { expect } from "chai";
+import { Redis } from "ioredis";
+import { createRedisStore, type RedisStore } from "../../src/state/redis.ts";
+import { globProgram } from "../../src/state/glob-program.ts";
+import { GLOB_CHECK } from "../../src/state/redis-scripts.ts";
+import { fnmatch } from "../../src/policy/fnmatch.ts";
+import { deletePrefix, requireRedis, testPrefix } from "../support/redis.ts";
+import { runStateStoreContract } from "./contract.ts";
+import { readFileSync } from "node:fs";
+
+describe("Redis state store", function () {
+  let url: string;
+  const prefixes = new Set<string>();
+  before(async function () {
+    url = await requireRedis(this);
+  });
+  after(async () => {
+    for (const p of prefixes) await deletePrefix(url, p);
+  });
+
+  runStateStoreContract("redis", {
+    async create(clock) {
+      const prefix = testPrefix("contract");
+      prefixes.add(prefix);
+      const store = createRedisStore({ connection: { url }, prefix, clock });
+      await store.ready(5000);
+      return store;
+    },
+    destroy: (store) => store.close(),
+  });
+
+  describe("key layout", () => {
+    let store: RedisStore;
+    let client: Redis;
+    const prefix = testPrefix("layout");
+    before(async () => {
+      prefixes.add(prefix);
+      store = createRedisStore({ connection: { url }, prefix });
+      await store.ready(5000);
+      client = new Redis(url);
+    });
+    after(async () => {
+      await store.close();
+      client.disconnect();
+    });
+
+    it("stores records under a hash-tagged prefix with a TTL equal to the remaining lifetime", async () => {
+      const now = Date.now();
+      await store.createSession({ id: "s1", agent: "a", user: "u", scope: "", createdAt: now, expiresAt: now + 30_000 });
+      const key = `{${prefix}}:s:s1`;
+      expect(await client.exists(key)).to.equal(1);
+      const ttl = await client.pttl(key);
+      expect(ttl).to.be.within(28_000, 30_000);
+      await store.revokeSession("s1");
+      expect(await client.pttl(key)).to.be.within(27_000, 30_000);
+      expect(await client.hget(key, "revoked")).to.match(/^\d+$/);
+    });
+
+    it("expires a record by Redis TTL (no sweeper)", async () => {
+      const now = Date.now();
+      await store.createDelegation({ id: "d1", fromUser: "u", toAgent: "a", actions: ["x"], grantedAt: now, expiresAt: now + 300, reason: "" });
+      expect(await client.exists(`{${prefix}}:d:d1`)).to.equal(1);
+      await new Promise((r) => setTimeout(r, 450));
+      expect(await client.exists(`{${prefix}}:d:d1`)).to.equal(0);
+      expect(await store.getDelegation("d1")).to.equal(undefined);
+    });
+  });
+
+  describe("Lua glob matcher", () => {
+    it("agrees with the engine's fnmatch on every vector", async function () {
+      this.timeout(60_000);
+      const vectors = JSON.parse(readFileSync("test/fixtures/fnmatch-vectors.json", "utf8")) as { vectors: [string, string, boolean][] };
+      const client = new Redis(url);
+      try {
+        const cases = vectors.vectors;
+        const mismatches: string[] = [];
+        for (let i = 0; i < cases.length; i += 500) {
+          const chunk = cases.slice(i, i + 500);
+          const argv = chunk.flatMap(([pattern, name]) => [globProgram(pattern), name]);
+          const got = (await client.eval(GLOB_CHECK, 0, ...argv)) as number[];
+          chunk.forEach(([pattern, name, expected], j) => {
+            if ((got[j] === 1) !== expected || fnmatch(name, pattern) !== expected) {
+              mismatches.push(`${JSON.stringify(pattern)} vs ${JSON.stringify(name)}: python ${expected}, lua ${got[j]}`);
+            }
+          });
+        }
+        expect(mismatches.slice(0, 20)).to.deep.equal([]);
+        expect(cases.length).to.be.greaterThan(500);
+      } finally {
+        client.disconnect();
+      }
+    });
+  });
+});
+
+describe("Redis store with sync audit: decision and record in one round trip", function () {
+  let url: string;
+  const prefix = testPrefix("sync-audit");
+  before(async function () {
+    url = await requireRedis(this);
+  });
+  after(async () => {
+    if (url !== undefined) await deletePrefix(url, prefix);
+  });
+
+  it("appends exactly the decision it answers, for every outcome", async () => {
+    const { AuthEngine } = await import("../../src/engine/engine.ts");
+    const { parseConfig } = await import("../../src/config/index.ts");
+    const config = parseConfig(
+      `profiles: {bot: {allow: [read], default_tier: soft}}\napproval_policies: [{name: p, condition: 'action == "pay"', tier: strong}]\naudit: {durability: sync}\n`,
+      { env: {} },
+    );
+    const store = createRedisStore({ connection: { url }, prefix, audit: { durability: "sync", streamMaxLength: 1000 } });
+    await store.ready(5000);
+    const engine = new AuthEngine(config, { store, audit: false });
+    const client = new Redis(url);
+    try {
+      const session = await engine.createSession({ agent: "bot", user: "alice", scope: "project:a*" });
+      await engine.createDelegation({ fromUser: "alice", toAgent: "bot", actions: ["pay"] });
+      const requests = [
+        { agent: "bot", user: "alice", action: "read", sessionId: session.sessionId, scope: "project:ab" },
+        { agent: "bot", user: "alice", action: "pay", sessionId: session.sessionId },
+        { agent: "bot", user: "alice", action: "delete", sessionId: session.sessionId },
+        { agent: "bot", user: "alice", action: "read", sessionId: "missing" },
+        { agent: "other", user: "alice", action: "read", sessionId: session.sessionId },
+        { agent: "bot", user: "bob", action: "read", sessionId: session.sessionId },
+        { agent: "bot", user: "alice", action: "read", sessionId: session.sessionId, scope: "project:b" },
+        { agent: "bot", user: "alice", action: "read" },
+      ];
+      const decisions: Awaited<ReturnType<typeof engine.authorize>>[] = [];
+      for (const r of requests) decisions.push(await engine.authorize(r));
+      const stream = await client.xrange(`{${prefix}}:audit`, "-", "+");
+      const records = stream.map(([, fields]) => JSON.parse(fields[1]!) as Record<string, unknown>);
+      expect(records.map((r) => r["decision_id"])).to.deep.equal(decisions.map((d) => d.decisionId));
+      records.forEach((r, i) => {
+        const d = decisions[i]!;
+        expect(r, d.reason).to.deep.include({
+          allowed: d.allowed,
+          tier: d.tier,
+          reason: d.reason,
+          requires_approval: d.requiresApproval,
+          approval_policy: d.approvalPolicy,
+          evaluation_time_ms: Math.round(d.evaluationTimeMs * 1000) / 1000,
+          agent: requests[i]!.agent,
+        });
+      });
+      expect(decisions.map((d) => d.reason)).to.deep.equal([
+        "Allowed by profile 'bot' (requires soft approval)",
+        "Delegated by user 'alice' (requires strong approval)",
+        "Action 'delete' not authorized for agent 'bot'",
+        "Invalid or expired session",
+        "Session agent mismatch: expected 'bot', got 'other'",
+        "Session user mismatch: expected 'alice', got 'bob'",
+        "Scope 'project:b' outside session scope 'project:a*'",
+        "Allowed by profile 'bot' (requires soft approval)",
+      ]);
+    } finally {
+      client.disconnect();
+      await engine.close();
+      await store.close();
+    }
+  });
+});
