@@ -1,0 +1,27 @@
+import { expect } from "chai";
+import * as agentAuth from "../src/index.ts";
+
+describe("the package entry point (src/index.ts)", () => {
+  it("exports the engine API, its types' runtime values and the server and client", () => {
+    for (const name of [
+      "AuthEngine", "AuthDecision", "ApprovalTier", "VALID_TIERS", "TIER_ORDER", "SessionStatus", "DelegationStatus",
+      "ManualClock", "DelegationValidationError", "InvalidRequestError", "StateUnavailableError",
+      "loadConfig", "parseConfig", "ConfigError", "createMemoryStore", "createRedisStore", "createJsonlFileSink",
+      "compileExpression", "fnmatch", "policyRevision", "startAgentAuthServer", "createAgentAuthClient",
+    ]) {
+      expect(agentAuth, name).to.have.property(name);
+    }
+    expect([...agentAuth.VALID_TIERS].sort()).to.deep.equal(["autonomous", "soft", "strong"]);
+  });
+
+  it("decides with the example policy through the exported names alone", async () => {
+    const engine = new agentAuth.AuthEngine(agentAuth.loadConfig("examples/agent_auth.yaml", { env: {} }), { audit: false });
+    const allowed = await engine.authorize({ agent: "copilot", user: "alice", action: "read", scope: "project:web" });
+    const denied = await engine.authorize({ agent: "copilot", user: "alice", action: "delete" });
+    expect(allowed.allowed).to.equal(true);
+    expect(allowed.isAutonomous).to.equal(true);
+    expect(denied.isDenied).to.equal(true);
+    expect(denied.reason).to.equal("Action 'delete' denied by profile 'copilot'");
+    await engine.close();
+  });
+});
