@@ -6,7 +6,7 @@ export class SubscriberOverflowError extends Error {
     readonly lastCursor: string,
     readonly bufferSize: number,
   ) {
-    super(`subscriber fell more than ${bufferSize} events behind; resume after cursor '${lastCursor}'`);
+    super(`subscriber fell more than ${bufferSize} events behind (limits.subscriber_buffer); resume after cursor '${lastCursor}'`);
   }
 }
 
@@ -33,7 +33,7 @@ export class InvalidCursorError extends Error {
 export class TooManySubscribersError extends Error {
   override readonly name = "TooManySubscribersError" as const;
   constructor(readonly limit: number) {
-    super(`this server already has ${limit} audit subscribers (the limit)`);
+    super(`this server already has ${limit} audit subscribers, the limit (limits.max_subscribers)`);
   }
 }
 

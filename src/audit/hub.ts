@@ -36,6 +36,8 @@ export interface AuditHubOptions {
   /** Where history comes from; default: this hub's own bounded memory. */
   readonly history?: AuditHistory;
   readonly clock?: Clock;
+  /** Sees every published entry (metrics: stream lag). */
+  readonly onPublish?: (entry: AuditEntry) => void;
 }
 
 /** Options for {@link AuditHub.subscribe}. */
@@ -65,6 +67,7 @@ const PAGE = 1000;
  * never waits for a subscriber.
  */
 export class AuditHub implements AuditSink {
+  readonly #onPublish: ((entry: AuditEntry) => void) | undefined;
   readonly #retain: number;
   readonly #subscriberBuffer: number;
   readonly #maxSubscribers: number;
@@ -93,6 +96,7 @@ export class AuditHub implements AuditSink {
       latest: async () => (this.#latest === "" ? "0-0" : this.#latest),
     };
     this.#sharedHistory = options.history !== undefined;
+    this.#onPublish = options.onPublish;
   }
 
   get subscriberCount(): number {
@@ -112,6 +116,7 @@ export class AuditHub implements AuditSink {
   /** Publishes an entry that already has a cursor (e.g. relayed from a shared stream). */
   publish(entry: AuditEntry): void {
     this.#latest = entry.cursor;
+    this.#onPublish?.(entry);
     if (this.#retain === 0) {
       // History lives elsewhere.
     } else if (this.#ring.length < this.#retain) {

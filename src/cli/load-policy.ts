@@ -1,4 +1,4 @@
-import { isConfigError, loadConfigWithWarnings, type AuthConfig, type ConfigIssue } from "../config/index.ts";
+import { isConfigError, loadConfigWithWarnings, type AuthConfig, type ConfigIssue, type ConfigLimits } from "../config/index.ts";
 import type { CliIo } from "./io.ts";
 import { paint, red, yellow } from "./table.ts";
 
@@ -12,9 +12,9 @@ export function formatIssue(issue: ConfigIssue): string {
  * Loads the policy for a command. On a config error prints every problem
  * (never a stack trace) and returns undefined; the caller exits 1.
  */
-export function loadPolicyOrReport(io: CliIo, path: string): { config: AuthConfig; warnings: readonly ConfigIssue[] } | undefined {
+export function loadPolicyOrReport(io: CliIo, path: string, limits?: Partial<ConfigLimits>): { config: AuthConfig; warnings: readonly ConfigIssue[] } | undefined {
   try {
-    return loadConfigWithWarnings(path);
+    return loadConfigWithWarnings(path, limits === undefined ? {} : { limits });
   } catch (error) {
     if (!isConfigError(error)) throw error;
     io.stderr(paint(io.color, red, "Validation failed:") + "\n");

@@ -31,7 +31,9 @@ Global options (before the command):
 Commands:
   serve                 serve the policy over gRPC
                           [--host H] [--port P] [--tls-cert F --tls-key F [--tls-client-ca F]]
-                          [--redis URL] [--redis-prefix P] [--max-batch N]
+                          [--redis URL] [--redis-prefix P] [--max-batch N] [--grace-ms MS]
+                          [--server-config FILE]  callers, limits, metrics, reload
+                          ($AGENT_AUTH_SERVER_CONFIG); SIGHUP reloads the policy
   version               print the version
   validate              check the policy file and report every problem
   inspect               show roles, profiles, policies and rules

@@ -72,7 +72,7 @@ function optional(value: unknown, field: string, max: number, nullable: boolean)
 
 /** Length limit and well-formed Unicode (a lone surrogate cannot be stored or matched faithfully). */
 function checkText(value: string, field: string, max: number): string {
-  if (value.length > max) throw new InvalidRequestError(field, `is ${value.length} characters long; the limit is ${max}`);
+  if (value.length > max) throw new InvalidRequestError(field, `is ${value.length} characters long; the limit is ${max} (limits.max_string_length)`);
   if (!value.isWellFormed()) throw new InvalidRequestError(field, "is not well-formed Unicode (lone surrogate)");
   return value;
 }
@@ -99,7 +99,7 @@ function checkValue(value: unknown, path: string, depth: number, limits: Request
     case "object": {
       if (value === null) return;
       if (depth + 1 > limits.maxMetadataDepth) {
-        throw new InvalidRequestError(path, `nesting exceeds the limit of ${limits.maxMetadataDepth} levels`);
+        throw new InvalidRequestError(path, `nesting exceeds the limit of ${limits.maxMetadataDepth} levels (limits.max_metadata_depth)`);
       }
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) {
@@ -112,7 +112,7 @@ function checkValue(value: unknown, path: string, depth: number, limits: Request
       for (const key of Object.keys(value)) {
         countEntry(path, limits, budget);
         if (key.length > limits.maxStringLength) {
-          throw new InvalidRequestError(path, `has a key ${key.length} characters long; the limit is ${limits.maxStringLength}`);
+          throw new InvalidRequestError(path, `has a key ${key.length} characters long; the limit is ${limits.maxStringLength} (limits.max_string_length)`);
         }
         checkValue((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1, limits, budget);
       }
@@ -125,7 +125,7 @@ function checkValue(value: unknown, path: string, depth: number, limits: Request
 
 function countEntry(path: string, limits: RequestLimits, budget: { entries: number }): void {
   if (++budget.entries > limits.maxMetadataEntries) {
-    throw new InvalidRequestError(path, `metadata has more than ${limits.maxMetadataEntries} entries`);
+    throw new InvalidRequestError(path, `metadata has more than ${limits.maxMetadataEntries} entries (limits.max_metadata_entries)`);
   }
 }
 

@@ -23,7 +23,16 @@ import type { ServiceContext } from "./handlers/context.ts";
 import { delegationService } from "./handlers/delegations.ts";
 import { policyService } from "./handlers/policy.ts";
 import { sessionService } from "./handlers/sessions.ts";
+import { status } from "@grpc/grpc-js";
 import { createJsonLogger, type Logger } from "./logger.ts";
+import { appendFileSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { ConfigLimits } from "../config/index.ts";
+import { parseCursor } from "../audit/cursor.ts";
+import { createCallerCheck, type Refusal } from "./callers.ts";
+import { ServerMetrics, serveMetrics, type MetricsEndpoint } from "./metrics.ts";
+import { PolicyReloader } from "./reload.ts";
+import type { CallerConfig } from "./server-config.ts";
 
 /** Options for {@link startAgentAuthServer}. */
 export interface AgentAuthServerOptions {
@@ -47,6 +56,27 @@ export interface AgentAuthServerOptions {
   /** Decisions kept for resuming subscribers and Query in memory mode. Default 10,000. */
   readonly auditRetain?: number;
   readonly logger?: Logger;
+  /**
+   * Named callers and their RPC groups. When given (non-empty), every call
+   * must identify a caller by bearer token or client certificate.
+   */
+  readonly callers?: readonly CallerConfig[] | undefined;
+  /** Refused calls are appended here as JSON lines (besides the log). Default: none. */
+  readonly refusalLog?: string | undefined;
+  /** Serve Prometheus metrics at http://host:port/metrics. */
+  readonly metrics?: { readonly host: string; readonly port: number } | undefined;
+  /**
+   * The file `config` was read from: enables PolicyService.ReloadPolicy and
+   * (with `watch`) reloading when the file changes.
+   */
+  readonly policyFile?:
+    | {
+        readonly path: string;
+        readonly watch?: boolean;
+        readonly env?: Readonly<Record<string, string | undefined>>;
+        readonly limits?: Partial<ConfigLimits>;
+      }
+    | undefined;
 }
 
 /** A running agent-auth server. */
@@ -57,6 +87,11 @@ export interface AgentAuthServer {
   readonly hub: AuditHub;
   readonly store: StateStore;
   readonly grpc: RunningGrpcServer;
+  readonly metrics: ServerMetrics;
+  /** The Prometheus endpoint, when asked for. */
+  readonly metricsEndpoint: MetricsEndpoint | undefined;
+  /** Reloads the policy file, when the server was given one. */
+  readonly reloader: PolicyReloader | undefined;
   /**
    * Graceful stop: refuse new calls, end audit streams, let calls in flight
    * finish (up to `graceMs`), flush audit records, close the store.
@@ -69,6 +104,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
   const logger = options.logger ?? createJsonLogger();
   const config = options.config;
   const auditOn = config.audit.enabled;
+  const metrics = new ServerMetrics();
 
   let store: StateStore;
   let redis: RedisStore | undefined;
@@ -78,6 +114,10 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
       prefix: options.redis.prefix,
       audit: auditOn ? { durability: config.audit.durability, streamMaxLength: config.audit.streamMaxLength } : undefined,
       onError: rateLimited(logger, "state store error"),
+      onAuditDropped: (count, error) => {
+        metrics.auditDropped.inc(count);
+        logger.error("audit records dropped after retrying", { count, error: String(error) });
+      },
     });
     store = redis;
     try {
@@ -95,6 +135,10 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     maxSubscribers: options.maxSubscribers ?? 1000,
     subscriberBuffer: options.subscriberBuffer ?? 4096,
     ...(options.auditRetain === undefined ? {} : { retain: options.auditRetain }),
+    onPublish: (entry) => {
+      const ms = parseCursor(entry.cursor)?.[0];
+      if (ms !== undefined) metrics.auditLagSeconds.set(Math.max(0, Date.now() - ms) / 1000);
+    },
   });
   const sinks: AuditSink[] = [];
   if (auditOn) {
@@ -104,6 +148,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     // In memory mode this process's decisions feed its subscribers directly; with Redis they come back through the stream.
     if (redis === undefined) sinks.push(hub);
   }
+  instrumentStore(store, metrics);
   const engine = new AuthEngine(config, {
     store,
     audit: sinks,
@@ -113,11 +158,41 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
   let relay: AuditRelay | undefined;
   if (redis !== undefined && auditOn) relay = await startAuditRelay(redis, hub, { onError: rateLimited(logger, "audit relay error") });
 
-  const ctx: ServiceContext = { engine, hub, maxBatch: options.maxBatch ?? 1000, logger };
+  let reloader: PolicyReloader | undefined;
+  if (options.policyFile !== undefined) {
+    const file = options.policyFile;
+    reloader = new PolicyReloader({
+      path: file.path,
+      engine,
+      logger,
+      ...(file.env === undefined ? {} : { env: file.env }),
+      ...(file.limits === undefined ? {} : { limits: file.limits }),
+      onResult: (result) => {
+        metrics.reloads.inc({ result: !result.ok ? "error" : result.changed ? "ok" : "unchanged" });
+        metrics.reloadFailing.set(result.ok ? 0 : 1);
+        const p = engine.policy;
+        metrics.setPolicy(p.revision, p.config.metadata.name, p.config.version);
+        grpc?.health.setExtra(POLICY_HEALTH, result.ok ? "SERVING" : "NOT_SERVING");
+      },
+    });
+  }
+  metrics.setPolicy(engine.revision, config.metadata.name, config.version);
+  metrics.reloadFailing.set(0);
+  metrics.sources = { subscribers: () => hub.subscriberCount, storeUp: () => store.health().ok };
+
+  const ctx: ServiceContext = { engine, hub, maxBatch: options.maxBatch ?? 1000, logger, metrics, reloader };
+  const callerCheck =
+    options.callers !== undefined && options.callers.length > 0 ? createCallerCheck(options.callers, refusalReporter(logger, metrics, options.refusalLog)) : undefined;
   const hooks: CallHooks = {
+    ...(callerCheck === undefined ? {} : { before: (call, method) => callerCheck.check(call, method) }),
     onInternalError: (error, call) => logger.error("internal error", { method: call.method, peer: call.peer, error }),
+    onDone: (call, code, durationMs) => {
+      metrics.rpcs.inc({ method: call.method, code: STATUS_NAMES[code] ?? String(code) });
+      metrics.rpcSeconds.observe({ method: call.method }, durationMs / 1000);
+    },
   };
-  const grpc = await startGrpcServer({
+  let grpc: RunningGrpcServer | undefined;
+  grpc = await startGrpcServer({
     ...(options.host === undefined ? {} : { host: options.host }),
     ...(options.port === undefined ? {} : { port: options.port }),
     tls: options.tls,
@@ -133,30 +208,38 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
       { service: PolicyService, ...createServiceDefinition(PolicyService, policyService(ctx), hooks) },
     ],
   });
+  const running = grpc;
 
   // Health follows the store: NOT_SERVING while decisions that need state would be denied.
   const watch = setInterval(() => {
     const h = store.health();
-    if ((grpc.health.status === "SERVING") !== h.ok) {
-      grpc.health.set(h.ok ? "SERVING" : "NOT_SERVING");
+    if ((running.health.status === "SERVING") !== h.ok) {
+      running.health.set(h.ok ? "SERVING" : "NOT_SERVING");
       (h.ok ? logger.info : logger.warn)(h.ok ? "state store available" : "state store unavailable", { detail: h.detail });
     }
   }, 250);
   watch.unref();
-  if (!store.health().ok) grpc.health.set("NOT_SERVING");
+  if (!store.health().ok) running.health.set("NOT_SERVING");
+  running.health.setExtra(POLICY_HEALTH, "SERVING");
+  if (options.policyFile?.watch === true) reloader?.watch();
+  const metricsEndpoint = options.metrics === undefined ? undefined : await serveMetrics(metrics, options.metrics.host, options.metrics.port);
 
   let closing: Promise<void> | undefined;
   return {
-    port: grpc.port,
-    address: grpc.address,
+    port: running.port,
+    address: running.address,
     engine,
     hub,
     store,
-    grpc,
+    grpc: running,
+    metrics,
+    metricsEndpoint,
+    reloader,
     close: (graceMs = 10_000) =>
       (closing ??= (async () => {
         clearInterval(watch);
-        const shutdown = grpc.shutdown(graceMs);
+        reloader?.close();
+        const shutdown = running.shutdown(graceMs);
         // Open audit streams would otherwise hold the shutdown for the whole grace period.
         hub.closeAll();
         await shutdown;
@@ -164,7 +247,48 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
         await engine.close();
         await hub.close();
         await store.close();
+        await metricsEndpoint?.close();
       })()),
+  };
+}
+
+/** Health service name that reports whether the policy file on disk is the one served. */
+export const POLICY_HEALTH = "agentauth.policy";
+
+const STATUS_NAMES: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(status).filter(([, v]) => typeof v === "number").map(([k, v]) => [v, k]));
+
+/** Counts each state read and its latency; failures are counted before the engine denies. */
+function instrumentStore(store: StateStore, metrics: ServerMetrics): void {
+  const resolveOutcome = store.resolveOutcome.bind(store);
+  (store as { resolveOutcome: StateStore["resolveOutcome"] }).resolveOutcome = (query, record) => {
+    const started = performance.now();
+    return resolveOutcome(query, record).then(
+      (outcome) => {
+        metrics.storeSeconds.observe((performance.now() - started) / 1000);
+        return outcome;
+      },
+      (error: unknown) => {
+        metrics.storeErrors.inc();
+        metrics.storeSeconds.observe((performance.now() - started) / 1000);
+        throw error;
+      },
+    );
+  };
+}
+
+/** Every refused call goes to the log, the metrics and, when configured, a JSON-lines file. */
+function refusalReporter(logger: Logger, metrics: ServerMetrics, path: string | undefined): (r: Refusal) => void {
+  if (path !== undefined) mkdirSync(dirname(path), { recursive: true });
+  return (r) => {
+    metrics.refusals.inc({ group: r.group ?? "none", code: r.code });
+    logger.warn("call refused", { method: r.method, caller: r.caller ?? null, code: r.code, reason: r.reason, peer: r.peer });
+    if (path !== undefined) {
+      try {
+        appendFileSync(path, JSON.stringify({ timestamp: r.time, event: "call_refused", method: r.method, group: r.group ?? null, caller: r.caller ?? null, code: r.code, reason: r.reason, peer: r.peer }) + "\n");
+      } catch (error) {
+        logger.error("cannot write the refusal log", { path, error: String(error) });
+      }
+    }
   };
 }
 

@@ -38,6 +38,8 @@ export interface RedisStoreOptions {
   readonly commandTimeoutMs?: number;
   /** Connection problems, for logs. */
   readonly onError?: (error: unknown) => void;
+  /** Async audit records given up on after retrying for about 16 minutes (metrics, logs). */
+  readonly onAuditDropped?: (count: number, error: unknown) => void;
 }
 
 /** One entry of the shared audit stream. */
@@ -107,6 +109,7 @@ class RedisStateStore implements RedisStore {
   readonly #clock: Clock;
   readonly #maxLen: number;
   readonly #onError: (error: unknown) => void;
+  readonly #onAuditDropped: (count: number, error: unknown) => void;
   #lastError = "";
   /** Audit lines waiting for the next batched append. */
   #pending: string[] = [];
@@ -122,6 +125,7 @@ class RedisStateStore implements RedisStore {
     this.auditDurability = options.audit?.durability;
     this.#maxLen = options.audit?.streamMaxLength ?? 100_000;
     this.#onError = options.onError ?? (() => {});
+    this.#onAuditDropped = options.onAuditDropped ?? (() => {});
     const timeout = options.commandTimeoutMs ?? 1000;
     const c = options.connection;
     let client: Redis | Cluster;
@@ -351,6 +355,7 @@ class RedisStateStore implements RedisStore {
         } catch (error) {
           this.#onError(error);
           if (sync || attempt >= 1000) {
+            if (!sync) this.#onAuditDropped(lines.length, error);
             for (const w of waiters) w.reject(error);
             return;
           }

@@ -89,7 +89,7 @@ describe("gRPC services (end to end, real sockets)", () => {
     it("refuses a batch over the limit", async () => {
       const requests = Array.from({ length: 6 }, () => ({ agent: "a", user: "u", action: "x" }));
       const e = await failure(client.authorization.authorizeBatch({ requests }));
-      expect([e.code, e.details]).to.deep.equal([status.INVALID_ARGUMENT, "requests: has 6 items; the limit is 5"]);
+      expect([e.code, e.details]).to.deep.equal([status.INVALID_ARGUMENT, "requests: has 6 items; the limit is 5 (limits.max_batch)"]);
     });
   });
 

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file agentauth/v1/policy.proto.
  */
 export const file_agentauth_v1_policy: GenFile = /*@__PURE__*/
-  fileDesc("ChlhZ2VudGF1dGgvdjEvcG9saWN5LnByb3RvEgxhZ2VudGF1dGgudjEiJQoVVmFsaWRhdGVQb2xpY3lSZXF1ZXN0EgwKBHlhbWwYASABKAkihQEKFlZhbGlkYXRlUG9saWN5UmVzcG9uc2USEAoIcmV2aXNpb24YASABKAkSLAoHc3VtbWFyeRgCIAEoCzIbLmFnZW50YXV0aC52MS5Qb2xpY3lTdW1tYXJ5EisKCHdhcm5pbmdzGAMgAygLMhkuYWdlbnRhdXRoLnYxLlBvbGljeUlzc3VlIkoKC1BvbGljeUlzc3VlEgwKBHBhdGgYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIMCgRsaW5lGAMgASgFEg4KBmNvbHVtbhgEIAEoBSIXChVEZXNjcmliZVBvbGljeVJlcXVlc3QilQIKFkRlc2NyaWJlUG9saWN5UmVzcG9uc2USEAoIcmV2aXNpb24YASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIPCgd2ZXJzaW9uGAQgASgJEi0KCWxvYWRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoHc3VtbWFyeRgGIAEoCzIbLmFnZW50YXV0aC52MS5Qb2xpY3lTdW1tYXJ5EigKBXJvbGVzGAcgAygLMhkuYWdlbnRhdXRoLnYxLlJvbGVTdW1tYXJ5Ei4KCHByb2ZpbGVzGAggAygLMhwuYWdlbnRhdXRoLnYxLlByb2ZpbGVTdW1tYXJ5InsKDVBvbGljeVN1bW1hcnkSDQoFcm9sZXMYASABKAUSEAoIcHJvZmlsZXMYAiABKAUSGQoRYXBwcm92YWxfcG9saWNpZXMYAyABKAUSGAoQZGVsZWdhdGlvbl9ydWxlcxgEIAEoBRIUCgxhMmFfcG9saWNpZXMYBSABKAUibQoLUm9sZVN1bW1hcnkSDAoEbmFtZRgBIAEoCRIPCgdleHRlbmRzGAIgASgJEg8KB2FjdGlvbnMYAyADKAkSGQoRZWZmZWN0aXZlX2FjdGlvbnMYBCADKAkSEwoLZGVzY3JpcHRpb24YBSABKAkivgEKDlByb2ZpbGVTdW1tYXJ5EgwKBG5hbWUYASABKAkSDAoEcm9sZRgCIAEoCRINCgVhbGxvdxgDIAMoCRIMCgRkZW55GAQgAygJEg4KBnNjb3BlcxgFIAMoCRIoCgxkZWZhdWx0X3RpZXIYBiABKA4yEi5hZ2VudGF1dGgudjEuVGllchIkChxtYXhfc2Vzc2lvbl9kdXJhdGlvbl9zZWNvbmRzGAcgASgDEhMKC2Rlc2NyaXB0aW9uGAggASgJMskBCg1Qb2xpY3lTZXJ2aWNlElsKDlZhbGlkYXRlUG9saWN5EiMuYWdlbnRhdXRoLnYxLlZhbGlkYXRlUG9saWN5UmVxdWVzdBokLmFnZW50YXV0aC52MS5WYWxpZGF0ZVBvbGljeVJlc3BvbnNlElsKDkRlc2NyaWJlUG9saWN5EiMuYWdlbnRhdXRoLnYxLkRlc2NyaWJlUG9saWN5UmVxdWVzdBokLmFnZW50YXV0aC52MS5EZXNjcmliZVBvbGljeVJlc3BvbnNlYgZwcm90bzM", [file_agentauth_v1_decision, file_google_protobuf_timestamp]);
+  fileDesc("ChlhZ2VudGF1dGgvdjEvcG9saWN5LnByb3RvEgxhZ2VudGF1dGgudjEiJQoVVmFsaWRhdGVQb2xpY3lSZXF1ZXN0EgwKBHlhbWwYASABKAkihQEKFlZhbGlkYXRlUG9saWN5UmVzcG9uc2USEAoIcmV2aXNpb24YASABKAkSLAoHc3VtbWFyeRgCIAEoCzIbLmFnZW50YXV0aC52MS5Qb2xpY3lTdW1tYXJ5EisKCHdhcm5pbmdzGAMgAygLMhkuYWdlbnRhdXRoLnYxLlBvbGljeUlzc3VlIkoKC1BvbGljeUlzc3VlEgwKBHBhdGgYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIMCgRsaW5lGAMgASgFEg4KBmNvbHVtbhgEIAEoBSIXChVEZXNjcmliZVBvbGljeVJlcXVlc3QivAIKFkRlc2NyaWJlUG9saWN5UmVzcG9uc2USEAoIcmV2aXNpb24YASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIPCgd2ZXJzaW9uGAQgASgJEi0KCWxvYWRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoHc3VtbWFyeRgGIAEoCzIbLmFnZW50YXV0aC52MS5Qb2xpY3lTdW1tYXJ5EigKBXJvbGVzGAcgAygLMhkuYWdlbnRhdXRoLnYxLlJvbGVTdW1tYXJ5Ei4KCHByb2ZpbGVzGAggAygLMhwuYWdlbnRhdXRoLnYxLlByb2ZpbGVTdW1tYXJ5Eg4KBnNvdXJjZRgJIAEoCRIVCg1yZWxvYWRfZXJyb3JzGAogAygJIhUKE1JlbG9hZFBvbGljeVJlcXVlc3QigQEKFFJlbG9hZFBvbGljeVJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgJEhkKEXByZXZpb3VzX3JldmlzaW9uGAIgASgJEg8KB2NoYW5nZWQYAyABKAgSKwoId2FybmluZ3MYBCADKAsyGS5hZ2VudGF1dGgudjEuUG9saWN5SXNzdWUiewoNUG9saWN5U3VtbWFyeRINCgVyb2xlcxgBIAEoBRIQCghwcm9maWxlcxgCIAEoBRIZChFhcHByb3ZhbF9wb2xpY2llcxgDIAEoBRIYChBkZWxlZ2F0aW9uX3J1bGVzGAQgASgFEhQKDGEyYV9wb2xpY2llcxgFIAEoBSJtCgtSb2xlU3VtbWFyeRIMCgRuYW1lGAEgASgJEg8KB2V4dGVuZHMYAiABKAkSDwoHYWN0aW9ucxgDIAMoCRIZChFlZmZlY3RpdmVfYWN0aW9ucxgEIAMoCRITCgtkZXNjcmlwdGlvbhgFIAEoCSK+AQoOUHJvZmlsZVN1bW1hcnkSDAoEbmFtZRgBIAEoCRIMCgRyb2xlGAIgASgJEg0KBWFsbG93GAMgAygJEgwKBGRlbnkYBCADKAkSDgoGc2NvcGVzGAUgAygJEigKDGRlZmF1bHRfdGllchgGIAEoDjISLmFnZW50YXV0aC52MS5UaWVyEiQKHG1heF9zZXNzaW9uX2R1cmF0aW9uX3NlY29uZHMYByABKAMSEwoLZGVzY3JpcHRpb24YCCABKAkyoAIKDVBvbGljeVNlcnZpY2USWwoOVmFsaWRhdGVQb2xpY3kSIy5hZ2VudGF1dGgudjEuVmFsaWRhdGVQb2xpY3lSZXF1ZXN0GiQuYWdlbnRhdXRoLnYxLlZhbGlkYXRlUG9saWN5UmVzcG9uc2USWwoORGVzY3JpYmVQb2xpY3kSIy5hZ2VudGF1dGgudjEuRGVzY3JpYmVQb2xpY3lSZXF1ZXN0GiQuYWdlbnRhdXRoLnYxLkRlc2NyaWJlUG9saWN5UmVzcG9uc2USVQoMUmVsb2FkUG9saWN5EiEuYWdlbnRhdXRoLnYxLlJlbG9hZFBvbGljeVJlcXVlc3QaIi5hZ2VudGF1dGgudjEuUmVsb2FkUG9saWN5UmVzcG9uc2ViBnByb3RvMw", [file_agentauth_v1_decision, file_google_protobuf_timestamp]);
 
 /**
  * A policy document to check.
@@ -190,6 +190,23 @@ export type DescribePolicyResponse = Message<"agentauth.v1.DescribePolicyRespons
    * @generated from field: repeated agentauth.v1.ProfileSummary profiles = 8;
    */
   profiles: ProfileSummary[];
+
+  /**
+   * The file it was loaded from; empty when the server was given a policy
+   * without a file.
+   *
+   * @generated from field: string source = 9;
+   */
+  source: string;
+
+  /**
+   * The problems of the policy file as last read, while it is invalid and
+   * this older revision is still served; empty when the file is the policy
+   * being served.
+   *
+   * @generated from field: repeated string reload_errors = 10;
+   */
+  reloadErrors: string[];
 };
 
 /**
@@ -198,6 +215,63 @@ export type DescribePolicyResponse = Message<"agentauth.v1.DescribePolicyRespons
  */
 export const DescribePolicyResponseSchema: GenMessage<DescribePolicyResponse> = /*@__PURE__*/
   messageDesc(file_agentauth_v1_policy, 4);
+
+/**
+ * Asks the server to read its policy file again.
+ *
+ * @generated from message agentauth.v1.ReloadPolicyRequest
+ */
+export type ReloadPolicyRequest = Message<"agentauth.v1.ReloadPolicyRequest"> & {
+};
+
+/**
+ * Describes the message agentauth.v1.ReloadPolicyRequest.
+ * Use `create(ReloadPolicyRequestSchema)` to create a new message.
+ */
+export const ReloadPolicyRequestSchema: GenMessage<ReloadPolicyRequest> = /*@__PURE__*/
+  messageDesc(file_agentauth_v1_policy, 5);
+
+/**
+ * The outcome of a reload.
+ *
+ * @generated from message agentauth.v1.ReloadPolicyResponse
+ */
+export type ReloadPolicyResponse = Message<"agentauth.v1.ReloadPolicyResponse"> & {
+  /**
+   * The revision served from now on.
+   *
+   * @generated from field: string revision = 1;
+   */
+  revision: string;
+
+  /**
+   * The revision served before the reload.
+   *
+   * @generated from field: string previous_revision = 2;
+   */
+  previousRevision: string;
+
+  /**
+   * Whether the policy changed (false when the file holds the same policy).
+   *
+   * @generated from field: bool changed = 3;
+   */
+  changed: boolean;
+
+  /**
+   * Unknown keys and similar warnings found in the file.
+   *
+   * @generated from field: repeated agentauth.v1.PolicyIssue warnings = 4;
+   */
+  warnings: PolicyIssue[];
+};
+
+/**
+ * Describes the message agentauth.v1.ReloadPolicyResponse.
+ * Use `create(ReloadPolicyResponseSchema)` to create a new message.
+ */
+export const ReloadPolicyResponseSchema: GenMessage<ReloadPolicyResponse> = /*@__PURE__*/
+  messageDesc(file_agentauth_v1_policy, 6);
 
 /**
  * Counts of what a policy holds.
@@ -246,7 +320,7 @@ export type PolicySummary = Message<"agentauth.v1.PolicySummary"> & {
  * Use `create(PolicySummarySchema)` to create a new message.
  */
 export const PolicySummarySchema: GenMessage<PolicySummary> = /*@__PURE__*/
-  messageDesc(file_agentauth_v1_policy, 5);
+  messageDesc(file_agentauth_v1_policy, 7);
 
 /**
  * A role in brief.
@@ -295,7 +369,7 @@ export type RoleSummary = Message<"agentauth.v1.RoleSummary"> & {
  * Use `create(RoleSummarySchema)` to create a new message.
  */
 export const RoleSummarySchema: GenMessage<RoleSummary> = /*@__PURE__*/
-  messageDesc(file_agentauth_v1_policy, 6);
+  messageDesc(file_agentauth_v1_policy, 8);
 
 /**
  * An agent profile in brief.
@@ -365,10 +439,10 @@ export type ProfileSummary = Message<"agentauth.v1.ProfileSummary"> & {
  * Use `create(ProfileSummarySchema)` to create a new message.
  */
 export const ProfileSummarySchema: GenMessage<ProfileSummary> = /*@__PURE__*/
-  messageDesc(file_agentauth_v1_policy, 7);
+  messageDesc(file_agentauth_v1_policy, 9);
 
 /**
- * Checks policy documents and describes the policy being served.
+ * Checks policy documents, describes the policy being served and reloads it.
  *
  * @generated from service agentauth.v1.PolicyService
  */
@@ -395,6 +469,20 @@ export const PolicyService: GenService<{
     methodKind: "unary";
     input: typeof DescribePolicyRequestSchema;
     output: typeof DescribePolicyResponseSchema;
+  },
+  /**
+   * Reads the server's policy file again and, when it is valid, installs it
+   * atomically: decisions already under way finish with the old revision,
+   * the next ones use the new one. An invalid file changes nothing and fails
+   * with FAILED_PRECONDITION and a BadRequest detail listing every problem.
+   * A server started without a policy file fails with FAILED_PRECONDITION.
+   *
+   * @generated from rpc agentauth.v1.PolicyService.ReloadPolicy
+   */
+  reloadPolicy: {
+    methodKind: "unary";
+    input: typeof ReloadPolicyRequestSchema;
+    output: typeof ReloadPolicyResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_agentauth_v1_policy, 0);

@@ -27,6 +27,14 @@ export class HealthService {
     for (const name of ["", ...this.#names]) this.#impl.setStatus(name, status);
   }
 
+  /**
+   * Sets a status of its own for a name outside the service list (e.g.
+   * `agentauth.policy`), which the overall status does not follow.
+   */
+  setExtra(name: string, status: ServingStatus): void {
+    this.#impl.setStatus(name, status);
+  }
+
   addTo(server: Server): void {
     this.#impl.addToServer(server);
   }

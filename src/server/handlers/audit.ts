@@ -52,8 +52,9 @@ function ms(t: Timestamp | undefined): number | undefined {
 }
 
 /** Hub errors as gRPC errors a client can act on. */
-function streamError(error: unknown): unknown {
+function streamError(error: unknown, ctx?: ServiceContext): unknown {
   if (isSubscriberOverflowError(error)) {
+    ctx?.metrics?.subscriberOverflows.inc();
     return resourceExhausted(error.message, { reason: "SUBSCRIBER_TOO_SLOW", metadata: { last_cursor: error.lastCursor } });
   }
   if (isCursorExpiredError(error)) return outOfRange(error.message, { reason: "CURSOR_EXPIRED", metadata: { cursor: error.cursor, oldest_cursor: error.oldest } });
@@ -78,7 +79,7 @@ export function auditService(ctx: ServiceContext): ServiceImpl<typeof AuditServi
       try {
         for await (const entry of sub) yield { event: entryToProto(entry) };
       } catch (error) {
-        throw streamError(error);
+        throw streamError(error, ctx);
       } finally {
         call.signal.removeEventListener("abort", stop);
         sub.close();

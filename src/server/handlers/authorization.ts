@@ -25,7 +25,9 @@ export function authorizationService(ctx: ServiceContext): ServiceImpl<typeof Au
     async authorize(request) {
       try {
         // Plain fields, not a created message: the response goes to the hand-written encoder.
-        return { decision: decisionFields(await ctx.engine.authorize(toAuthRequest(request))) };
+        const decision = await ctx.engine.authorize(toAuthRequest(request));
+        ctx.metrics?.observeDecision(decision);
+        return { decision: decisionFields(decision) };
       } catch (error) {
         throw engineError(error);
       }
@@ -33,11 +35,13 @@ export function authorizationService(ctx: ServiceContext): ServiceImpl<typeof Au
 
     async authorizeBatch(request) {
       const n = request.requests.length;
-      if (n > ctx.maxBatch) throw invalidArgument("requests", `has ${n} items; the limit is ${ctx.maxBatch}`);
+      if (n > ctx.maxBatch) throw invalidArgument("requests", `has ${n} items; the limit is ${ctx.maxBatch} (limits.max_batch)`);
       const results = await Promise.all(
         request.requests.map(async (item, i) => {
           try {
-            return create(AuthorizeBatchResultSchema, { result: { case: "decision", value: decisionToProto(await ctx.engine.authorize(toAuthRequest(item))) } });
+            const decision = await ctx.engine.authorize(toAuthRequest(item));
+            ctx.metrics?.observeDecision(decision);
+            return create(AuthorizeBatchResultSchema, { result: { case: "decision", value: decisionToProto(decision) } });
           } catch (error) {
             const mapped = engineError(error, `requests[${i}].`);
             if (!isRpcError(mapped)) throw mapped;

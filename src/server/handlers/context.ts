@@ -1,6 +1,8 @@
 import type { AuditHub } from "../../audit/hub.ts";
 import type { AuthEngine } from "../../engine/engine.ts";
 import type { Logger } from "../logger.ts";
+import type { ServerMetrics } from "../metrics.ts";
+import type { PolicyReloader } from "../reload.ts";
 
 /** What the service handlers work with. */
 export interface ServiceContext {
@@ -10,4 +12,7 @@ export interface ServiceContext {
   /** Largest AuthorizeBatch accepted. */
   readonly maxBatch: number;
   readonly logger: Logger;
+  readonly metrics?: ServerMetrics | undefined;
+  /** Reloads the policy file; undefined when the server was given no file. */
+  readonly reloader?: PolicyReloader | undefined;
 }

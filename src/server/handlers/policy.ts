@@ -34,7 +34,7 @@ function invalidPolicy(error: ConfigError): RpcError {
   );
 }
 
-/** PolicyService: validate documents, describe the policy being served. */
+/** PolicyService: validate documents, describe the policy being served, reload it from its file. */
 export function policyService(ctx: ServiceContext): ServiceImpl<typeof PolicyService> {
   return {
     async validatePolicy(request) {
@@ -75,7 +75,24 @@ export function policyService(ctx: ServiceContext): ServiceImpl<typeof PolicySer
           maxSessionDurationSeconds: BigInt(p.maxSessionDuration),
           description: p.description,
         })),
+        source: ctx.reloader?.path ?? "",
+        reloadErrors: [...(ctx.reloader?.errors ?? [])],
       };
+    },
+
+    async reloadPolicy() {
+      const reloader = ctx.reloader;
+      if (reloader === undefined) throw new RpcError(status.FAILED_PRECONDITION, "this server was started without a policy file to reload");
+      const result = reloader.reload("rpc");
+      if (!result.ok) {
+        const lines = result.issues.length > 0 ? result.issues.map((i) => (i.line === undefined ? i.message : `${i.message} (line ${i.line})`)) : [...result.errors];
+        throw new RpcError(
+          status.FAILED_PRECONDITION,
+          `${reloader.path} has ${lines.length} problem${lines.length === 1 ? "" : "s"}; still serving revision ${result.revision}:\n  ${lines.join("\n  ")}`,
+          lines.map((description, n) => ({ field: result.issues[n]?.path || "policy", description })),
+        );
+      }
+      return { revision: result.revision, previousRevision: result.previousRevision, changed: result.changed, warnings: result.warnings.map(issueToProto) };
     },
   };
 }

@@ -53,6 +53,9 @@ function fakePolicy(log: { internal: unknown[]; aborted: string[] }) {
       async describePolicy() {
         return { name: "fake" };
       },
+      async reloadPolicy() {
+        return { revision: "fake" };
+      },
     },
     { onInternalError: (e) => log.internal.push(e) },
   );
@@ -194,6 +197,9 @@ describe("graceful shutdown and TLS", () => {
           return { revision: "tls" };
         },
         async describePolicy() {
+          return {};
+        },
+        async reloadPolicy() {
           return {};
         },
       });

@@ -1,0 +1,122 @@
+/**
+ * Prometheus metrics (prom-client), served on their own port so that the
+ * decision port never answers HTTP/1 and scrapers need no gRPC credentials.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { AuthDecision } from "../engine/types.ts";
+
+/** Everything the server reports. */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly decisions: Counter<"effect" | "tier">;
+  readonly decisionSeconds: Histogram;
+  readonly rpcs: Counter<"method" | "code">;
+  readonly rpcSeconds: Histogram<"method">;
+  readonly refusals: Counter<"group" | "code">;
+  readonly storeErrors: Counter;
+  readonly storeSeconds: Histogram;
+  readonly storeUp: Gauge;
+  readonly auditLagSeconds: Gauge;
+  readonly auditDropped: Counter;
+  readonly auditSubscribers: Gauge;
+  readonly subscriberOverflows: Counter;
+  readonly policyInfo: Gauge<"revision" | "name" | "version">;
+  readonly reloads: Counter<"result">;
+  readonly reloadFailing: Gauge;
+  /** Read at scrape time. */
+  sources: { subscribers: () => number; storeUp: () => boolean } = { subscribers: () => 0, storeUp: () => true };
+
+  constructor() {
+    const sources = (): ServerMetrics["sources"] => this.sources;
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: "agent_auth_" });
+    this.decisions = new Counter({ name: "agent_auth_decisions_total", help: "Decisions answered, by effect and tier (none on a denial).", labelNames: ["effect", "tier"], registers });
+    this.decisionSeconds = new Histogram({
+      name: "agent_auth_decision_duration_seconds",
+      help: "Time the engine took to decide, state store round trip included.",
+      buckets: [1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 0.1, 1],
+      registers,
+    });
+    this.rpcs = new Counter({ name: "agent_auth_rpc_total", help: "Finished gRPC calls by method and status code.", labelNames: ["method", "code"], registers });
+    this.rpcSeconds = new Histogram({
+      name: "agent_auth_rpc_duration_seconds",
+      help: "Handling time of gRPC calls by method (streams: their whole life).",
+      labelNames: ["method"],
+      buckets: [1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2, 0.25, 1, 5],
+      registers,
+    });
+    this.refusals = new Counter({ name: "agent_auth_calls_refused_total", help: "Calls refused by caller authentication, by RPC group and status.", labelNames: ["group", "code"], registers });
+    this.storeErrors = new Counter({ name: "agent_auth_state_store_errors_total", help: "State store reads that failed (each decision affected denied).", registers });
+    this.storeSeconds = new Histogram({
+      name: "agent_auth_state_store_duration_seconds",
+      help: "Latency of a decision's state read (one round trip with Redis).",
+      buckets: [1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2, 0.25, 1, 2],
+      registers,
+    });
+    this.storeUp = new Gauge({
+      name: "agent_auth_state_store_up",
+      help: "1 when the state store answers, 0 during an outage.",
+      registers,
+      collect() {
+        this.set(sources().storeUp() ? 1 : 0);
+      },
+    });
+    this.auditLagSeconds = new Gauge({ name: "agent_auth_audit_stream_lag_seconds", help: "Age of the newest audit entry when it reached this server's subscribers.", registers });
+    this.auditDropped = new Counter({ name: "agent_auth_audit_records_dropped_total", help: "Audit records given up on. Must stay 0.", registers });
+    this.auditSubscribers = new Gauge({
+      name: "agent_auth_audit_subscribers",
+      help: "Live audit subscribers on this server.",
+      registers,
+      collect() {
+        this.set(sources().subscribers());
+      },
+    });
+    this.subscriberOverflows = new Counter({ name: "agent_auth_audit_subscriber_overflows_total", help: "Subscriptions ended because the client read too slowly (it resumes by cursor).", registers });
+    this.policyInfo = new Gauge({ name: "agent_auth_policy_info", help: "The policy being served (value 1).", labelNames: ["revision", "name", "version"], registers });
+    this.reloads = new Counter({ name: "agent_auth_policy_reloads_total", help: "Policy reload attempts by result (ok, unchanged, error).", labelNames: ["result"], registers });
+    this.reloadFailing = new Gauge({ name: "agent_auth_policy_reload_failing", help: "1 while the policy file on disk is invalid and an older policy is served.", registers });
+  }
+
+  observeDecision(decision: AuthDecision): void {
+    this.decisions.inc({ effect: decision.allowed ? "allow" : "deny", tier: decision.allowed ? decision.tier : "none" });
+    this.decisionSeconds.observe(decision.evaluationTimeMs / 1000);
+  }
+
+  setPolicy(revision: string, name: string, version: string): void {
+    this.policyInfo.reset();
+    this.policyInfo.set({ revision, name, version }, 1);
+  }
+}
+
+/** A running /metrics endpoint. */
+export interface MetricsEndpoint {
+  readonly address: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Serves `GET /metrics` (Prometheus text format) on host:port. */
+export async function serveMetrics(metrics: ServerMetrics, host: string, port: number): Promise<MetricsEndpoint> {
+  const server: Server = createServer((req, res) => {
+    if (req.method !== "GET" || (req.url !== "/metrics" && !req.url?.startsWith("/metrics?"))) {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found: metrics are at /metrics\n");
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
+      (error: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(`cannot collect metrics: ${String(error)}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const bound = (server.address() as AddressInfo).port;
+  return {
+    address: `${host.includes(":") ? `[${host}]` : host}:${bound}`,
+    port: bound,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,265 @@
+/**
+ * The server's own configuration (`agent-auth serve --server-config FILE`):
+ * who may call which RPCs, the limits on what they send, where metrics are
+ * served and whether the policy file is watched. It is separate from the
+ * policy file, which stays the original's format.
+ *
+ *   callers:
+ *     orchestrator:
+ *       tokens_sha256: [9f86d081884c7d65…]      # SHA-256 of the bearer token, hex
+ *       groups: [authorize, sessions]
+ *     auditor:
+ *       certificates: ["CN=auditor", "URI:spiffe://acme/auditor"]
+ *       groups: [audit]
+ *   limits: {max_string_length: 4096, max_batch: 1000}
+ *   metrics: {host: 127.0.0.1, port: 9464}
+ *   reload: {watch: true}
+ *   refusal_log: /var/log/agent-auth/refusals.jsonl
+ */
+import { readFileSync } from "node:fs";
+import { load } from "js-yaml";
+import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from "../engine/request.ts";
+import { DEFAULT_EXPRESSION_LIMITS, type ExpressionLimits } from "../expr/index.ts";
+
+/** What a caller may be granted: one group per service. */
+export const RPC_GROUPS = ["authorize", "sessions", "delegations", "audit", "policy"] as const;
+export type RpcGroup = (typeof RPC_GROUPS)[number];
+
+/** A named caller, recognised by a bearer token or a client certificate. */
+export interface CallerConfig {
+  readonly name: string;
+  /** Lower-case hex SHA-256 digests of the caller's bearer tokens. */
+  readonly tokenHashes: readonly string[];
+  /** `CN=name` or a subjectAltName entry as TLS reports it (`DNS:host`, `URI:spiffe://…`, `IP Address:10.0.0.1`, `email:…`). */
+  readonly certificates: readonly string[];
+  readonly groups: ReadonlySet<RpcGroup>;
+}
+
+export interface ServerLimits extends RequestLimits {
+  readonly maxMessageBytes: number;
+  readonly maxBatch: number;
+  readonly maxSubscribers: number;
+  readonly subscriberBuffer: number;
+  readonly expression: ExpressionLimits;
+}
+
+export interface ServerConfig {
+  /** Empty: no caller authentication (anyone who reaches the port may call anything). */
+  readonly callers: readonly CallerConfig[];
+  readonly limits: ServerLimits;
+  /** Prometheus endpoint; undefined: none. */
+  readonly metrics: { readonly host: string; readonly port: number } | undefined;
+  readonly reload: { readonly watch: boolean };
+  /** JSON-lines file for refused calls; undefined: next to the policy's audit file. */
+  readonly refusalLog: string | undefined;
+}
+
+export const DEFAULT_SERVER_LIMITS: ServerLimits = Object.freeze({
+  ...DEFAULT_REQUEST_LIMITS,
+  maxMessageBytes: 4 * 1024 * 1024,
+  maxBatch: 1000,
+  maxSubscribers: 1000,
+  subscriberBuffer: 4096,
+  expression: DEFAULT_EXPRESSION_LIMITS,
+});
+
+export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
+  callers: [],
+  limits: DEFAULT_SERVER_LIMITS,
+  metrics: undefined,
+  reload: { watch: true },
+  refusalLog: undefined,
+});
+
+/** A server config with every problem found, each naming its field. */
+export class ServerConfigError extends Error {
+  override readonly name = "ServerConfigError" as const;
+  constructor(
+    readonly source: string,
+    readonly errors: readonly string[],
+  ) {
+    super(`invalid server config ${source}:\n${errors.map((e) => `  - ${e}`).join("\n")}`);
+  }
+}
+
+const LIMIT_FIELDS: ReadonlyArray<readonly [string, keyof Omit<ServerLimits, "expression">, number]> = [
+  ["max_string_length", "maxStringLength", 1],
+  ["max_metadata_entries", "maxMetadataEntries", 0],
+  ["max_metadata_depth", "maxMetadataDepth", 1],
+  ["max_message_bytes", "maxMessageBytes", 1024],
+  ["max_batch", "maxBatch", 1],
+  ["max_subscribers", "maxSubscribers", 0],
+  ["subscriber_buffer", "subscriberBuffer", 1],
+];
+
+const EXPRESSION_FIELDS: ReadonlyArray<readonly [string, keyof ExpressionLimits]> = [
+  ["max_expression_length", "maxLength"],
+  ["max_expression_depth", "maxDepth"],
+];
+
+export function isServerConfigError(e: unknown): e is ServerConfigError {
+  return e instanceof Error && e.name === "ServerConfigError";
+}
+
+/** Reads and validates a server config file; a missing file names its path. */
+export function loadServerConfig(path: string): ServerConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ServerConfigError(path, [`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
+  }
+  return parseServerConfig(text, path);
+}
+
+/** Validates a server config document, collecting every problem. */
+export function parseServerConfig(text: string, source = "<text>"): ServerConfig {
+  let doc: unknown;
+  try {
+    doc = load(text);
+  } catch (error) {
+    throw new ServerConfigError(source, [`not valid YAML: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`]);
+  }
+  if (doc === undefined || doc === null) return DEFAULT_SERVER_CONFIG;
+  const errors: string[] = [];
+  if (!isMap(doc)) throw new ServerConfigError(source, ["the document must be a mapping"]);
+  unknownKeys(doc, ["callers", "limits", "metrics", "reload", "refusal_log"], "", errors);
+  const refusalLog = doc["refusal_log"];
+  if (refusalLog !== undefined && refusalLog !== null && (typeof refusalLog !== "string" || refusalLog === "")) errors.push("refusal_log: must be a file path");
+
+  const callers = readCallers(doc["callers"], errors);
+  const limits = readLimits(doc["limits"], errors);
+  const metrics = readMetrics(doc["metrics"], errors);
+  let watch = true;
+  const reload = doc["reload"];
+  if (reload !== undefined && reload !== null) {
+    if (!isMap(reload)) errors.push("reload: must be a mapping");
+    else {
+      unknownKeys(reload, ["watch"], "reload.", errors);
+      if (reload["watch"] !== undefined) {
+        if (typeof reload["watch"] !== "boolean") errors.push("reload.watch: must be true or false");
+        else watch = reload["watch"];
+      }
+    }
+  }
+  if (errors.length > 0) throw new ServerConfigError(source, errors);
+  return Object.freeze({ callers, limits, metrics, reload: Object.freeze({ watch }), refusalLog: typeof refusalLog === "string" ? refusalLog : undefined });
+}
+
+function readCallers(value: unknown, errors: string[]): readonly CallerConfig[] {
+  if (value === undefined || value === null) return [];
+  if (!isMap(value)) {
+    errors.push("callers: must be a mapping of caller names");
+    return [];
+  }
+  const out: CallerConfig[] = [];
+  const tokenOwners = new Map<string, string>();
+  const certOwners = new Map<string, string>();
+  for (const [name, raw] of Object.entries(value)) {
+    const at = `callers.${name}`;
+    if (!isMap(raw)) {
+      errors.push(`${at}: must be a mapping`);
+      continue;
+    }
+    unknownKeys(raw, ["tokens_sha256", "certificates", "groups", "description"], `${at}.`, errors);
+    const tokenHashes = stringList(raw["tokens_sha256"], `${at}.tokens_sha256`, errors).map((h, i) => {
+      const hash = h.toLowerCase();
+      if (!/^[0-9a-f]{64}$/.test(hash)) errors.push(`${at}.tokens_sha256[${i}]: must be a SHA-256 digest in hex (64 characters), never the token itself`);
+      const other = tokenOwners.get(hash);
+      if (other !== undefined) errors.push(`${at}.tokens_sha256[${i}]: the same token is already given to caller '${other}'`);
+      tokenOwners.set(hash, name);
+      return hash;
+    });
+    const certificates = stringList(raw["certificates"], `${at}.certificates`, errors).map((c, i) => {
+      if (!/^(CN=|DNS:|URI:|IP Address:|email:).+/.test(c)) {
+        errors.push(`${at}.certificates[${i}]: '${c}' must start with CN=, DNS:, URI:, IP Address: or email:`);
+      }
+      const other = certOwners.get(c);
+      if (other !== undefined) errors.push(`${at}.certificates[${i}]: '${c}' already identifies caller '${other}'`);
+      certOwners.set(c, name);
+      return c;
+    });
+    if (tokenHashes.length === 0 && certificates.length === 0) errors.push(`${at}: needs tokens_sha256 or certificates (or both)`);
+    const groups = new Set<RpcGroup>();
+    stringList(raw["groups"], `${at}.groups`, errors).forEach((g, i) => {
+      if ((RPC_GROUPS as readonly string[]).includes(g)) groups.add(g as RpcGroup);
+      else errors.push(`${at}.groups[${i}]: unknown group '${g}'; groups are ${RPC_GROUPS.join(", ")}`);
+    });
+    out.push(Object.freeze({ name, tokenHashes, certificates, groups }));
+  }
+  return Object.freeze(out);
+}
+
+function readLimits(value: unknown, errors: string[]): ServerLimits {
+  if (value === undefined || value === null) return DEFAULT_SERVER_LIMITS;
+  if (!isMap(value)) {
+    errors.push("limits: must be a mapping");
+    return DEFAULT_SERVER_LIMITS;
+  }
+  unknownKeys(value, [...LIMIT_FIELDS.map(([k]) => k), ...EXPRESSION_FIELDS.map(([k]) => k)], "limits.", errors);
+  const limits: Record<string, unknown> = { ...DEFAULT_SERVER_LIMITS };
+  for (const [key, field, min] of LIMIT_FIELDS) {
+    const n = integer(value[key], `limits.${key}`, min, errors);
+    if (n !== undefined) limits[field] = n;
+  }
+  const expression: Record<string, number> = { ...DEFAULT_EXPRESSION_LIMITS };
+  for (const [key, field] of EXPRESSION_FIELDS) {
+    const n = integer(value[key], `limits.${key}`, 1, errors);
+    if (n !== undefined) expression[field] = n;
+  }
+  limits["expression"] = Object.freeze(expression);
+  return Object.freeze(limits) as unknown as ServerLimits;
+}
+
+function readMetrics(value: unknown, errors: string[]): ServerConfig["metrics"] {
+  if (value === undefined || value === null) return undefined;
+  if (!isMap(value)) {
+    errors.push("metrics: must be a mapping with port (and host)");
+    return undefined;
+  }
+  unknownKeys(value, ["host", "port"], "metrics.", errors);
+  const host = value["host"] ?? "127.0.0.1";
+  if (typeof host !== "string" || host === "") errors.push("metrics.host: must be a host name or address");
+  const port = integer(value["port"], "metrics.port", 0, errors);
+  if (port === undefined) {
+    if (value["port"] === undefined) errors.push("metrics.port: is required");
+    return undefined;
+  }
+  if (port > 65535) errors.push("metrics.port: must be at most 65535");
+  return Object.freeze({ host: String(host), port });
+}
+
+function integer(value: unknown, at: string, min: number, errors: string[]): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+    errors.push(`${at}: must be an integer`);
+    return undefined;
+  }
+  if (value < min) {
+    errors.push(`${at}: must be at least ${min}, got ${value}`);
+    return undefined;
+  }
+  return value;
+}
+
+function stringList(value: unknown, at: string, errors: string[]): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    errors.push(`${at}: must be a list`);
+    return [];
+  }
+  const out: string[] = [];
+  value.forEach((v, i) => {
+    if (typeof v === "string" && v !== "") out.push(v);
+    else errors.push(`${at}[${i}]: must be a non-empty string`);
+  });
+  return out;
+}
+
+function unknownKeys(map: Record<string, unknown>, known: readonly string[], at: string, errors: string[]): void {
+  for (const key of Object.keys(map)) if (!known.includes(key)) errors.push(`${at}${key}: unknown key (known: ${known.join(", ")})`);
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
