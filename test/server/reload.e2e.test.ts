@@ -1,0 +1,199 @@
+import { createHash } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { status } from "@grpc/grpc-js";
+import { expect } from "chai";
+import { parseConfig } from "../../src/config/index.ts";
+import { POLICY_HEALTH, startAgentAuthServer, type AgentAuthServer } from "../../src/server/app.ts";
+import { silentLogger } from "../../src/server/logger.ts";
+import { createAgentAuthClient, isClientError, type AgentAuthClient } from "../../src/client/index.ts";
+import { healthClient } from "../support/health.ts";
+import { exited, startServe } from "../support/processes.ts";
+
+/** Two policies that answer `read` differently, so a decision shows which one decided it. */
+const ALLOWS_READ = `version: "1.0"\nmetadata: {name: reload-test}\nprofiles: {bot: {allow: [read]}}\naudit: {enabled: false}\n`;
+const DENIES_READ = `version: "1.0"\nmetadata: {name: reload-test}\nprofiles: {bot: {allow: [write]}}\naudit: {enabled: false}\n`;
+const BROKEN = `profiles: {bot: {allow: [read], default_tier: hard}}\nroles: {a: {extends: missing}}\n`;
+
+async function until(what: string, ok: () => Promise<boolean>, ms = 5000): Promise<number> {
+  const start = Date.now();
+  while (!(await ok())) {
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return Date.now() - start;
+}
+
+async function metric(server: AgentAuthServer, name: string): Promise<string[]> {
+  const text = await (await fetch(`http://${server.metricsEndpoint!.address}/metrics`)).text();
+  return text.split("\n").filter((l) => l.startsWith(name));
+}
+
+describe("live policy reload", function () {
+  this.timeout(60_000);
+  let dir: string;
+  let path: string;
+  let server: AgentAuthServer;
+  let client: AgentAuthClient;
+
+  /** Replaces the file the way editors and config managers do: write aside, rename over. */
+  const install = (yaml: string): void => {
+    writeFileSync(`${path}.tmp`, yaml);
+    renameSync(`${path}.tmp`, path);
+  };
+  const read = async () => (await client.authorization.authorize({ agent: "bot", user: "u", action: "read" })).decision!;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "agent-auth-reload-"));
+    path = join(dir, "policy.yaml");
+    writeFileSync(path, ALLOWS_READ);
+    server = await startAgentAuthServer({
+      config: parseConfig(ALLOWS_READ, { env: {} }),
+      port: 0,
+      logger: silentLogger,
+      metrics: { host: "127.0.0.1", port: 0 },
+      policyFile: { path, watch: true, env: {} },
+    });
+    client = createAgentAuthClient(`127.0.0.1:${server.port}`, { defaultDeadlineMs: 5000 });
+  });
+  after(async () => {
+    client.close();
+    await server.close(1000);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("picks up a changed file by itself, and every decision names the revision that made it", async () => {
+    const first = await read();
+    expect(first.effect).to.equal(1); // allow
+    const before = first.policyRevision;
+    install(DENIES_READ);
+    const took = await until("the watched file to be reloaded", async () => (await read()).policyRevision !== before);
+    const after = await read();
+    expect(after.effect).to.equal(2); // deny
+    expect(after.reason).to.equal("Action 'read' not authorized for agent 'bot'");
+    console.log(`      reload after a file change took ${took} ms (100 ms debounce included)`);
+    expect((await metric(server, "agent_auth_policy_info"))[0]).to.contain(`revision="${after.policyRevision}"`);
+  });
+
+  it("keeps serving the running policy when the file turns invalid, and says so in DescribePolicy, health and metrics", async () => {
+    const serving = (await client.policy.describePolicy({})).revision;
+    install(BROKEN);
+    await until("the broken file to be noticed", async () => (await client.policy.describePolicy({})).reloadErrors.length > 0);
+    const described = await client.policy.describePolicy({});
+    expect(described.revision).to.equal(serving);
+    expect(described.source).to.equal(path);
+    expect(described.reloadErrors.join("\n")).to.contain("hard").and.contain("missing");
+    expect((await read()).policyRevision).to.equal(serving);
+
+    const health = healthClient(`127.0.0.1:${server.port}`);
+    expect(await health.check(POLICY_HEALTH)).to.equal("NOT_SERVING");
+    expect(await health.check("")).to.equal("SERVING");
+    expect(await metric(server, "agent_auth_policy_reload_failing")).to.include("agent_auth_policy_reload_failing 1");
+
+    // ReloadPolicy reports the same problems as FAILED_PRECONDITION and changes nothing.
+    try {
+      await client.policy.reloadPolicy({});
+      expect.fail("ReloadPolicy accepted an invalid file");
+    } catch (error) {
+      if (!isClientError(error)) throw error;
+      expect(error.code).to.equal(status.FAILED_PRECONDITION);
+      expect(error.details).to.contain(`still serving revision ${serving}`).and.contain("hard");
+    }
+
+    // Fixed on disk and reloaded through the RPC: the new revision serves, health is back.
+    writeFileSync(path, ALLOWS_READ); // in place this time; the watcher may or may not win the race
+    const reloaded = await client.policy.reloadPolicy({});
+    expect(reloaded.revision).to.not.equal(serving);
+    expect((await read()).policyRevision).to.equal(reloaded.revision);
+    expect(await health.check(POLICY_HEALTH)).to.equal("SERVING");
+    expect((await client.policy.describePolicy({})).reloadErrors).to.deep.equal([]);
+    health.close();
+  });
+
+  it("never mixes revisions inside a decision while policies are swapped under load", async () => {
+    const a = parseConfig(ALLOWS_READ, { env: {} });
+    const b = parseConfig(DENIES_READ, { env: {} });
+    const allowRevision = server.engine.setConfig(a).revision;
+    const denyRevision = server.engine.setConfig(b).revision;
+    // Session-gated decisions wait for the store between their start and their answer:
+    // the policy is swapped while they are in flight.
+    const session = await server.engine.createSession({ agent: "bot", user: "u" });
+    let swaps = 0;
+    const seen = new Map<string, number>();
+    const pending = [];
+    for (let i = 0; i < 4000; i++) {
+      pending.push(server.engine.authorize({ agent: "bot", user: "u", action: "read", sessionId: session.sessionId }));
+      if (i % 7 === 0) server.engine.setConfig(++swaps % 2 === 0 ? a : b);
+      if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+    }
+    for (const d of await Promise.all(pending)) {
+      seen.set(d.policyRevision, (seen.get(d.policyRevision) ?? 0) + 1);
+      if (d.policyRevision === allowRevision) expect(d.allowed, d.reason).to.equal(true);
+      else if (d.policyRevision === denyRevision) expect(d.allowed, d.reason).to.equal(false);
+      else expect.fail(`unknown revision ${d.policyRevision}`);
+    }
+    expect(seen.size).to.equal(2);
+    console.log(`      ${swaps} swaps; decisions per revision: ${[...seen.values()].join(" / ")}`);
+    // Restore the file's policy for the next test.
+    await client.policy.reloadPolicy({});
+  });
+});
+
+describe("agent-auth serve: SIGHUP reload and --server-config (a real process)", function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "agent-auth-hup-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("reloads on SIGHUP, serves metrics, and lets the CLI in with a token only", async () => {
+    const policy = join(dir, "policy.yaml");
+    writeFileSync(policy, ALLOWS_READ);
+    const serverConfig = join(dir, "server.yaml");
+    const token = "cli-token-for-tests";
+    writeFileSync(
+      serverConfig,
+      `callers:\n  operator: {tokens_sha256: ["${createHash("sha256").update(token).digest("hex")}"], groups: [authorize, policy]}\n` +
+        `metrics: {host: 127.0.0.1, port: 0}\nreload: {watch: false}\nrefusal_log: ${JSON.stringify(join(dir, "refusals.jsonl"))}\n`,
+    );
+    const { child, address, logs } = await startServe(["serve", "-c", policy, "--port", "0", "--server-config", serverConfig]);
+    try {
+      const serving = JSON.parse(logs.find((l) => l.includes('"msg":"serving"'))!) as { metrics: string; revision: string; callers: string[] };
+      expect(serving.callers).to.deep.equal(["operator"]);
+      const cli = (...args: string[]) => spawnSync(process.execPath, ["bin/agent-auth.mjs", "--server", address, ...args], { encoding: "utf8" });
+      const check = ["check", "--agent", "bot", "--user", "u", "--action", "read", "-o", "json"];
+
+      const anonymous = cli(...check);
+      expect(anonymous.status).to.equal(1);
+      expect(anonymous.stderr).to.contain("UNAUTHENTICATED");
+      const allowed = cli("--token", token, ...check);
+      expect(allowed.status, allowed.stderr).to.equal(0);
+      expect(JSON.parse(allowed.stdout)).to.include({ allowed: true, policy_revision: serving.revision });
+
+      writeFileSync(policy, DENIES_READ);
+      // Not watched: nothing changes until the signal.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(JSON.parse(cli("--token", token, ...check).stdout)).to.include({ allowed: true });
+      child.kill("SIGHUP");
+      await until("the SIGHUP reload", async () => logs.some((l) => l.includes('"msg":"policy reloaded"') && l.includes('"trigger":"SIGHUP"')));
+      const denied = cli("--token", token, ...check);
+      expect(denied.status).to.equal(1);
+      expect(JSON.parse(denied.stdout)).to.include({ allowed: false });
+
+      const text = await (await fetch(serving.metrics)).text();
+      expect(text).to.match(/^agent_auth_policy_reloads_total\{result="ok"\} 1$/m);
+      expect(text).to.match(/^agent_auth_decisions_total\{effect="allow",tier="autonomous"\} 2$/m);
+      expect(text).to.match(/^agent_auth_decisions_total\{effect="deny",tier="none"\} 1$/m);
+      expect(text).to.match(/^agent_auth_calls_refused_total\{group="authorize",code="UNAUTHENTICATED"\} 1$/m);
+      expect(text).to.match(/^agent_auth_audit_records_dropped_total 0$/m);
+
+      child.kill("SIGTERM");
+      expect(await exited(child)).to.equal(0);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+});
