@@ -11,7 +11,8 @@ import type { AuthConfig } from "../config/types.ts";
 import { AuthEngine } from "../engine/engine.ts";
 import type { RequestLimits } from "../engine/request.ts";
 import { createMemoryStore } from "../state/memory.ts";
-import { createRedisStore, type RedisConnection, type RedisStore } from "../state/redis.ts";
+import { createRedisStore, type RedisConnection, type RedisStore, type ReplicaInfo } from "../state/redis.ts";
+import { hostname } from "node:os";
 import type { StateStore } from "../state/store.ts";
 import { createServiceDefinition, type CallHooks } from "./grpc/adapter.ts";
 import { startGrpcServer, type RunningGrpcServer } from "./grpc/server.ts";
@@ -159,6 +160,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
   if (redis !== undefined && auditOn) relay = await startAuditRelay(redis, hub, { onError: rateLimited(logger, "audit relay error") });
 
   let reloader: PolicyReloader | undefined;
+  let announce: (() => void) | undefined;
   if (options.policyFile !== undefined) {
     const file = options.policyFile;
     reloader = new PolicyReloader({
@@ -173,6 +175,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
         const p = engine.policy;
         metrics.setPolicy(p.revision, p.config.metadata.name, p.config.version);
         grpc?.health.setExtra(POLICY_HEALTH, result.ok ? "SERVING" : "NOT_SERVING");
+        announce?.();
       },
     });
   }
@@ -180,7 +183,16 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
   metrics.reloadFailing.set(0);
   metrics.sources = { subscribers: () => hub.subscriberCount, storeUp: () => store.health().ok };
 
-  const ctx: ServiceContext = { engine, hub, maxBatch: options.maxBatch ?? 1000, logger, metrics, reloader };
+  let self: () => ReplicaInfo = () => ({ id: "", address: "", revision: engine.revision, reloadErrors: reloader?.errors ?? [], seen: Date.now() });
+  const replicas = async (): Promise<ReplicaInfo[]> => {
+    if (redis === undefined) return [self()];
+    try {
+      return await redis.listReplicas(REPLICA_MAX_AGE_MS);
+    } catch {
+      return [self()];
+    }
+  };
+  const ctx: ServiceContext = { engine, hub, maxBatch: options.maxBatch ?? 1000, logger, metrics, reloader, replicas };
   const callerCheck =
     options.callers !== undefined && options.callers.length > 0 ? createCallerCheck(options.callers, refusalReporter(logger, metrics, options.refusalLog)) : undefined;
   const hooks: CallHooks = {
@@ -224,6 +236,18 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
   if (options.policyFile?.watch === true) reloader?.watch();
   const metricsEndpoint = options.metrics === undefined ? undefined : await serveMetrics(metrics, options.metrics.host, options.metrics.port);
 
+  // With Redis, each replica reports the revision it serves, so DescribePolicy shows whether they converged.
+  const replicaId = `${hostname()}:${process.pid}:${running.port}`;
+  self = () => ({ id: replicaId, address: running.address, revision: engine.revision, reloadErrors: reloader?.errors ?? [], seen: Date.now() });
+  let announcer: NodeJS.Timeout | undefined;
+  if (redis !== undefined) {
+    const store = redis;
+    announce = () => void store.announceReplica(replicaId, self()).catch(() => undefined);
+    announce();
+    announcer = setInterval(announce, REPLICA_INTERVAL_MS);
+    announcer.unref();
+  }
+
   let closing: Promise<void> | undefined;
   return {
     port: running.port,
@@ -238,6 +262,9 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     close: (graceMs = 10_000) =>
       (closing ??= (async () => {
         clearInterval(watch);
+        clearInterval(announcer);
+        announce = undefined;
+        await redis?.withdrawReplica(replicaId).catch(() => undefined);
         reloader?.close();
         const shutdown = running.shutdown(graceMs);
         // Open audit streams would otherwise hold the shutdown for the whole grace period.
@@ -251,6 +278,9 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
       })()),
   };
 }
+
+const REPLICA_INTERVAL_MS = 2000;
+const REPLICA_MAX_AGE_MS = 10_000;
 
 /** Health service name that reports whether the policy file on disk is the one served. */
 export const POLICY_HEALTH = "agentauth.policy";

@@ -13,6 +13,7 @@
  *   {p}:du:<user>         zset: delegations from a user
  *   {p}:dp:<n>:<agent><user>  zset: grants from user to agent (n = agent length), read by decisions
  *   {p}:audit             the shared audit stream
+ *   {p}:replicas          hash: replica id → what it serves (revision), refreshed every 2 s
  *
  * Index zsets expire with their last member; members of expired records are
  * removed lazily when an index is read.
@@ -57,6 +58,9 @@ export class RedisKeys {
   }
   get audit(): string {
     return `${this.base}audit`;
+  }
+  get replicas(): string {
+    return `${this.base}replicas`;
   }
   /** A key in the same slot standing for "no such key" (when no session is named). */
   get none(): string {

@@ -65,6 +65,23 @@ export interface RedisStore extends StateStore, SharedAuditStream {
   readonly keys: RedisKeys;
   /** Resolves when connected (rejects after `timeoutMs`). */
   ready(timeoutMs: number): Promise<void>;
+  /** Records what this replica serves (a JSON document with a `seen` time in ms) under its id. */
+  announceReplica(id: string, info: ReplicaInfo): Promise<void>;
+  /** Replicas that announced themselves within `maxAgeMs`; older entries are removed. */
+  listReplicas(maxAgeMs: number): Promise<ReplicaInfo[]>;
+  /** Removes this replica's entry (graceful stop). */
+  withdrawReplica(id: string): Promise<void>;
+}
+
+/** What one replica reports about itself. */
+export interface ReplicaInfo {
+  readonly id: string;
+  readonly address: string;
+  readonly revision: string;
+  /** Non-empty while its policy file is invalid and an older revision is served. */
+  readonly reloadErrors: readonly string[];
+  /** When it last reported (ms since the epoch, its own clock). */
+  readonly seen: number;
 }
 
 /**
@@ -377,6 +394,33 @@ class RedisStateStore implements RedisStore {
       | [string, [string, string[]][]][]
       | null;
     return res === null ? [] : (res[0]?.[1] ?? []).map(streamEntry);
+  }
+
+  async announceReplica(id: string, info: ReplicaInfo): Promise<void> {
+    await guard(this.#redis.hset(this.keys.replicas, id, JSON.stringify(info)));
+  }
+
+  async listReplicas(maxAgeMs: number): Promise<ReplicaInfo[]> {
+    const all = (await guard(this.#redis.hgetall(this.keys.replicas))) as Record<string, string>;
+    const now = this.#clock.now();
+    const live: ReplicaInfo[] = [];
+    const stale: string[] = [];
+    for (const [id, json] of Object.entries(all)) {
+      let info: ReplicaInfo | undefined;
+      try {
+        info = JSON.parse(json) as ReplicaInfo;
+      } catch {
+        info = undefined;
+      }
+      if (info === undefined || typeof info.seen !== "number" || now - info.seen > maxAgeMs) stale.push(id);
+      else live.push(info);
+    }
+    if (stale.length > 0) await guard(this.#redis.hdel(this.keys.replicas, ...stale));
+    return live.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async withdrawReplica(id: string): Promise<void> {
+    await guard(this.#redis.hdel(this.keys.replicas, id));
   }
 
   async lastStreamId(): Promise<string> {

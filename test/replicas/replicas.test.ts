@@ -153,8 +153,30 @@ describe("three replicas sharing Redis (separate processes)", function () {
     expect([...seen, ...rest].map((r) => r.event!.decisionId)).to.deep.equal(made);
   });
 
-  it("every replica serves the same policy revision", async () => {
+  it("every replica serves the same policy revision, and each reports it", async () => {
     const revisions = await Promise.all([A, B, C].map(async (c) => (await c.policy.describePolicy({})).revision));
     expect(new Set(revisions).size).to.equal(1);
+    const listed = (await B.policy.describePolicy({})).replicas;
+    expect(listed).to.have.length(3);
+    expect(listed.map((r) => r.revision)).to.deep.equal([revisions[0], revisions[0], revisions[0]]);
+  });
+
+  it("replicas converge on a new revision when their policy files change, and A sees all three", async () => {
+    const before = (await A.policy.describePolicy({})).revision;
+    for (const name of ["a", "b", "c"]) {
+      const path = join(dir, `${name}.yaml`);
+      writeFileSync(path, POLICY(join(dir, `${name}-audit.jsonl`)).replace("allow: [read]", "allow: [read, list]"));
+    }
+    const start = Date.now();
+    let listed: { revision: string }[] = [];
+    for (;;) {
+      listed = (await A.policy.describePolicy({})).replicas;
+      if (listed.length === 3 && listed.every((r) => r.revision !== before) && new Set(listed.map((r) => r.revision)).size === 1) break;
+      if (Date.now() - start > 10_000) expect.fail(`replicas did not converge: ${JSON.stringify(listed)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    console.log(`      three replicas converged on the new revision in ${Date.now() - start} ms`);
+    const d = await A.authorization.authorize({ agent: "assistant", user: "alice", action: "list" });
+    expect(d.decision?.policyRevision).to.equal(listed[0]!.revision);
   });
 });

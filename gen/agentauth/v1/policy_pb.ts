@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file agentauth/v1/policy.proto.
  */
 export const file_agentauth_v1_policy: GenFile = /*@__PURE__*/
-  fileDesc("ChlhZ2VudGF1dGgvdjEvcG9saWN5LnByb3RvEgxhZ2VudGF1dGgudjEiJQoVVmFsaWRhdGVQb2xpY3lSZXF1ZXN0EgwKBHlhbWwYASABKAkihQEKFlZhbGlkYXRlUG9saWN5UmVzcG9uc2USEAoIcmV2aXNpb24YASABKAkSLAoHc3VtbWFyeRgCIAEoCzIbLmFnZW50YXV0aC52MS5Qb2xpY3lTdW1tYXJ5EisKCHdhcm5pbmdzGAMgAygLMhkuYWdlbnRhdXRoLnYxLlBvbGljeUlzc3VlIkoKC1BvbGljeUlzc3VlEgwKBHBhdGgYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIMCgRsaW5lGAMgASgFEg4KBmNvbHVtbhgEIAEoBSIXChVEZXNjcmliZVBvbGljeVJlcXVlc3QivAIKFkRlc2NyaWJlUG9saWN5UmVzcG9uc2USEAoIcmV2aXNpb24YASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIPCgd2ZXJzaW9uGAQgASgJEi0KCWxvYWRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoHc3VtbWFyeRgGIAEoCzIbLmFnZW50YXV0aC52MS5Qb2xpY3lTdW1tYXJ5EigKBXJvbGVzGAcgAygLMhkuYWdlbnRhdXRoLnYxLlJvbGVTdW1tYXJ5Ei4KCHByb2ZpbGVzGAggAygLMhwuYWdlbnRhdXRoLnYxLlByb2ZpbGVTdW1tYXJ5Eg4KBnNvdXJjZRgJIAEoCRIVCg1yZWxvYWRfZXJyb3JzGAogAygJIhUKE1JlbG9hZFBvbGljeVJlcXVlc3QigQEKFFJlbG9hZFBvbGljeVJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgJEhkKEXByZXZpb3VzX3JldmlzaW9uGAIgASgJEg8KB2NoYW5nZWQYAyABKAgSKwoId2FybmluZ3MYBCADKAsyGS5hZ2VudGF1dGgudjEuUG9saWN5SXNzdWUiewoNUG9saWN5U3VtbWFyeRINCgVyb2xlcxgBIAEoBRIQCghwcm9maWxlcxgCIAEoBRIZChFhcHByb3ZhbF9wb2xpY2llcxgDIAEoBRIYChBkZWxlZ2F0aW9uX3J1bGVzGAQgASgFEhQKDGEyYV9wb2xpY2llcxgFIAEoBSJtCgtSb2xlU3VtbWFyeRIMCgRuYW1lGAEgASgJEg8KB2V4dGVuZHMYAiABKAkSDwoHYWN0aW9ucxgDIAMoCRIZChFlZmZlY3RpdmVfYWN0aW9ucxgEIAMoCRITCgtkZXNjcmlwdGlvbhgFIAEoCSK+AQoOUHJvZmlsZVN1bW1hcnkSDAoEbmFtZRgBIAEoCRIMCgRyb2xlGAIgASgJEg0KBWFsbG93GAMgAygJEgwKBGRlbnkYBCADKAkSDgoGc2NvcGVzGAUgAygJEigKDGRlZmF1bHRfdGllchgGIAEoDjISLmFnZW50YXV0aC52MS5UaWVyEiQKHG1heF9zZXNzaW9uX2R1cmF0aW9uX3NlY29uZHMYByABKAMSEwoLZGVzY3JpcHRpb24YCCABKAkyoAIKDVBvbGljeVNlcnZpY2USWwoOVmFsaWRhdGVQb2xpY3kSIy5hZ2VudGF1dGgudjEuVmFsaWRhdGVQb2xpY3lSZXF1ZXN0GiQuYWdlbnRhdXRoLnYxLlZhbGlkYXRlUG9saWN5UmVzcG9uc2USWwoORGVzY3JpYmVQb2xpY3kSIy5hZ2VudGF1dGgudjEuRGVzY3JpYmVQb2xpY3lSZXF1ZXN0GiQuYWdlbnRhdXRoLnYxLkRlc2NyaWJlUG9saWN5UmVzcG9uc2USVQoMUmVsb2FkUG9saWN5EiEuYWdlbnRhdXRoLnYxLlJlbG9hZFBvbGljeVJlcXVlc3QaIi5hZ2VudGF1dGgudjEuUmVsb2FkUG9saWN5UmVzcG9uc2ViBnByb3RvMw", [file_agentauth_v1_decision, file_google_protobuf_timestamp]);
+  fileDesc("ChlhZ2VudGF1dGgvdjEvcG9saWN5LnByb3RvEgxhZ2VudGF1dGgudjEiJQoVVmFsaWRhdGVQb2xpY3lSZXF1ZXN0EgwKBHlhbWwYASABKAkihQEKFlZhbGlkYXRlUG9saWN5UmVzcG9uc2USEAoIcmV2aXNpb24YASABKAkSLAoHc3VtbWFyeRgCIAEoCzIbLmFnZW50YXV0aC52MS5Qb2xpY3lTdW1tYXJ5EisKCHdhcm5pbmdzGAMgAygLMhkuYWdlbnRhdXRoLnYxLlBvbGljeUlzc3VlIkoKC1BvbGljeUlzc3VlEgwKBHBhdGgYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIMCgRsaW5lGAMgASgFEg4KBmNvbHVtbhgEIAEoBSIXChVEZXNjcmliZVBvbGljeVJlcXVlc3Qi6wIKFkRlc2NyaWJlUG9saWN5UmVzcG9uc2USEAoIcmV2aXNpb24YASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIPCgd2ZXJzaW9uGAQgASgJEi0KCWxvYWRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoHc3VtbWFyeRgGIAEoCzIbLmFnZW50YXV0aC52MS5Qb2xpY3lTdW1tYXJ5EigKBXJvbGVzGAcgAygLMhkuYWdlbnRhdXRoLnYxLlJvbGVTdW1tYXJ5Ei4KCHByb2ZpbGVzGAggAygLMhwuYWdlbnRhdXRoLnYxLlByb2ZpbGVTdW1tYXJ5Eg4KBnNvdXJjZRgJIAEoCRIVCg1yZWxvYWRfZXJyb3JzGAogAygJEi0KCHJlcGxpY2FzGAsgAygLMhsuYWdlbnRhdXRoLnYxLlJlcGxpY2FTdGF0dXMihwEKDVJlcGxpY2FTdGF0dXMSDwoHcmVwbGljYRgBIAEoCRIPCgdhZGRyZXNzGAIgASgJEhAKCHJldmlzaW9uGAMgASgJEhUKDXJlbG9hZF9lcnJvcnMYBCADKAkSKwoHc2Vlbl9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiFQoTUmVsb2FkUG9saWN5UmVxdWVzdCKBAQoUUmVsb2FkUG9saWN5UmVzcG9uc2USEAoIcmV2aXNpb24YASABKAkSGQoRcHJldmlvdXNfcmV2aXNpb24YAiABKAkSDwoHY2hhbmdlZBgDIAEoCBIrCgh3YXJuaW5ncxgEIAMoCzIZLmFnZW50YXV0aC52MS5Qb2xpY3lJc3N1ZSJ7Cg1Qb2xpY3lTdW1tYXJ5Eg0KBXJvbGVzGAEgASgFEhAKCHByb2ZpbGVzGAIgASgFEhkKEWFwcHJvdmFsX3BvbGljaWVzGAMgASgFEhgKEGRlbGVnYXRpb25fcnVsZXMYBCABKAUSFAoMYTJhX3BvbGljaWVzGAUgASgFIm0KC1JvbGVTdW1tYXJ5EgwKBG5hbWUYASABKAkSDwoHZXh0ZW5kcxgCIAEoCRIPCgdhY3Rpb25zGAMgAygJEhkKEWVmZmVjdGl2ZV9hY3Rpb25zGAQgAygJEhMKC2Rlc2NyaXB0aW9uGAUgASgJIr4BCg5Qcm9maWxlU3VtbWFyeRIMCgRuYW1lGAEgASgJEgwKBHJvbGUYAiABKAkSDQoFYWxsb3cYAyADKAkSDAoEZGVueRgEIAMoCRIOCgZzY29wZXMYBSADKAkSKAoMZGVmYXVsdF90aWVyGAYgASgOMhIuYWdlbnRhdXRoLnYxLlRpZXISJAocbWF4X3Nlc3Npb25fZHVyYXRpb25fc2Vjb25kcxgHIAEoAxITCgtkZXNjcmlwdGlvbhgIIAEoCTKgAgoNUG9saWN5U2VydmljZRJbCg5WYWxpZGF0ZVBvbGljeRIjLmFnZW50YXV0aC52MS5WYWxpZGF0ZVBvbGljeVJlcXVlc3QaJC5hZ2VudGF1dGgudjEuVmFsaWRhdGVQb2xpY3lSZXNwb25zZRJbCg5EZXNjcmliZVBvbGljeRIjLmFnZW50YXV0aC52MS5EZXNjcmliZVBvbGljeVJlcXVlc3QaJC5hZ2VudGF1dGgudjEuRGVzY3JpYmVQb2xpY3lSZXNwb25zZRJVCgxSZWxvYWRQb2xpY3kSIS5hZ2VudGF1dGgudjEuUmVsb2FkUG9saWN5UmVxdWVzdBoiLmFnZW50YXV0aC52MS5SZWxvYWRQb2xpY3lSZXNwb25zZWIGcHJvdG8z", [file_agentauth_v1_decision, file_google_protobuf_timestamp]);
 
 /**
  * A policy document to check.
@@ -207,6 +207,15 @@ export type DescribePolicyResponse = Message<"agentauth.v1.DescribePolicyRespons
    * @generated from field: repeated string reload_errors = 10;
    */
   reloadErrors: string[];
+
+  /**
+   * With shared state in Redis: every replica that reported in the last
+   * 10 seconds and the revision it serves, so that a deployment can check
+   * that its replicas converged. Without Redis: this server alone.
+   *
+   * @generated from field: repeated agentauth.v1.ReplicaStatus replicas = 11;
+   */
+  replicas: ReplicaStatus[];
 };
 
 /**
@@ -215,6 +224,55 @@ export type DescribePolicyResponse = Message<"agentauth.v1.DescribePolicyRespons
  */
 export const DescribePolicyResponseSchema: GenMessage<DescribePolicyResponse> = /*@__PURE__*/
   messageDesc(file_agentauth_v1_policy, 4);
+
+/**
+ * One replica and the policy it serves.
+ *
+ * @generated from message agentauth.v1.ReplicaStatus
+ */
+export type ReplicaStatus = Message<"agentauth.v1.ReplicaStatus"> & {
+  /**
+   * host:pid:port of the replica.
+   *
+   * @generated from field: string replica = 1;
+   */
+  replica: string;
+
+  /**
+   * The address it serves on.
+   *
+   * @generated from field: string address = 2;
+   */
+  address: string;
+
+  /**
+   * The policy revision it serves.
+   *
+   * @generated from field: string revision = 3;
+   */
+  revision: string;
+
+  /**
+   * The problems of its policy file while that file is invalid.
+   *
+   * @generated from field: repeated string reload_errors = 4;
+   */
+  reloadErrors: string[];
+
+  /**
+   * When it last reported.
+   *
+   * @generated from field: google.protobuf.Timestamp seen_at = 5;
+   */
+  seenAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message agentauth.v1.ReplicaStatus.
+ * Use `create(ReplicaStatusSchema)` to create a new message.
+ */
+export const ReplicaStatusSchema: GenMessage<ReplicaStatus> = /*@__PURE__*/
+  messageDesc(file_agentauth_v1_policy, 5);
 
 /**
  * Asks the server to read its policy file again.
@@ -229,7 +287,7 @@ export type ReloadPolicyRequest = Message<"agentauth.v1.ReloadPolicyRequest"> & 
  * Use `create(ReloadPolicyRequestSchema)` to create a new message.
  */
 export const ReloadPolicyRequestSchema: GenMessage<ReloadPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_agentauth_v1_policy, 5);
+  messageDesc(file_agentauth_v1_policy, 6);
 
 /**
  * The outcome of a reload.
@@ -271,7 +329,7 @@ export type ReloadPolicyResponse = Message<"agentauth.v1.ReloadPolicyResponse"> 
  * Use `create(ReloadPolicyResponseSchema)` to create a new message.
  */
 export const ReloadPolicyResponseSchema: GenMessage<ReloadPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_agentauth_v1_policy, 6);
+  messageDesc(file_agentauth_v1_policy, 7);
 
 /**
  * Counts of what a policy holds.
@@ -320,7 +378,7 @@ export type PolicySummary = Message<"agentauth.v1.PolicySummary"> & {
  * Use `create(PolicySummarySchema)` to create a new message.
  */
 export const PolicySummarySchema: GenMessage<PolicySummary> = /*@__PURE__*/
-  messageDesc(file_agentauth_v1_policy, 7);
+  messageDesc(file_agentauth_v1_policy, 8);
 
 /**
  * A role in brief.
@@ -369,7 +427,7 @@ export type RoleSummary = Message<"agentauth.v1.RoleSummary"> & {
  * Use `create(RoleSummarySchema)` to create a new message.
  */
 export const RoleSummarySchema: GenMessage<RoleSummary> = /*@__PURE__*/
-  messageDesc(file_agentauth_v1_policy, 8);
+  messageDesc(file_agentauth_v1_policy, 9);
 
 /**
  * An agent profile in brief.
@@ -439,7 +497,7 @@ export type ProfileSummary = Message<"agentauth.v1.ProfileSummary"> & {
  * Use `create(ProfileSummarySchema)` to create a new message.
  */
 export const ProfileSummarySchema: GenMessage<ProfileSummary> = /*@__PURE__*/
-  messageDesc(file_agentauth_v1_policy, 9);
+  messageDesc(file_agentauth_v1_policy, 10);
 
 /**
  * Checks policy documents, describes the policy being served and reloads it.

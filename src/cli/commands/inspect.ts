@@ -122,6 +122,16 @@ async function inspectRemote(io: CliIo, g: GlobalOptions, output: "console" | "j
       ).trimEnd(),
       "",
       `Approval policies: ${r.summary?.approvalPolicies ?? 0}    Delegation rules: ${r.summary?.delegationRules ?? 0}    A2A policies: ${r.summary?.a2aPolicies ?? 0}`,
+      ...(r.reloadErrors.length === 0
+        ? []
+        : ["", paint(c, red, `The policy file ${r.source} is invalid; still serving revision ${r.revision}:`), ...r.reloadErrors.map((e) => `  - ${e}`)]),
+      "",
+      paint(c, bold, `Replicas (${r.replicas.length})${new Set(r.replicas.map((x) => x.revision)).size > 1 ? " — NOT converged" : ""}`),
+      renderTable(
+        ["Replica", "Address", "Revision", "Policy file"],
+        r.replicas.map((x) => [x.replica, x.address, x.revision, x.reloadErrors.length === 0 ? "ok" : `invalid (${x.reloadErrors.length} problems)`]),
+        c,
+      ).trimEnd(),
     ];
     io.stdout(out.join("\n") + "\n");
     return EXIT_OK;

@@ -3,6 +3,7 @@ import type { AuthEngine } from "../../engine/engine.ts";
 import type { Logger } from "../logger.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import type { PolicyReloader } from "../reload.ts";
+import type { ReplicaInfo } from "../../state/redis.ts";
 
 /** What the service handlers work with. */
 export interface ServiceContext {
@@ -15,4 +16,6 @@ export interface ServiceContext {
   readonly metrics?: ServerMetrics | undefined;
   /** Reloads the policy file; undefined when the server was given no file. */
   readonly reloader?: PolicyReloader | undefined;
+  /** The replicas serving this deployment and their revisions (this server alone without Redis). */
+  readonly replicas?: (() => Promise<ReplicaInfo[]>) | undefined;
 }

@@ -77,6 +77,13 @@ export function policyService(ctx: ServiceContext): ServiceImpl<typeof PolicySer
         })),
         source: ctx.reloader?.path ?? "",
         reloadErrors: [...(ctx.reloader?.errors ?? [])],
+        replicas: (await (ctx.replicas?.() ?? Promise.resolve([]))).map((r) => ({
+          replica: r.id,
+          address: r.address,
+          revision: r.revision,
+          reloadErrors: [...r.reloadErrors],
+          seenAt: timestampFromMs(r.seen),
+        })),
       };
     },
 
