@@ -44,7 +44,14 @@ export interface AgentAuthServerOptions {
   readonly port?: number;
   readonly tls?: TlsFiles | undefined;
   /** Shared state in Redis; without it the embedded memory store is used. */
-  readonly redis?: { readonly connection: RedisConnection; readonly prefix?: string | undefined } | undefined;
+  readonly redis?:
+    | {
+        readonly connection: RedisConnection;
+        readonly prefix?: string | undefined;
+        /** A decision waiting longer than this on Redis denies. Default 1000 ms. */
+        readonly commandTimeoutMs?: number | undefined;
+      }
+    | undefined;
   /** Largest AuthorizeBatch. Default 1000. */
   readonly maxBatch?: number;
   /** Largest request message. Default 4 MiB. */
@@ -113,6 +120,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     redis = createRedisStore({
       connection: options.redis.connection,
       prefix: options.redis.prefix,
+      ...(options.redis.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: options.redis.commandTimeoutMs }),
       audit: auditOn ? { durability: config.audit.durability, streamMaxLength: config.audit.streamMaxLength } : undefined,
       onError: rateLimited(logger, "state store error"),
       onAuditDropped: (count, error) => {

@@ -15,6 +15,7 @@
  *   metrics: {host: 127.0.0.1, port: 9464}
  *   reload: {watch: true}
  *   refusal_log: /var/log/agent-auth/refusals.jsonl
+ *   redis: {command_timeout_ms: 1000}
  */
 import { readFileSync } from "node:fs";
 import { load } from "js-yaml";
@@ -52,6 +53,8 @@ export interface ServerConfig {
   readonly reload: { readonly watch: boolean };
   /** JSON-lines file for refused calls; undefined: next to the policy's audit file. */
   readonly refusalLog: string | undefined;
+  /** Longest a Redis command may take before the decision waiting on it denies. */
+  readonly redis: { readonly commandTimeoutMs: number };
 }
 
 export const DEFAULT_SERVER_LIMITS: ServerLimits = Object.freeze({
@@ -69,6 +72,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   metrics: undefined,
   reload: { watch: true },
   refusalLog: undefined,
+  redis: { commandTimeoutMs: 1000 },
 });
 
 /** A server config with every problem found, each naming its field. */
@@ -123,7 +127,16 @@ export function parseServerConfig(text: string, source = "<text>"): ServerConfig
   if (doc === undefined || doc === null) return DEFAULT_SERVER_CONFIG;
   const errors: string[] = [];
   if (!isMap(doc)) throw new ServerConfigError(source, ["the document must be a mapping"]);
-  unknownKeys(doc, ["callers", "limits", "metrics", "reload", "refusal_log"], "", errors);
+  unknownKeys(doc, ["callers", "limits", "metrics", "reload", "refusal_log", "redis"], "", errors);
+  let commandTimeoutMs = 1000;
+  const redis = doc["redis"];
+  if (redis !== undefined && redis !== null) {
+    if (!isMap(redis)) errors.push("redis: must be a mapping");
+    else {
+      unknownKeys(redis, ["command_timeout_ms"], "redis.", errors);
+      commandTimeoutMs = integer(redis["command_timeout_ms"], "redis.command_timeout_ms", 10, errors) ?? commandTimeoutMs;
+    }
+  }
   const refusalLog = doc["refusal_log"];
   if (refusalLog !== undefined && refusalLog !== null && (typeof refusalLog !== "string" || refusalLog === "")) errors.push("refusal_log: must be a file path");
 
@@ -143,7 +156,7 @@ export function parseServerConfig(text: string, source = "<text>"): ServerConfig
     }
   }
   if (errors.length > 0) throw new ServerConfigError(source, errors);
-  return Object.freeze({ callers, limits, metrics, reload: Object.freeze({ watch }), refusalLog: typeof refusalLog === "string" ? refusalLog : undefined });
+  return Object.freeze({ callers, limits, metrics, reload: Object.freeze({ watch }), refusalLog: typeof refusalLog === "string" ? refusalLog : undefined, redis: Object.freeze({ commandTimeoutMs }) });
 }
 
 function readCallers(value: unknown, errors: string[]): readonly CallerConfig[] {

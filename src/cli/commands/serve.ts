@@ -57,7 +57,7 @@ export async function serveCommand(io: CliIo, g: GlobalOptions, args: readonly s
     host: v.host ?? "127.0.0.1",
     port,
     tls: v["tls-cert"] === undefined ? undefined : { cert: v["tls-cert"], key: v["tls-key"]!, clientCa: v["tls-client-ca"] },
-    redis: redisUrl === undefined ? undefined : { connection: parseRedisTarget(redisUrl), prefix: v["redis-prefix"] ?? g.redisPrefix },
+    redis: redisUrl === undefined ? undefined : { connection: parseRedisTarget(redisUrl), prefix: v["redis-prefix"] ?? g.redisPrefix, commandTimeoutMs: sc.redis.commandTimeoutMs },
     maxBatch,
     maxMessageBytes: sc.limits.maxMessageBytes,
     limits: { maxStringLength: sc.limits.maxStringLength, maxMetadataEntries: sc.limits.maxMetadataEntries, maxMetadataDepth: sc.limits.maxMetadataDepth },
