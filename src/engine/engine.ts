@@ -42,8 +42,11 @@ export interface AuthEngineOptions {
   readonly clock?: Clock | undefined;
   readonly limits?: Partial<RequestLimits> | undefined;
   readonly expressionLimits?: Partial<ExpressionLimits> | undefined;
-  /** Receives errors the engine handled by failing closed (store, provider, audit). */
-  readonly onError?: ((error: unknown, context: string) => void) | undefined;
+  /**
+   * Receives errors the engine handled by failing closed (store, provider,
+   * audit), with the id of the decision that denied because of them.
+   */
+  readonly onError?: ((error: unknown, context: string, decisionId?: string) => void) | undefined;
 }
 
 /** Input of {@link AuthEngine.createSession}. */
@@ -104,7 +107,7 @@ export class AuthEngine {
   readonly #limits: RequestLimits;
   readonly #expressionLimits: Partial<ExpressionLimits> | undefined;
   readonly #provider: UserPermissionsFunction | undefined;
-  readonly #onError: (error: unknown, context: string) => void;
+  readonly #onError: (error: unknown, context: string, decisionId?: string) => void;
 
   constructor(config: AuthConfig, options: AuthEngineOptions = {}) {
     this.#expressionLimits = options.expressionLimits;
@@ -203,8 +206,8 @@ export class AuthEngine {
       delegations: needDelegations,
     };
     // Asked alongside the state read (not after it) so a decision waits once.
-    const provider = needDelegations && this.#provider !== undefined ? this.#askProvider(req) : undefined;
     const decisionId = randomUUID();
+    const provider = needDelegations && this.#provider !== undefined ? this.#askProvider(req, decisionId) : undefined;
 
     let prepared: Prepared | undefined;
     if (store.auditDurability === "sync") {
@@ -217,7 +220,7 @@ export class AuthEngine {
     try {
       outcome = await store.resolveOutcome(query, prepared?.record);
     } catch (error) {
-      this.#onError(error, "state store");
+      this.#onError(error, "state store", decisionId);
       return this.#record(policy, req, this.#deny(policy, reasons.STATE_UNAVAILABLE, start, decisionId), false, start);
     }
 
@@ -356,19 +359,19 @@ export class AuthEngine {
 
   /** A decision whose record could not be stored is not given out as an allow. */
   #auditFailed(policy: CompiledPolicy, error: unknown, decision: AuthDecision): AuthDecision {
-    this.#onError(error, "audit");
+    this.#onError(error, "audit", decision.decisionId);
     if (!decision.allowed) return decision;
     return new AuthDecision(false, "autonomous", reasons.AUDIT_UNAVAILABLE, false, "", decision.evaluationTimeMs, decision.decisionId, policy.revision);
   }
 
-  async #askProvider(req: NormalizedRequest): Promise<boolean | "error"> {
+  async #askProvider(req: NormalizedRequest, decisionId: string): Promise<boolean | "error"> {
     try {
       const actions = await this.#provider!(req.user);
       if (actions instanceof Set) return actions.has(req.action);
       for (const a of actions) if (a === req.action) return true;
       return false;
     } catch (error) {
-      this.#onError(error, "user permissions provider");
+      this.#onError(error, "user permissions provider", decisionId);
       return "error";
     }
   }

@@ -92,6 +92,13 @@ describe("Redis outage (a private redis-server, killed and restarted)", function
       2000,
     );
     expect(denied.reason).to.equal("State store unavailable");
+    // The log line about that denial names the decision.
+    const line = await eventually(
+      async () => logs.find((l) => l.includes('"msg":"decision failed closed"')),
+      (l) => l !== undefined,
+      2000,
+    );
+    expect(JSON.parse(line!)).to.include({ component: "state store" }).and.to.have.property("decision_id").that.matches(/^[0-9a-f-]{36}$/);
     const pure = await client.authorization.authorize({ agent: "bot", user: "outage", action: "read" });
     expect([pure.decision?.effect, pure.decision?.reason]).to.deep.equal([Effect.ALLOW, "Allowed by profile 'bot'"]);
     expect(await eventually(() => health(), (s) => s === "NOT_SERVING", 2000)).to.equal("NOT_SERVING");
