@@ -200,7 +200,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
       return [self()];
     }
   };
-  const ctx: ServiceContext = { engine, hub, maxBatch: options.maxBatch ?? 1000, logger, metrics, reloader, replicas };
+  const ctx: ServiceContext = { engine, hub, maxBatch: options.maxBatch ?? 1000, logger, metrics, reloader, replicas, configLimits: options.policyFile?.limits };
   const callerCheck =
     options.callers !== undefined && options.callers.length > 0 ? createCallerCheck(options.callers, refusalReporter(logger, metrics, options.refusalLog)) : undefined;
   const hooks: CallHooks = {

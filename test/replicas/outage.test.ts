@@ -45,6 +45,12 @@ describe("Redis outage (a private redis-server, killed and restarted)", function
   let logs: string[];
   let client: AgentAuthClient;
   let health: (service?: string) => Promise<string>;
+  let metricsUrl: string;
+  const metric = async (name: string): Promise<number> => {
+    const text = await (await fetch(metricsUrl)).text();
+    const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
+    return m === null ? Number.NaN : Number(m[1]);
+  };
 
   before(async function () {
     if (!hasRedisServer()) {
@@ -56,7 +62,10 @@ describe("Redis outage (a private redis-server, killed and restarted)", function
     await redis.start();
     const policy = join(dir, "policy.yaml");
     writeFileSync(policy, `profiles: {bot: {allow: [read]}}\naudit: {enabled: true, path: ${JSON.stringify(join(dir, "audit.jsonl"))}, durability: async}\n`);
-    const started = await startServe(["serve", "-c", policy, "--port", "0", "--redis", redis.url]);
+    const serverConfig = join(dir, "server.yaml");
+    writeFileSync(serverConfig, "metrics: {host: 127.0.0.1, port: 0}\n");
+    const started = await startServe(["serve", "-c", policy, "--port", "0", "--redis", redis.url, "--server-config", serverConfig]);
+    metricsUrl = (JSON.parse(started.logs.find((l) => l.includes('"msg":"serving"'))!) as { metrics: string }).metrics;
     child = started.child;
     logs = started.logs;
     client = createAgentAuthClient(started.address, { defaultDeadlineMs: 5000 });
@@ -103,6 +112,8 @@ describe("Redis outage (a private redis-server, killed and restarted)", function
     expect([pure.decision?.effect, pure.decision?.reason]).to.deep.equal([Effect.ALLOW, "Allowed by profile 'bot'"]);
     expect(await eventually(() => health(), (s) => s === "NOT_SERVING", 2000)).to.equal("NOT_SERVING");
     expect(await health("agentauth.v1.AuthorizationService")).to.equal("NOT_SERVING");
+    expect(await metric("agent_auth_state_store_up")).to.equal(0);
+    expect(await metric("agent_auth_state_store_errors_total")).to.be.at.least(1);
     let management: unknown;
     try {
       await client.sessions.createSession({ agent: "bot", user: "u" });
@@ -131,6 +142,8 @@ describe("Redis outage (a private redis-server, killed and restarted)", function
     } finally {
       r.disconnect();
     }
+    expect(await metric("agent_auth_state_store_up")).to.equal(1);
+    expect(await metric("agent_auth_audit_records_dropped_total")).to.equal(0);
     expect(child.exitCode).to.equal(null);
     expect(logs.join("\n")).to.not.match(/uncaught|unhandled/i);
   });

@@ -314,3 +314,69 @@ describe("limits (configurable, each naming its setting)", function () {
     expect((await client.authorization.authorize(base)).decision?.reason).to.equal("Allowed by profile 'assistant'");
   });
 });
+
+describe("metrics endpoint (Prometheus)", function () {
+  this.timeout(30_000);
+  let server: AgentAuthServer;
+  let client: AgentAuthClient;
+  before(async () => {
+    server = await startAgentAuthServer({
+      config: parseConfig(SERVER_POLICY.replace("audit: {enabled: false}", "audit: {enabled: true, path: /dev/null}"), { env: {} }),
+      port: 0,
+      logger: silentLogger,
+      metrics: { host: "127.0.0.1", port: 0 },
+    });
+    client = createAgentAuthClient(`127.0.0.1:${server.port}`, { defaultDeadlineMs: 5000 });
+  });
+  after(async () => {
+    client.close();
+    await server.close(1000);
+  });
+
+  const scrape = async (): Promise<Map<string, number>> => {
+    const res = await fetch(`http://${server.metricsEndpoint!.address}/metrics`);
+    expect(res.headers.get("content-type")).to.contain("text/plain");
+    const out = new Map<string, number>();
+    for (const line of (await res.text()).split("\n")) {
+      const m = /^(agent_auth_[a-z_]+(?:\{[^}]*\})?) (\S+)$/.exec(line);
+      if (m !== null) out.set(m[1]!, Number(m[2]));
+    }
+    return out;
+  };
+
+  it("counts decisions by effect and tier, state reads, subscribers and stream lag; drops stay 0", async () => {
+    const stop = new AbortController();
+    const events: unknown[] = [];
+    const following = (async () => {
+      for await (const e of client.audit.subscribe({}, { signal: stop.signal, deadlineMs: Infinity })) events.push(e);
+    })().catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await scrape()).get("agent_auth_audit_subscribers")).to.equal(1);
+
+    const { session } = await client.sessions.createSession({ agent: "assistant", user: "alice" });
+    for (let i = 0; i < 3; i++) await client.authorization.authorize({ agent: "assistant", user: "alice", action: "read", sessionId: session!.sessionId });
+    await client.authorization.authorize({ agent: "assistant", user: "alice", action: "delete" });
+    await client.authorization.authorize({ agent: "deployer", user: "alice", action: "deploy" });
+    while (events.length < 5) await new Promise((r) => setTimeout(r, 20));
+
+    const m = await scrape();
+    expect(m.get('agent_auth_decisions_total{effect="allow",tier="autonomous"}')).to.equal(3);
+    expect(m.get('agent_auth_decisions_total{effect="allow",tier="soft"}')).to.equal(1);
+    expect(m.get('agent_auth_decisions_total{effect="deny",tier="none"}')).to.equal(1);
+    expect(m.get("agent_auth_decision_duration_seconds_count")).to.equal(5);
+    expect(m.get("agent_auth_state_store_duration_seconds_count")).to.equal(3);
+    expect(m.get("agent_auth_state_store_up")).to.equal(1);
+    expect(m.get("agent_auth_state_store_errors_total")).to.equal(0);
+    expect(m.get("agent_auth_audit_records_dropped_total")).to.equal(0);
+    expect(m.get("agent_auth_audit_stream_lag_seconds")).to.be.within(0, 5);
+    expect(m.get('agent_auth_rpc_total{method="/agentauth.v1.AuthorizationService/Authorize",code="OK"}')).to.equal(5);
+    expect(m.get(`agent_auth_policy_info{revision="${server.engine.revision}",name="server-test",version="1.0"}`)).to.equal(1);
+    stop.abort();
+    await following;
+  });
+
+  it("serves only /metrics", async () => {
+    const res = await fetch(`http://${server.metricsEndpoint!.address}/`);
+    expect(res.status).to.equal(404);
+  });
+});

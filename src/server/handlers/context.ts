@@ -4,6 +4,7 @@ import type { Logger } from "../logger.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import type { PolicyReloader } from "../reload.ts";
 import type { ReplicaInfo } from "../../state/redis.ts";
+import type { ConfigLimits } from "../../config/index.ts";
 
 /** What the service handlers work with. */
 export interface ServiceContext {
@@ -18,4 +19,6 @@ export interface ServiceContext {
   readonly reloader?: PolicyReloader | undefined;
   /** The replicas serving this deployment and their revisions (this server alone without Redis). */
   readonly replicas?: (() => Promise<ReplicaInfo[]>) | undefined;
+  /** Limits for policies this server reads (ValidatePolicy uses the same as a reload). */
+  readonly configLimits?: Partial<ConfigLimits> | undefined;
 }

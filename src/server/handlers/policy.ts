@@ -39,7 +39,7 @@ export function policyService(ctx: ServiceContext): ServiceImpl<typeof PolicySer
   return {
     async validatePolicy(request) {
       try {
-        const { config, warnings } = parseConfigWithWarnings(request.yaml, { env: {} });
+        const { config, warnings } = parseConfigWithWarnings(request.yaml, { env: {}, ...(ctx.configLimits === undefined ? {} : { limits: ctx.configLimits }) });
         return { revision: policyRevision(config), summary: summary(config), warnings: warnings.map(issueToProto) };
       } catch (error) {
         if (isConfigError(error)) throw invalidPolicy(error);
