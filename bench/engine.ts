@@ -18,6 +18,8 @@ import { generatePolicy } from "./generate-policy.ts";
 
 const DECISIONS = Number(process.env["BENCH_DECISIONS"] ?? 200_000);
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 5);
+/** Only the scenarios whose name contains this text (e.g. BENCH_ONLY=examples). */
+const ONLY = process.env["BENCH_ONLY"] ?? "";
 
 interface Scenario {
   readonly name: string;
@@ -107,6 +109,7 @@ async function main(): Promise<void> {
     scenarios.push(generatedScenario(profiles, policies));
   }
 
+  scenarios.splice(0, scenarios.length, ...scenarios.filter((s) => s.name.includes(ONLY)));
   // Audit records go to memory-backed storage when there is some, so the figure
   // is the engine's and the sink's cost, not this machine's disk bandwidth.
   const base = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
@@ -151,7 +154,7 @@ async function main(): Promise<void> {
   console.log(line(headers));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const r of rows) console.log(line(r));
-  console.log("\nRerun: npm run bench:engine   (BENCH_DECISIONS, BENCH_ROUNDS to change the counts)");
+  console.log("\nRerun: npm run bench:engine   (BENCH_DECISIONS, BENCH_ROUNDS to change the counts, BENCH_ONLY=text to pick rows)");
 }
 
 function fmt(n: number): string {

@@ -86,8 +86,9 @@ function recordTail(configName: string, configVersion: string): string {
  * event_id, agent, user, action, resource, allowed, tier, reason,
  * requires_approval, approval_policy, session_id, scope, target_agent,
  * evaluation_time_ms, config_name, config_version) plus decision_id and
- * policy_revision. `event_id` is the decision id. Built with one join
- * (no nested string ropes to flatten) because this runs once per decision.
+ * policy_revision. `event_id` is the decision id. Built by concatenation:
+ * the rope is flattened once, straight into the output buffer, which
+ * measured faster than joining an array of the pieces.
  */
 export function auditRecordJson(e: AuditEvent): string {
   const r = e.request;
@@ -105,31 +106,12 @@ export function auditRecordJson(e: AuditEvent): string {
   ) {
     return escapedRecordJson(e);
   }
-  return [
-    '{"timestamp":"',
-    isoTime(e.time),
-    '","event_id":"',
-    d.decisionId,
-    '","agent":"',
-    r.agent,
-    '","user":"',
-    r.user,
-    '","action":"',
-    r.action,
-    '","resource":"',
-    r.resource,
-    '"',
-    decisionPart(d),
-    r.sessionId === "" ? ',"session_id":null,"scope":"' : `,"session_id":"${r.sessionId}","scope":"`,
-    r.scope,
-    r.targetAgent === "" ? '","target_agent":null,"evaluation_time_ms":' : `","target_agent":"${r.targetAgent}","evaluation_time_ms":`,
-    milliseconds(d.evaluationTimeMs),
-    recordTail(e.configName, e.configVersion),
-    d.decisionId,
-    '","policy_revision":"',
-    d.policyRevision,
-    '"}',
-  ].join("");
+  const session = r.sessionId === "" ? ',"session_id":null,"scope":"' : `,"session_id":"${r.sessionId}","scope":"`;
+  const target = r.targetAgent === "" ? '","target_agent":null,"evaluation_time_ms":' : `","target_agent":"${r.targetAgent}","evaluation_time_ms":`;
+  return (
+    `{"timestamp":"${isoTime(e.time)}","event_id":"${d.decisionId}","agent":"${r.agent}","user":"${r.user}","action":"${r.action}","resource":"${r.resource}"` +
+    `${decisionPart(d)}${session}${r.scope}${target}${milliseconds(d.evaluationTimeMs)}${recordTail(e.configName, e.configVersion)}${d.decisionId}","policy_revision":"${d.policyRevision}"}`
+  );
 }
 
 /** The same line, escaping every request string. */

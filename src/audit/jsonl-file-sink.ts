@@ -21,17 +21,24 @@ export interface JsonlFileSinkOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-/** Records serialised together. Small batches keep memory (and GC) flat under load. */
-const BATCH = 256;
 /** Serialised bytes that start a write without waiting for the flush interval. */
 const EAGER_BYTES = 1024 * 1024;
 
+/**
+ * A pooled buffer lines are encoded into. Sealed regions of it are written
+ * while later lines are still being added; it goes back to the pool once it
+ * is full (retired) and every region of it has been written.
+ */
+interface Slab {
+  readonly buf: Buffer;
+  pending: number;
+  retired: boolean;
+}
+
 interface Chunk {
-  /** Encoded at once: flat bytes outside the JS heap, nothing for the GC to trace. */
-  readonly buffers: readonly Buffer[];
-  readonly size: number;
-  /** Pooled buffers behind `buffers`, returned to the pool once written. */
-  readonly pooled: readonly Buffer[];
+  /** Encoded bytes, outside the JS heap: nothing for the GC to trace. */
+  readonly bytes: Buffer;
+  readonly slab: Slab;
   readonly waiters: readonly Waiter[];
 }
 
@@ -42,9 +49,9 @@ interface Waiter {
 
 /**
  * Appends audit records as JSON lines to a file, off the decision's path:
- * records are buffered, serialised in small batches, and written by one
- * writer loop that joins whatever is ready into a single append. `close()`
- * writes everything; a graceful close loses nothing.
+ * each record is encoded at once into a pooled buffer (no event is kept
+ * alive), and one writer loop appends whatever regions are ready in a
+ * single write. `close()` writes everything; a graceful close loses nothing.
  */
 export function createJsonlFileSink(path: string, options: JsonlFileSinkOptions = {}): AuditSink {
   return new JsonlFileSink(path, options);
@@ -55,8 +62,11 @@ class JsonlFileSink implements AuditSink {
   readonly #sync: boolean;
   readonly #highWater: number;
   readonly #onError: (error: unknown) => void;
-  #events: AuditEvent[] = [];
-  #eventWaiters: Waiter[] = [];
+  /** The slab being filled, and where its unsealed region starts and ends. */
+  #slab: Slab | undefined;
+  #start = 0;
+  #off = 0;
+  #regionWaiters: Waiter[] = [];
   #chunks: Chunk[] = [];
   #queuedBytes = 0;
   #scheduled = false;
@@ -77,11 +87,20 @@ class JsonlFileSink implements AuditSink {
 
   write(event: AuditEvent): void | Promise<void> {
     if (this.#closed) throw new Error(`audit sink for ${this.#path} is closed`);
-    this.#events.push(event);
+    const line = auditRecordJson(event);
+    // Non-ASCII text takes more bytes than characters: measure only when it might not fit.
+    let slab = this.#slab;
+    if (slab === undefined || line.length * 3 + 1 > slab.buf.length - this.#off) {
+      const need = Buffer.byteLength(line, "utf8") + 1;
+      if (slab === undefined || need > slab.buf.length - this.#off) slab = this.#nextSlab(need);
+    }
+    const written = writeUtf8(slab.buf, line, this.#off);
+    slab.buf[this.#off + written] = 10;
+    this.#off += written + 1;
+    this.#queuedBytes += written + 1;
     let wait: Promise<void> | undefined;
-    if (this.#sync) wait = new Promise<void>((resolve, reject) => this.#eventWaiters.push({ resolve, reject }));
-    if (this.#events.length >= BATCH) this.#encode();
-    if (this.#queuedBytes >= EAGER_BYTES) this.#seal();
+    if (this.#sync) wait = new Promise<void>((resolve, reject) => this.#regionWaiters.push({ resolve, reject }));
+    if (this.#off - this.#start >= EAGER_BYTES) this.#seal();
     else if (!this.#scheduled) {
       this.#scheduled = true;
       const run = (): void => {
@@ -107,24 +126,45 @@ class JsonlFileSink implements AuditSink {
     this.#closing = true;
     await this.flush();
     this.#closed = true;
+    const slab = this.#slab;
+    this.#slab = undefined;
+    if (slab !== undefined) {
+      slab.retired = true;
+      if (slab.pending === 0) release(slab.buf);
+    }
     const file = this.#file;
     this.#file = undefined;
     if (file !== undefined) await (await file).close();
   }
 
-  /** Serialises the buffered events into a chunk (no I/O). */
-  #encode(): void {
-    if (this.#events.length === 0) return;
-    const chunk = encodeLines(this.#events, this.#eventWaiters);
-    this.#chunks.push(chunk);
-    this.#queuedBytes += chunk.size;
-    this.#events = [];
-    this.#eventWaiters = [];
+  /** Seals what is in the current slab and moves to a new one with room for `need` bytes. */
+  #nextSlab(need: number): Slab {
+    this.#cut();
+    const old = this.#slab;
+    if (old !== undefined) {
+      old.retired = true;
+      if (old.pending === 0) release(old.buf);
+    }
+    const slab: Slab = { buf: take(need), pending: 0, retired: false };
+    this.#slab = slab;
+    this.#start = 0;
+    this.#off = 0;
+    return slab;
   }
 
-  /** Serialises what is buffered and makes sure the writer runs. */
+  /** Turns the unsealed region into a chunk for the writer (no I/O). */
+  #cut(): void {
+    const slab = this.#slab;
+    if (slab === undefined || this.#off === this.#start) return;
+    slab.pending++;
+    this.#chunks.push({ bytes: slab.buf.subarray(this.#start, this.#off), slab, waiters: this.#regionWaiters });
+    this.#regionWaiters = [];
+    this.#start = this.#off;
+  }
+
+  /** Seals what is buffered and makes sure the writer runs. */
   #seal(): void {
-    this.#encode();
+    this.#cut();
     if (this.#writing === undefined && this.#chunks.length > 0) {
       this.#writing = this.#drain().finally(() => {
         this.#writing = undefined;
@@ -138,15 +178,18 @@ class JsonlFileSink implements AuditSink {
     while (this.#chunks.length > 0) {
       const chunks = this.#chunks;
       this.#chunks = [];
-      const buffers = chunks.flatMap((c) => c.buffers);
+      const buffers = chunks.map((c) => c.bytes);
       let size = 0;
-      for (const c of chunks) size += c.size;
+      for (const c of chunks) size += c.bytes.length;
       try {
         await this.#append(buffers);
-        for (const c of chunks) for (const b of c.pooled) release(b);
         for (const c of chunks) for (const w of c.waiters) w.resolve();
       } catch (error) {
         for (const c of chunks) for (const w of c.waiters) w.reject(error);
+      }
+      for (const c of chunks) {
+        const slab = c.slab;
+        if (--slab.pending === 0 && slab.retired) release(slab.buf);
       }
       this.#queuedBytes -= size;
       if (this.#queuedBytes <= this.#highWater / 2 && this.#drainWaiters.length > 0) {
@@ -194,49 +237,17 @@ class JsonlFileSink implements AuditSink {
   }
 }
 
-// Reused encode buffers: allocating fresh ones for every batch makes V8 see a
-// stream of external memory and run full collections far more often.
-const POOLED_SIZE = 256 * 1024;
-const POOL_LIMIT = 64;
+// Reused encode buffers: allocating fresh ones makes V8 see a stream of
+// external memory (and the allocator map and unmap pages) on every batch.
+const POOLED_SIZE = 1024 * 1024;
+const POOL_LIMIT = 16;
 const pool: Buffer[] = [];
+function take(need: number): Buffer {
+  if (need > POOLED_SIZE) return Buffer.allocUnsafe(need);
+  return pool.pop() ?? Buffer.allocUnsafe(POOLED_SIZE);
+}
 function release(b: Buffer): void {
   if (b.length === POOLED_SIZE && pool.length < POOL_LIMIT) pool.push(b);
-}
-
-/**
- * Serialises events into as few buffers as possible, one JSON line each.
- * Lines are written straight into the buffer (no joined batch string).
- */
-function encodeLines(events: readonly AuditEvent[], waiters: readonly Waiter[]): Chunk {
-  const buffers: Buffer[] = [];
-  const pooled: Buffer[] = [];
-  const take = (size: number): Buffer => {
-    if (size > POOLED_SIZE) return Buffer.allocUnsafe(size);
-    const b = pool.pop() ?? Buffer.allocUnsafe(POOLED_SIZE);
-    pooled.push(b);
-    return b;
-  };
-  let buf = take(events.length * 512);
-  let off = 0;
-  let size = 0;
-  for (let i = 0; i < events.length; i++) {
-    const line = auditRecordJson(events[i]!);
-    // Non-ASCII text takes more bytes than characters: check before writing.
-    if (line.length * 3 + 1 > buf.length - off) {
-      const need = Buffer.byteLength(line, "utf8") + 1;
-      if (need > buf.length - off) {
-        if (off > 0) buffers.push(buf.subarray(0, off));
-        size += off;
-        buf = take(Math.max((events.length - i) * 512, need));
-        off = 0;
-      }
-    }
-    off += writeUtf8(buf, line, off);
-    buf[off++] = 10;
-  }
-  if (off > 0) buffers.push(buf.subarray(0, off));
-  size += off;
-  return { buffers, size, waiters, pooled };
 }
 
 type FastBuffer = Buffer & { utf8Write?: (text: string, offset: number) => number };
