@@ -192,6 +192,22 @@ describe("caller authentication and RPC groups (end to end)", function () {
     expect(refused).to.equal(expectedRefusals);
   });
 
+  it("refuses an unauthenticated call before decoding its body", async () => {
+    const { Client, credentials, Metadata } = await import("@grpc/grpc-js");
+    const raw = new Client(`127.0.0.1:${server.port}`, credentials.createInsecure());
+    const send = (headers: InstanceType<typeof Metadata>): Promise<number> =>
+      new Promise((resolve) =>
+        raw.makeUnaryRequest("/agentauth.v1.AuthorizationService/Authorize", (b: Buffer) => b, (b: Buffer) => b, Buffer.from([0xff, 0xff, 0xff]), headers, { deadline: Date.now() + 5000 }, (e: { code: number } | null) =>
+          resolve(e === null ? status.OK : e.code),
+        ),
+      );
+    expect(await send(new Metadata())).to.equal(status.UNAUTHENTICATED);
+    const authed = new Metadata();
+    authed.set("authorization", "Bearer orch-token");
+    expect(await send(authed)).to.equal(status.INVALID_ARGUMENT);
+    raw.close();
+  });
+
   it("answers health checks without credentials", async () => {
     const health = healthClient(`127.0.0.1:${server.port}`);
     expect(await health.check("")).to.equal("SERVING");

@@ -129,16 +129,10 @@ function unaryHandler(
       hooks.onDone?.(ctx, s.code ?? status.UNKNOWN, performance.now() - started);
       callback(s as never, null);
     };
-    let request: unknown;
-    try {
-      request = fromBinary(method.input, call.request);
-    } catch (error) {
-      fail(invalidArgument("request", `not a valid ${method.input.typeName}: ${error instanceof Error ? error.message : String(error)}`));
-      return;
-    }
+    // The caller is checked before the request is even decoded.
     const run = async (): Promise<unknown> => {
       await hooks.before?.(ctx, method);
-      return handler(request, ctx);
+      return handler(decode(method, call.request), ctx);
     };
     run().then(
       (response) => {
@@ -164,17 +158,10 @@ function streamHandler(
       hooks.onDone?.(ctx, s.code ?? status.UNKNOWN, performance.now() - started);
       if (!ctx.signal.aborted) call.emit("error", s);
     };
-    let request: unknown;
-    try {
-      request = fromBinary(method.input, call.request);
-    } catch (error) {
-      fail(invalidArgument("request", `not a valid ${method.input.typeName}: ${error instanceof Error ? error.message : String(error)}`));
-      return;
-    }
     void (async () => {
       try {
         await hooks.before?.(ctx, method);
-        for await (const item of handler(request, ctx)) {
+        for await (const item of handler(decode(method, call.request), ctx)) {
           if (ctx.signal.aborted) break;
           // Respect backpressure: a slow client holds the producer, not memory.
           if (!call.write(item)) await Promise.race([once(call, "drain"), aborted(ctx.signal)]);
@@ -186,6 +173,15 @@ function streamHandler(
       }
     })();
   };
+}
+
+/** The request message; malformed bytes are INVALID_ARGUMENT. */
+function decode(method: DescMethod, bytes: Buffer): unknown {
+  try {
+    return fromBinary(method.input, bytes);
+  } catch (error) {
+    throw invalidArgument("request", `not a valid ${method.input.typeName}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 function aborted(signal: AbortSignal): Promise<void> {
