@@ -144,10 +144,15 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     maxSubscribers: options.maxSubscribers ?? 1000,
     subscriberBuffer: options.subscriberBuffer ?? 4096,
     ...(options.auditRetain === undefined ? {} : { retain: options.auditRetain }),
-    onPublish: (entry) => {
-      const ms = parseCursor(entry.cursor)?.[0];
-      if (ms !== undefined) metrics.auditLagSeconds.set(Math.max(0, Date.now() - ms) / 1000);
-    },
+    // Entries relayed from the shared stream arrive with a delay worth watching; local ones have none.
+    ...(options.redis === undefined
+      ? {}
+      : {
+          onPublish: (entry: { cursor: string }) => {
+            const ms = parseCursor(entry.cursor)?.[0];
+            if (ms !== undefined) metrics.auditLagSeconds.set(Math.max(0, Date.now() - ms) / 1000);
+          },
+        }),
   });
   const sinks: AuditSink[] = [];
   if (auditOn) {
@@ -207,8 +212,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     ...(callerCheck === undefined ? {} : { before: (call, method) => callerCheck.check(call, method) }),
     onInternalError: (error, call) => logger.error("internal error", { method: call.method, peer: call.peer, error }),
     onDone: (call, code, durationMs) => {
-      metrics.rpcs.inc({ method: call.method, code: STATUS_NAMES[code] ?? String(code) });
-      metrics.rpcSeconds.observe({ method: call.method }, durationMs / 1000);
+      metrics.observeCall(call.method, STATUS_NAMES[code] ?? String(code), durationMs / 1000);
     },
   };
   let grpc: RunningGrpcServer | undefined;
@@ -302,12 +306,12 @@ function instrumentStore(store: StateStore, metrics: ServerMetrics): void {
     const started = performance.now();
     return resolveOutcome(query, record).then(
       (outcome) => {
-        metrics.storeSeconds.observe((performance.now() - started) / 1000);
+        metrics.observeStateRead((performance.now() - started) / 1000);
         return outcome;
       },
       (error: unknown) => {
         metrics.storeErrors.inc();
-        metrics.storeSeconds.observe((performance.now() - started) / 1000);
+        metrics.observeStateRead((performance.now() - started) / 1000);
         throw error;
       },
     );

@@ -4,19 +4,20 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { AuthDecision } from "../engine/types.ts";
+import { HotCounter, HotHistogram, type CounterSlot, type HistogramSlot } from "./hot-metrics.ts";
 
 /** Everything the server reports. */
 export class ServerMetrics {
   readonly registry = new Registry();
-  readonly decisions: Counter<"effect" | "tier">;
-  readonly decisionSeconds: Histogram;
-  readonly rpcs: Counter<"method" | "code">;
-  readonly rpcSeconds: Histogram<"method">;
+  readonly decisions: HotCounter<"effect" | "tier">;
+  readonly decisionSeconds: HotHistogram<never>;
+  readonly rpcs: HotCounter<"method" | "code">;
+  readonly rpcSeconds: HotHistogram<"method">;
   readonly refusals: Counter<"group" | "code">;
   readonly storeErrors: Counter;
-  readonly storeSeconds: Histogram;
+  readonly storeSeconds: HotHistogram<never>;
   readonly storeUp: Gauge;
   readonly auditLagSeconds: Gauge;
   readonly auditDropped: Counter;
@@ -32,29 +33,38 @@ export class ServerMetrics {
     const sources = (): ServerMetrics["sources"] => this.sources;
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: "agent_auth_" });
-    this.decisions = new Counter({ name: "agent_auth_decisions_total", help: "Decisions answered, by effect and tier (none on a denial).", labelNames: ["effect", "tier"], registers });
-    this.decisionSeconds = new Histogram({
-      name: "agent_auth_decision_duration_seconds",
-      help: "Time the engine took to decide, state store round trip included.",
-      buckets: [1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 0.1, 1],
-      registers,
-    });
-    this.rpcs = new Counter({ name: "agent_auth_rpc_total", help: "Finished gRPC calls by method and status code.", labelNames: ["method", "code"], registers });
-    this.rpcSeconds = new Histogram({
-      name: "agent_auth_rpc_duration_seconds",
-      help: "Handling time of gRPC calls by method (streams: their whole life).",
-      labelNames: ["method"],
-      buckets: [1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2, 0.25, 1, 5],
-      registers,
-    });
+    const registry = this.registry;
+    this.decisions = new HotCounter("agent_auth_decisions_total", "Decisions answered, by effect and tier (none on a denial).", ["effect", "tier"], registry);
+    this.decisionSeconds = new HotHistogram(
+      "agent_auth_decision_duration_seconds",
+      "Time the engine took to decide, state store round trip included.",
+      [],
+      [1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 0.1, 1],
+      registry,
+    );
+    this.rpcs = new HotCounter("agent_auth_rpc_total", "Finished gRPC calls by method and status code.", ["method", "code"], registry);
+    this.rpcSeconds = new HotHistogram(
+      "agent_auth_rpc_duration_seconds",
+      "Handling time of gRPC calls by method (streams: their whole life).",
+      ["method"],
+      [1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2, 0.25, 1, 5],
+      registry,
+    );
+    this.#decisionSlot = this.decisionSeconds.slot({});
+    this.#outcomes = {
+      allow: { autonomous: this.decisions.slot({ effect: "allow", tier: "autonomous" }), soft: this.decisions.slot({ effect: "allow", tier: "soft" }), strong: this.decisions.slot({ effect: "allow", tier: "strong" }) },
+      deny: this.decisions.slot({ effect: "deny", tier: "none" }),
+    };
     this.refusals = new Counter({ name: "agent_auth_calls_refused_total", help: "Calls refused by caller authentication, by RPC group and status.", labelNames: ["group", "code"], registers });
     this.storeErrors = new Counter({ name: "agent_auth_state_store_errors_total", help: "State store reads that failed (each decision affected denied).", registers });
-    this.storeSeconds = new Histogram({
-      name: "agent_auth_state_store_duration_seconds",
-      help: "Latency of a decision's state read (one round trip with Redis).",
-      buckets: [1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2, 0.25, 1, 2],
-      registers,
-    });
+    this.storeSeconds = new HotHistogram(
+      "agent_auth_state_store_duration_seconds",
+      "Latency of a decision's state read (one round trip with Redis).",
+      [],
+      [1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2, 0.25, 1, 2],
+      registry,
+    );
+    this.#storeSlot = this.storeSeconds.slot({});
     this.storeUp = new Gauge({
       name: "agent_auth_state_store_up",
       help: "1 when the state store answers, 0 during an outage.",
@@ -79,9 +89,35 @@ export class ServerMetrics {
     this.reloadFailing = new Gauge({ name: "agent_auth_policy_reload_failing", help: "1 while the policy file on disk is invalid and an older policy is served.", registers });
   }
 
+  readonly #decisionSlot: HistogramSlot;
+  #storeSlot: HistogramSlot;
+  readonly #outcomes: { readonly allow: Readonly<Record<string, CounterSlot>>; readonly deny: CounterSlot };
+  readonly #rpcSlots = new Map<string, { readonly duration: HistogramSlot; readonly codes: Map<string, CounterSlot> }>();
+
   observeDecision(decision: AuthDecision): void {
-    this.decisions.inc({ effect: decision.allowed ? "allow" : "deny", tier: decision.allowed ? decision.tier : "none" });
-    this.decisionSeconds.observe(decision.evaluationTimeMs / 1000);
+    (decision.allowed ? (this.#outcomes.allow[decision.tier] ?? this.decisions.slot({ effect: "allow", tier: decision.tier })) : this.#outcomes.deny).value++;
+    this.decisionSeconds.observe(this.#decisionSlot, decision.evaluationTimeMs / 1000);
+  }
+
+  /** A finished call: its method, status code name and duration in seconds. */
+  observeCall(method: string, code: string, seconds: number): void {
+    let m = this.#rpcSlots.get(method);
+    if (m === undefined) {
+      m = { duration: this.rpcSeconds.slot({ method }), codes: new Map() };
+      this.#rpcSlots.set(method, m);
+    }
+    let c = m.codes.get(code);
+    if (c === undefined) {
+      c = this.rpcs.slot({ method, code });
+      m.codes.set(code, c);
+    }
+    c.value++;
+    this.rpcSeconds.observe(m.duration, seconds);
+  }
+
+  /** A decision's state read and how long it took (seconds). */
+  observeStateRead(seconds: number): void {
+    this.storeSeconds.observe(this.#storeSlot, seconds);
   }
 
   setPolicy(revision: string, name: string, version: string): void {
