@@ -57,42 +57,45 @@ async function main(): Promise<void> {
       if (decision?.effect !== Effect.ALLOW) throw new Error(`${name}: the benchmark request is not answered with an allow`);
     }
     const results: Record<string, Record<number, LoadResult>> = { raw: {}, noop: {}, "agent-auth": {} };
+    const ratios: Record<number, { perSecond: number; mean: number }> = {};
+    // Servers take turns within every round, so that the machine's drift over
+    // minutes weighs on all of them alike.
     for (const streams of STREAMS) {
-      for (const [name, s] of Object.entries(servers)) {
-        const url = `http://127.0.0.1:${s.port}/agentauth.v1.AuthorizationService/Authorize`;
-        await h2load({ url, body, requests: Math.min(2000, REQUESTS), streams, dir, ...(pin ? { cpu: "0" } : {}) });
-        const runs: LoadResult[] = [];
-        for (let i = 0; i < RUNS; i++) runs.push(await h2load({ url, body, requests: REQUESTS, streams, dir, ...(pin ? { cpu: "0" } : {}) }));
-        const failed = runs.reduce((a, r) => a + r.failed, 0);
-        if (failed > 0) throw new Error(`${name} at ${streams} streams: ${failed} requests failed`);
-        const pick = (f: (r: LoadResult) => number): number => median(runs.map(f));
-        results[name]![streams] = {
-          requests: REQUESTS,
-          perSecond: pick((r) => r.perSecond),
-          meanUs: pick((r) => r.meanUs),
-          p50Us: pick((r) => r.p50Us),
-          p90Us: pick((r) => r.p90Us),
-          p99Us: pick((r) => r.p99Us),
-          failed: 0,
-        };
-        process.stderr.write(`  done: ${name}, ${streams} streams\n`);
+      const runs: Record<string, LoadResult[]> = { raw: [], noop: [], "agent-auth": [] };
+      const url = (name: string) => `http://127.0.0.1:${servers[name as keyof typeof servers].port}/agentauth.v1.AuthorizationService/Authorize`;
+      const pinned = pin ? { cpu: "0" } : {};
+      for (const name of Object.keys(servers)) await h2load({ url: url(name), body, requests: Math.min(2000, REQUESTS), streams, dir, ...pinned });
+      for (let i = 0; i < RUNS; i++) {
+        for (const name of Object.keys(servers)) runs[name]!.push(await h2load({ url: url(name), body, requests: REQUESTS, streams, dir, ...pinned }));
       }
+      for (const name of Object.keys(servers)) {
+        const rs = runs[name]!;
+        const failed = rs.reduce((a, r) => a + r.failed, 0);
+        if (failed > 0) throw new Error(`${name} at ${streams} streams: ${failed} requests failed`);
+        const pick = (f: (r: LoadResult) => number): number => median(rs.map(f));
+        results[name]![streams] = { requests: REQUESTS, perSecond: pick((r) => r.perSecond), meanUs: pick((r) => r.meanUs), p50Us: pick((r) => r.p50Us), p90Us: pick((r) => r.p90Us), p99Us: pick((r) => r.p99Us), failed: 0 };
+      }
+      ratios[streams] = {
+        perSecond: median(runs["agent-auth"]!.map((r, i) => r.perSecond / runs["noop"]![i]!.perSecond)),
+        mean: median(runs["agent-auth"]!.map((r, i) => r.meanUs / runs["noop"]![i]!.meanUs)),
+      };
+      process.stderr.write(`  done: ${streams} streams\n`);
     }
-    printTable(results);
+    printTable(results, ratios);
   } finally {
     for (const s of Object.values(servers)) await stopProcess(s.child);
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function printTable(results: Record<string, Record<number, LoadResult>>): void {
-  console.log(`agent-auth gRPC benchmark — Authorize via h2load, ${REQUESTS} requests × ${RUNS} runs (median), node ${process.version}`);
+function printTable(results: Record<string, Record<number, LoadResult>>, ratios: Record<number, { perSecond: number; mean: number }>): void {
+  console.log(`agent-auth gRPC benchmark — Authorize via h2load, ${REQUESTS} requests × ${RUNS} rounds (median), node ${process.version}`);
+  console.log('servers take turns within each round; "vs no-op" columns are medians of the per-round ratios');
   console.log("servers pinned to CPU 1, h2load to CPU 0; latencies in µs (h2load per-request log)");
   console.log("raw = fixed bytes, no decoding (transport floor); noop = same contract, decodes the request, decides nothing\n");
   const headers = ["streams", "server", "calls/s", "mean", "p50", "p90", "p99", "calls/s vs no-op", "mean vs no-op"];
   const rows: string[][] = [];
   for (const streams of STREAMS) {
-    const noop = results["noop"]![streams]!;
     for (const name of ["raw", "noop", "agent-auth"]) {
       const r = results[name]![streams]!;
       rows.push([
@@ -103,8 +106,8 @@ function printTable(results: Record<string, Record<number, LoadResult>>): void {
         r.p50Us.toFixed(0),
         r.p90Us.toFixed(0),
         r.p99Us.toFixed(0),
-        name !== "agent-auth" ? "" : `${((r.perSecond / noop.perSecond) * 100).toFixed(1)} %`,
-        name !== "agent-auth" ? "" : `${(r.meanUs / noop.meanUs).toFixed(2)}×`,
+        name !== "agent-auth" ? "" : `${(ratios[streams]!.perSecond * 100).toFixed(1)} %`,
+        name !== "agent-auth" ? "" : `${ratios[streams]!.mean.toFixed(2)}×`,
       ]);
     }
   }
