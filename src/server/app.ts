@@ -208,7 +208,9 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
   const ctx: ServiceContext = { engine, hub, maxBatch: options.maxBatch ?? 1000, logger, metrics, reloader, replicas, configLimits: options.policyFile?.limits };
   const callerCheck =
     options.callers !== undefined && options.callers.length > 0 ? createCallerCheck(options.callers, refusalReporter(logger, metrics, options.refusalLog)) : undefined;
+  const maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
   const hooks: CallHooks = {
+    maxRequestBytes: maxMessageBytes,
     ...(callerCheck === undefined ? {} : { before: (call, method) => callerCheck.check(call, method) }),
     onInternalError: (error, call) => logger.error("internal error", { method: call.method, peer: call.peer, error }),
     onDone: (call, code, durationMs) => {
@@ -220,7 +222,8 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     ...(options.host === undefined ? {} : { host: options.host }),
     ...(options.port === undefined ? {} : { port: options.port }),
     tls: options.tls,
-    ...(options.maxMessageBytes === undefined ? {} : { maxReceiveMessageBytes: options.maxMessageBytes }),
+    // grpc-js cuts off anything far over the limit; between the two, the adapter answers naming the limit.
+    maxReceiveMessageBytes: 2 * maxMessageBytes + 64 * 1024,
     services: [
       {
         service: AuthorizationService,

@@ -317,6 +317,9 @@ describe("limits (configurable, each naming its setting)", function () {
     e = await failure(client.authorization.authorizeBatch({ requests: [base, base, base] }));
     expect([status[e.code], e.details]).to.deep.equal(["INVALID_ARGUMENT", "requests: has 3 items; the limit is 2 (limits.max_batch)"]);
     e = await failure(client.policy.validatePolicy({ yaml: "x".repeat(5000) }));
+    expect([status[e.code], e.details]).to.deep.equal(["RESOURCE_EXHAUSTED", "request is 5003 bytes; the limit is 4096 (limits.max_message_bytes)"]);
+    // Far over the limit, the transport itself refuses the message, with the same code.
+    e = await failure(client.policy.validatePolicy({ yaml: "x".repeat(20_000) }));
     expect(status[e.code]).to.equal("RESOURCE_EXHAUSTED");
 
     const stop = new AbortController();

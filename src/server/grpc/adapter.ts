@@ -21,7 +21,7 @@ import {
   type MessageShape,
 } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
-import { invalidArgument, toStatusObject } from "./errors.ts";
+import { invalidArgument, resourceExhausted, toStatusObject } from "./errors.ts";
 
 /** What a handler knows about its call besides the request. */
 export interface CallContext {
@@ -62,6 +62,8 @@ export interface CallHooks {
   readonly onInternalError?: (error: unknown, context: CallContext) => void;
   /** Every finished call with its status code. */
   readonly onDone?: (context: CallContext, code: status, durationMs: number) => void;
+  /** Largest request message accepted (bytes); larger ones are RESOURCE_EXHAUSTED naming the limit. */
+  readonly maxRequestBytes?: number;
 }
 
 /** Hand-written encoders for hot response types, by message type name (they must match toBinary). */
@@ -149,7 +151,7 @@ async function runUnary(
   bytes: Buffer,
 ): Promise<unknown> {
   if (hooks.before !== undefined) await hooks.before(ctx, method);
-  return handler(decode(method, bytes), ctx);
+  return handler(decode(method, bytes, hooks.maxRequestBytes), ctx);
 }
 
 function streamHandler(
@@ -169,7 +171,7 @@ function streamHandler(
     void (async () => {
       try {
         await hooks.before?.(ctx, method);
-        for await (const item of handler(decode(method, call.request), ctx)) {
+        for await (const item of handler(decode(method, call.request, hooks.maxRequestBytes), ctx)) {
           if (ctx.signal.aborted) break;
           // Respect backpressure: a slow client holds the producer, not memory.
           if (!call.write(item)) await Promise.race([once(call, "drain"), aborted(ctx.signal)]);
@@ -183,8 +185,14 @@ function streamHandler(
   };
 }
 
-/** The request message; malformed bytes are INVALID_ARGUMENT. */
-function decode(method: DescMethod, bytes: Buffer): unknown {
+/** The request message; too many bytes are RESOURCE_EXHAUSTED, malformed ones INVALID_ARGUMENT. */
+function decode(method: DescMethod, bytes: Buffer, maxBytes: number | undefined): unknown {
+  if (maxBytes !== undefined && bytes.length > maxBytes) {
+    throw resourceExhausted(`request is ${bytes.length} bytes; the limit is ${maxBytes} (limits.max_message_bytes)`, {
+      reason: "REQUEST_TOO_LARGE",
+      metadata: { limit: String(maxBytes) },
+    });
+  }
   try {
     return fromBinary(method.input, bytes);
   } catch (error) {
