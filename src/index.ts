@@ -15,6 +15,7 @@ export { createJsonlFileSink, teeSinks, type AuditEvent, type AuditSink, type Js
 export {
   compileExpression,
   DEFAULT_EXPRESSION_LIMITS,
+  MAX_EXPRESSION_DEPTH,
   ExpressionEvalError,
   ExpressionSyntaxError,
   type CompiledExpression,

@@ -13,9 +13,9 @@ import { parseYaml, YamlProblem } from "./yaml.ts";
 export interface ConfigLimits {
   /** Size of the file. Default 4 MiB. */
   readonly maxBytes: number;
-  /** Nodes visited while reading, aliases counted each time. Default 1,000,000. */
+  /** Nodes visited while reading, aliases counted each time; also entries copied by merge keys. Default 1,000,000. */
   readonly maxNodes: number;
-  /** YAML nesting. Default 100. */
+  /** YAML nesting, aliases followed. Default 100. */
   readonly maxDepth: number;
   readonly expression: ExpressionLimits;
 }
@@ -77,7 +77,7 @@ export function parseConfigWithWarnings(text: string, options: ParseConfigOption
 
   let root;
   try {
-    root = parseYaml(source, limits.maxDepth);
+    root = parseYaml(source, limits.maxDepth, limits.maxNodes);
   } catch (error) {
     if (error instanceof YamlProblem) fail(error.message, error.line, error.column);
     throw error;

@@ -57,9 +57,11 @@ const STYLE_PLAIN = 1;
 /**
  * Parses one YAML document into a node tree (null for an empty document).
  * Throws YamlProblem for syntax errors, several documents, unsupported tags,
- * unknown aliases and non-scalar keys.
+ * unknown or recursive aliases, non-scalar keys, nesting deeper than
+ * `maxDepth` (aliases included) and merge keys copying more than `maxNodes`
+ * entries in all.
  */
-export function parseYaml(text: string, maxDepth: number): YamlNode | null {
+export function parseYaml(text: string, maxDepth: number, maxNodes = 1_000_000): YamlNode | null {
   let events: Event[];
   try {
     events = parseEvents(text, { maxDepth });
@@ -71,17 +73,25 @@ export function parseYaml(text: string, maxDepth: number): YamlNode | null {
     }
     throw new YamlProblem(`YAML syntax error: ${reason}`);
   }
-  return new Composer(text, events).document();
+  return new Composer(text, events, maxDepth, maxNodes).document();
 }
 
 class Composer {
   #i = 0;
   readonly #anchors = new Map<string, YamlNode>();
   readonly #lineStarts: number[] = [0];
+  /** Collections still being composed: an alias to one of them would make the tree contain itself. */
+  readonly #open = new Set<YamlNode>();
+  /** Levels below each finished collection, aliases followed (the parser alone does not see them). */
+  readonly #height = new WeakMap<YamlNode, number>();
+  /** Entries copied by merge keys so far: chained merges copy quadratically many. */
+  #copied = 0;
 
   constructor(
     readonly text: string,
     readonly events: readonly Event[],
+    readonly maxDepth: number,
+    readonly maxNodes: number,
   ) {
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.#lineStarts.push(i + 1);
   }
@@ -117,8 +127,11 @@ class Composer {
         if (tag !== undefined && tag !== "seq") throw this.#problem(`YAML tag '${this.#tagText(e)}' cannot be applied to a sequence`, e.start);
         const node: YamlSeq = { kind: "seq", items: [], ...this.#position(e.start) };
         this.#anchor(e, node);
+        this.#open.add(node);
         while (this.events[this.#i]!.type !== EVENT.POP) node.items.push(this.#node());
         this.#i++;
+        this.#open.delete(node);
+        this.#measure(node, node.items, e.start);
         return node;
       }
       case EVENT.MAPPING: {
@@ -126,6 +139,7 @@ class Composer {
         if (tag !== undefined && tag !== "map") throw this.#problem(`YAML tag '${this.#tagText(e)}' cannot be applied to a mapping`, e.start);
         const node: YamlMap = { kind: "map", entries: new Map(), ...this.#position(e.start) };
         this.#anchor(e, node);
+        this.#open.add(node);
         const merges: YamlNode[] = [];
         while (this.events[this.#i]!.type !== EVENT.POP) {
           const keyEvent = this.events[this.#i]!;
@@ -144,13 +158,16 @@ class Composer {
           else node.entries.set(key.text, { key, value });
         }
         this.#i++;
+        this.#open.delete(node);
         if (merges.length > 0) this.#merge(node, merges);
+        this.#measure(node, Array.from(node.entries.values(), (v) => v.value), e.start);
         return node;
       }
       case EVENT.ALIAS: {
         const name = this.text.slice(e.anchorStart, e.anchorEnd);
         const target = this.#anchors.get(name);
         if (target === undefined) throw this.#problem(`unknown alias '*${name}'`, e.anchorStart);
+        if (this.#open.has(target)) throw this.#problem(`recursive alias '*${name}': a value cannot contain itself`, e.anchorStart);
         return target;
       }
       default:
@@ -165,12 +182,27 @@ class Composer {
       const maps = source.kind === "seq" ? source.items : [source];
       for (const m of maps) {
         if (m.kind !== "map") throw new YamlProblem(`a merge key '<<' needs a mapping or a list of mappings (line ${m.line})`, m.line, m.column);
+        this.#copied += m.entries.size;
+        if (this.#copied > this.maxNodes) {
+          throw new YamlProblem(`merge keys ('<<') copy more than ${this.maxNodes} entries in all (line ${m.line})`, m.line, m.column);
+        }
         for (const [k, v] of m.entries) if (!merged.has(k)) merged.set(k, { key: v.key, value: v.value });
       }
     }
     for (const [k, v] of node.entries) merged.set(k, v);
     node.entries.clear();
     for (const [k, v] of merged) node.entries.set(k, v);
+  }
+
+  /** Records a collection's height; aliases can nest values deeper than the parser's own depth limit. */
+  #measure(node: YamlNode, children: readonly YamlNode[], offset: number): void {
+    let height = 1;
+    for (const child of children) {
+      const h = this.#height.get(child);
+      if (h !== undefined && h >= height) height = h + 1;
+    }
+    if (height > this.maxDepth) throw this.#problem(`values nest more than ${this.maxDepth} levels deep (through aliases)`, offset);
+    this.#height.set(node, height);
   }
 
   #anchor<T extends YamlNode>(e: { anchorStart: number; anchorEnd: number }, node: T): T {

@@ -221,7 +221,9 @@ export class AuthEngine {
       outcome = await store.resolveOutcome(query, prepared?.record);
     } catch (error) {
       this.#onError(error, "state store", decisionId);
-      return this.#record(policy, req, this.#deny(policy, reasons.STATE_UNAVAILABLE, start, decisionId), false, start);
+      // Recorded without waiting: with the store unreachable, a sync append
+      // would only hold this deny back for another command timeout.
+      return this.#record(policy, req, this.#deny(policy, reasons.STATE_UNAVAILABLE, start, decisionId), false, start, true);
     }
 
     let decision: AuthDecision;
@@ -324,7 +326,14 @@ export class AuthEngine {
    * unless the store already recorded it with the state read); waits only when
    * a sink asks to (sync durability, backpressure).
    */
-  #record(policy: CompiledPolicy, req: NormalizedRequest, decision: AuthDecision, recordedByStore: boolean, start: number): Promise<AuthDecision> {
+  #record(
+    policy: CompiledPolicy,
+    req: NormalizedRequest,
+    decision: AuthDecision,
+    recordedByStore: boolean,
+    start: number,
+    storeInBackground = false,
+  ): Promise<AuthDecision> {
     const audit = this.#audit;
     const store = this.#store;
     const toStore = !recordedByStore && store.auditDurability !== undefined;
@@ -340,7 +349,7 @@ export class AuthEngine {
     let storePending: void | Promise<void> = undefined;
     try {
       pending = audit?.write(event);
-      if (toStore) storePending = store.appendAudit?.(event);
+      if (toStore) storePending = store.appendAudit?.(event, storeInBackground);
     } catch (error) {
       return Promise.resolve(this.#auditFailed(policy, error, decision));
     }

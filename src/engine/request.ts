@@ -7,9 +7,12 @@ export interface RequestLimits {
   readonly maxStringLength: number;
   /** Keys and list items in the whole metadata tree. */
   readonly maxMetadataEntries: number;
-  /** Nesting of objects and lists inside metadata (a flat object is depth 1). */
+  /** Nesting of objects and lists inside metadata (a flat object is depth 1); at most {@link MAX_METADATA_DEPTH}. */
   readonly maxMetadataDepth: number;
 }
+
+/** Metadata is checked one level per call: a larger `maxMetadataDepth` is treated as this one. */
+export const MAX_METADATA_DEPTH = 64;
 
 export const DEFAULT_REQUEST_LIMITS: RequestLimits = Object.freeze({
   maxStringLength: 4096,
@@ -98,8 +101,9 @@ function checkValue(value: unknown, path: string, depth: number, limits: Request
       return;
     case "object": {
       if (value === null) return;
-      if (depth + 1 > limits.maxMetadataDepth) {
-        throw new InvalidRequestError(path, `nesting exceeds the limit of ${limits.maxMetadataDepth} levels (limits.max_metadata_depth)`);
+      const maxDepth = Math.min(limits.maxMetadataDepth, MAX_METADATA_DEPTH);
+      if (depth + 1 > maxDepth) {
+        throw new InvalidRequestError(path, `nesting exceeds the limit of ${maxDepth} levels (limits.max_metadata_depth)`);
       }
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) {

@@ -13,6 +13,13 @@ export interface ExpressionLimits {
 /** 8,192 characters of source; 64 levels of parentheses, lists and `not`. */
 export const DEFAULT_EXPRESSION_LIMITS: ExpressionLimits = Object.freeze({ maxLength: 8192, maxDepth: 64 });
 
+/**
+ * The most levels `maxDepth` may allow: parsing, compiling and evaluating
+ * recurse once per level, and this many stay far inside the stack. A larger
+ * `maxDepth` is treated as this one.
+ */
+export const MAX_EXPRESSION_DEPTH = 256;
+
 /** Returns a reader for a top-level field name (the first part of a dotted path). */
 export type FieldResolver<C> = (name: string) => (ctx: C) => unknown;
 
@@ -62,7 +69,7 @@ export function compileExpression<C = Readonly<Record<string, unknown>>>(
   if (source.length > limits.maxLength) {
     throw new ExpressionSyntaxError(`expression is ${source.length} characters long; the limit is ${limits.maxLength}`, source.slice(0, 80), -1);
   }
-  const ast = source.trim() === "" ? ALWAYS_TRUE : parse(source, limits.maxDepth);
+  const ast = source.trim() === "" ? ALWAYS_TRUE : parse(source, Math.min(limits.maxDepth, MAX_EXPRESSION_DEPTH));
   const variables = lookupVariables(options.variables);
   const names = new Set<string>();
   const compiler = new Compiler<C>(source, options.fields ?? defaultFields, variables, names);

@@ -1,6 +1,7 @@
 export {
   compileExpression,
   DEFAULT_EXPRESSION_LIMITS,
+  MAX_EXPRESSION_DEPTH,
   type CompiledExpression,
   type CompileOptions,
   type ExpressionLimits,

@@ -20,7 +20,8 @@
 import { readFileSync } from "node:fs";
 import { load } from "js-yaml";
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from "../engine/request.ts";
-import { DEFAULT_EXPRESSION_LIMITS, type ExpressionLimits } from "../expr/index.ts";
+import { MAX_METADATA_DEPTH } from "../engine/request.ts";
+import { DEFAULT_EXPRESSION_LIMITS, MAX_EXPRESSION_DEPTH, type ExpressionLimits } from "../expr/index.ts";
 
 /** What a caller may be granted: one group per service. */
 export const RPC_GROUPS = ["authorize", "sessions", "delegations", "audit", "policy"] as const;
@@ -86,19 +87,20 @@ export class ServerConfigError extends Error {
   }
 }
 
-const LIMIT_FIELDS: ReadonlyArray<readonly [string, keyof Omit<ServerLimits, "expression">, number]> = [
+/** Each limit: its key, its field, its least and greatest allowed value. */
+const LIMIT_FIELDS: ReadonlyArray<readonly [string, keyof Omit<ServerLimits, "expression">, number, number?]> = [
   ["max_string_length", "maxStringLength", 1],
   ["max_metadata_entries", "maxMetadataEntries", 0],
-  ["max_metadata_depth", "maxMetadataDepth", 1],
+  ["max_metadata_depth", "maxMetadataDepth", 1, MAX_METADATA_DEPTH],
   ["max_message_bytes", "maxMessageBytes", 1024],
   ["max_batch", "maxBatch", 1],
   ["max_subscribers", "maxSubscribers", 0],
   ["subscriber_buffer", "subscriberBuffer", 1],
 ];
 
-const EXPRESSION_FIELDS: ReadonlyArray<readonly [string, keyof ExpressionLimits]> = [
+const EXPRESSION_FIELDS: ReadonlyArray<readonly [string, keyof ExpressionLimits, number?]> = [
   ["max_expression_length", "maxLength"],
-  ["max_expression_depth", "maxDepth"],
+  ["max_expression_depth", "maxDepth", MAX_EXPRESSION_DEPTH],
 ];
 
 export function isServerConfigError(e: unknown): e is ServerConfigError {
@@ -211,13 +213,13 @@ function readLimits(value: unknown, errors: string[]): ServerLimits {
   }
   unknownKeys(value, [...LIMIT_FIELDS.map(([k]) => k), ...EXPRESSION_FIELDS.map(([k]) => k)], "limits.", errors);
   const limits: Record<string, unknown> = { ...DEFAULT_SERVER_LIMITS };
-  for (const [key, field, min] of LIMIT_FIELDS) {
-    const n = integer(value[key], `limits.${key}`, min, errors);
+  for (const [key, field, min, max] of LIMIT_FIELDS) {
+    const n = integer(value[key], `limits.${key}`, min, errors, max);
     if (n !== undefined) limits[field] = n;
   }
   const expression: Record<string, number> = { ...DEFAULT_EXPRESSION_LIMITS };
-  for (const [key, field] of EXPRESSION_FIELDS) {
-    const n = integer(value[key], `limits.${key}`, 1, errors);
+  for (const [key, field, max] of EXPRESSION_FIELDS) {
+    const n = integer(value[key], `limits.${key}`, 1, errors, max);
     if (n !== undefined) expression[field] = n;
   }
   limits["expression"] = Object.freeze(expression);
@@ -242,7 +244,7 @@ function readMetrics(value: unknown, errors: string[]): ServerConfig["metrics"] 
   return Object.freeze({ host: String(host), port });
 }
 
-function integer(value: unknown, at: string, min: number, errors: string[]): number | undefined {
+function integer(value: unknown, at: string, min: number, errors: string[], max?: number): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "number" || !Number.isSafeInteger(value)) {
     errors.push(`${at}: must be an integer`);
@@ -250,6 +252,10 @@ function integer(value: unknown, at: string, min: number, errors: string[]): num
   }
   if (value < min) {
     errors.push(`${at}: must be at least ${min}, got ${value}`);
+    return undefined;
+  }
+  if (max !== undefined && value > max) {
+    errors.push(`${at}: must be at most ${max}, got ${value}`);
     return undefined;
   }
   return value;

@@ -111,7 +111,10 @@ type Scripted = Redis & {
 
 const BASE_OPTIONS: RedisOptions = {
   enableOfflineQueue: false,
-  enableAutoPipelining: true,
+  // Off: an auto-pipeline holds later commands back until it completes, and
+  // their command timeout starts only then, so a stalled Redis would make a
+  // decision wait for two timeouts. The store batches its own calls instead.
+  enableAutoPipelining: false,
   maxRetriesPerRequest: 1,
   retryStrategy: (times) => Math.min(50 * times, 500),
 };
@@ -128,11 +131,17 @@ class RedisStateStore implements RedisStore {
   readonly #onError: (error: unknown) => void;
   readonly #onAuditDropped: (count: number, error: unknown) => void;
   #lastError = "";
-  /** Audit lines waiting for the next batched append. */
+  /** Audit lines waiting for the next batched append, whose callers wait for it (sync durability). */
+  #syncPending: string[] = [];
+  #syncWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  /** Audit lines waiting for the next batched append, retried until Redis takes them. */
   #pending: string[] = [];
   #pendingWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   #flushScheduled = false;
+  /** The chain of retried appends (one at a time, so they keep their order). */
   #inflight: Promise<void> = Promise.resolve();
+  /** Sync appends on the wire: each is sent at once, never queued behind another. */
+  readonly #syncInflight = new Set<Promise<void>>();
   #resolves: { q: OutcomeQuery; record: OutcomeRecord | undefined; resolve: (o: StateOutcome) => void; reject: (e: unknown) => void }[] = [];
   #resolveScheduled = false;
 
@@ -155,7 +164,7 @@ class RedisStateStore implements RedisStore {
       const opts = { ...BASE_OPTIONS, commandTimeout: timeout, ...c.options } as never;
       if ("url" in c) client = new Redis(c.url, opts);
       else if ("sentinels" in c) client = new Redis({ ...(opts as RedisOptions), sentinels: [...c.sentinels], name: c.name } as never);
-      else client = new Cluster([...c.cluster], { redisOptions: opts, enableOfflineQueue: false, enableAutoPipelining: true });
+      else client = new Cluster([...c.cluster], { redisOptions: opts, enableOfflineQueue: false, enableAutoPipelining: false });
     }
     // Without a listener an outage would surface as an unhandled 'error' event.
     client.on("error", (error: unknown) => {
@@ -340,15 +349,23 @@ class RedisStateStore implements RedisStore {
 
   /**
    * Appends a record. Records of one event-loop turn go out together in one
-   * call (group commit); with sync durability the caller waits for it.
+   * call (group commit). With sync durability the caller waits for that call
+   * and gets its error; `background` records (a fail-closed deny made because
+   * the store was unreachable) are instead retried until Redis takes them,
+   * without holding the answer back.
    */
-  appendAudit(event: AuditEvent): void | Promise<void> {
-    this.#pending.push(auditRecordJson(event));
+  appendAudit(event: AuditEvent, background = false): void | Promise<void> {
+    const line = auditRecordJson(event);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(() => this.#flushAudit());
     }
-    if (this.auditDurability === "sync" || this.#pending.length >= 65_536) {
+    if (this.auditDurability === "sync" && !background) {
+      this.#syncPending.push(line);
+      return new Promise<void>((resolve, reject) => this.#syncWaiters.push({ resolve, reject }));
+    }
+    this.#pending.push(line);
+    if (this.#pending.length >= 65_536) {
       return new Promise<void>((resolve, reject) => this.#pendingWaiters.push({ resolve, reject }));
     }
     return undefined;
@@ -356,14 +373,31 @@ class RedisStateStore implements RedisStore {
 
   #flushAudit(): void {
     this.#flushScheduled = false;
+    if (this.#syncPending.length > 0) {
+      const lines = this.#syncPending;
+      const waiters = this.#syncWaiters;
+      this.#syncPending = [];
+      this.#syncWaiters = [];
+      // Sent at once: during a stall each batch fails after its own command
+      // timeout instead of waiting for the batches before it.
+      const sent = guard(this.#redis.aaAppend(this.keys.audit, this.#maxLen, ...lines)).then(
+        () => {
+          for (const w of waiters) w.resolve();
+        },
+        (error: unknown) => {
+          this.#onError(error);
+          for (const w of waiters) w.reject(error);
+        },
+      );
+      this.#syncInflight.add(sent);
+      void sent.finally(() => this.#syncInflight.delete(sent));
+    }
     if (this.#pending.length === 0) return;
     const lines = this.#pending;
     const waiters = this.#pendingWaiters;
     this.#pending = [];
     this.#pendingWaiters = [];
-    const sync = this.auditDurability === "sync";
     this.#inflight = this.#inflight.then(async () => {
-      // Async records are retried until Redis takes them; sync callers get the error and deny.
       for (let attempt = 0; ; attempt++) {
         try {
           await guard(this.#redis.aaAppend(this.keys.audit, this.#maxLen, ...lines));
@@ -371,8 +405,8 @@ class RedisStateStore implements RedisStore {
           return;
         } catch (error) {
           this.#onError(error);
-          if (sync || attempt >= 1000) {
-            if (!sync) this.#onAuditDropped(lines.length, error);
+          if (attempt >= 1000) {
+            this.#onAuditDropped(lines.length, error);
             for (const w of waiters) w.reject(error);
             return;
           }
@@ -461,7 +495,7 @@ class RedisStateStore implements RedisStore {
 
   async close(): Promise<void> {
     this.#flushAudit();
-    await this.#inflight;
+    await Promise.all([this.#inflight, ...this.#syncInflight]);
     this.#reader?.disconnect();
     if (this.#owns) {
       try {

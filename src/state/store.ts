@@ -112,9 +112,11 @@ export interface StateStore {
   /**
    * Appends a decision that needed no state read to the shared audit stream
    * (only when `auditDurability` is set). Returns a promise when the caller
-   * must wait (sync durability, backpressure).
+   * must wait (sync durability, backpressure). A `background` record — a
+   * fail-closed deny made because the store could not be reached — is retried
+   * until the store takes it and never makes the caller wait for that.
    */
-  appendAudit?(event: AuditEvent): void | Promise<void>;
+  appendAudit?(event: AuditEvent, background?: boolean): void | Promise<void>;
 
   health(): StoreHealth;
   close(): Promise<void>;

@@ -6,9 +6,10 @@ import { dump } from "js-yaml";
 import { isConfigError, parseConfig } from "../../src/config/index.ts";
 import { AuthEngine } from "../../src/engine/index.ts";
 import { SERVER_POLICY } from "../support/server.ts";
+import { fuzzRuns, fuzzSeedOr } from "../support/fuzz.ts";
 
-const RUNS = Number(process.env["FUZZ_RUNS"] ?? 300);
-const SEED = process.env["FUZZ_SEED"] === undefined ? 20261122 : Number(process.env["FUZZ_SEED"]);
+const RUNS = fuzzRuns(300);
+const SEED = fuzzSeedOr(20261122);
 
 const VALID = [readFileSync("examples/agent_auth.yaml", "utf8"), SERVER_POLICY];
 

@@ -181,6 +181,22 @@ profiles:
     expect(performance.now() - t).to.be.below(1000);
   });
 
+  it("rejects recursive aliases, values nested too deep through aliases and runaway merge keys, with positions", () => {
+    expect(errorOf("variables: {v: &v [1, *v]}\n").errors).to.deep.equal(["recursive alias '*v': a value cannot contain itself (line 1, column 24)"]);
+    expect(errorOf("variables: &v {a: *v}\n").errors[0]).to.contain("recursive alias '*v'");
+    const chain = ["x0: &a0 [1]", ...Array.from({ length: 150 }, (_, i) => `x${i + 1}: &a${i + 1} [*a${i}]`)].join("\n");
+    const deep = errorOf(`unused:\n  ${chain.replaceAll("\n", "\n  ")}\nvariables: {deep: *a150}\n`);
+    expect(deep.errors[0]).to.match(/^values nest more than 100 levels deep \(through aliases\) \(line \d+, column \d+\)$/);
+    // A chain of 100 levels is still fine.
+    const ok = ["x0: &a0 [1]", ...Array.from({ length: 97 }, (_, i) => `x${i + 1}: &a${i + 1} [*a${i}]`)].join("\n  ");
+    expect(parseConfig(`unused:\n  ${ok}\nvariables: {deep: *a97}\n`, { env: {} }).variables.get("deep")).to.be.an("array");
+    // Each merge copies everything merged before it: 4,000 chained merges would copy 8 million entries.
+    const merges = ["m0: &m0 {k0: 0}", ...Array.from({ length: 4000 }, (_, i) => `m${i + 1}: &m${i + 1} {<<: *m${i}, k${i + 1}: ${i + 1}}`)].join("\n  ");
+    const t = performance.now();
+    expect(errorOf(`unused:\n  ${merges}\n`).errors[0]).to.match(/^merge keys \('<<'\) copy more than 1000000 entries in all/);
+    expect(performance.now() - t).to.be.below(2000);
+  });
+
   it("rejects a document over the size limit", () => {
     expect(() => parseConfig("a: 1", { limits: { maxBytes: 2 } })).to.throw(/4 bytes; the limit is 2/);
   });

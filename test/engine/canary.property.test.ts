@@ -3,9 +3,10 @@ import fc from "fast-check";
 import { dump } from "js-yaml";
 import { isConfigError, parseConfig } from "../../src/config/index.ts";
 import { AuthEngine, isInvalidRequestError, VALID_TIERS } from "../../src/engine/index.ts";
+import { fuzzRuns, fuzzSeedOr } from "../support/fuzz.ts";
 
-const RUNS = Number(process.env["FUZZ_RUNS"] ?? 150);
-const SEED = process.env["FUZZ_SEED"] === undefined ? 20261123 : Number(process.env["FUZZ_SEED"]);
+const RUNS = fuzzRuns(150);
+const SEED = fuzzSeedOr(20261123);
 
 const ACTIONS = ["read", "write", "delete", "deploy", "pay", "pr:open", "pr:merge", "logs:read"];
 const PATTERNS = [...ACTIONS, "*", "r*", "pr:*", "?ead", "[a-d]*", "[!r]*", "logs:*", "*:*", "**", "[", "\\*"];

@@ -70,6 +70,15 @@ describe("AuthEngine", () => {
       });
     }
 
+    it("keeps metadata nesting within 64 levels even when the limit is set higher, instead of overflowing the stack", async () => {
+      const { engine } = engineWith({ limits: { maxMetadataDepth: 1_000_000 } });
+      let deep: unknown = 1;
+      for (let i = 0; i < 100_000; i++) deep = { d: deep };
+      const error = await rejection(engine.authorize(ask({ metadata: { x: deep } })));
+      expect(isInvalidRequestError(error), String(error)).to.equal(true);
+      expect((error as Error).message).to.contain("nesting exceeds the limit of 64 levels (limits.max_metadata_depth)");
+    });
+
     it("reads metadata keys named like prototype members as data", async () => {
       const { engine } = engineWith();
       const d = await engine.authorize(ask({ metadata: JSON.parse('{"__proto__": {"x": 1}, "constructor": 2}') as Record<string, unknown> }));

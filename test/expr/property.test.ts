@@ -2,8 +2,9 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { performance } from "node:perf_hooks";
 import { compileExpression, isExpressionEvalError, isExpressionSyntaxError } from "../../src/expr/index.ts";
+import { fuzzRuns } from "../support/fuzz.ts";
 
-const RUNS = Number(process.env["FUZZ_RUNS"] ?? 300);
+const RUNS = fuzzRuns(300);
 
 const token = fc.constantFrom(
   "a", "b.c", "$limit", "$nope", "1", "2.5", '"x"', "'y'", "true", "null", "(", ")", "[", "]", ",",

@@ -1,8 +1,9 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { compileGlob, parseGlob, type GlobToken } from "../../src/policy/fnmatch.ts";
+import { fuzzRuns } from "../support/fuzz.ts";
 
-const RUNS = Number(process.env["FUZZ_RUNS"] ?? 500);
+const RUNS = fuzzRuns(500);
 
 /**
  * A deliberately plain reference: recursion over code points with memoisation,

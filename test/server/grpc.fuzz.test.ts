@@ -4,9 +4,10 @@ import { Client, credentials, Metadata, status, type ServiceError } from "@grpc/
 import type { AgentAuthServer } from "../../src/server/app.ts";
 import { isClientError, type AgentAuthClient } from "../../src/client/index.ts";
 import { startTestServer } from "../support/server.ts";
+import { fuzzRuns, fuzzSeedOr } from "../support/fuzz.ts";
 
-const RUNS = Number(process.env["FUZZ_RUNS"] ?? 200);
-const SEED = process.env["FUZZ_SEED"] === undefined ? 20261124 : Number(process.env["FUZZ_SEED"]);
+const RUNS = fuzzRuns(200);
+const SEED = fuzzSeedOr(20261124);
 
 /** Codes a request can legitimately end with; INTERNAL or UNKNOWN would be a bug. */
 const ACCEPTABLE = new Set([status.OK, status.INVALID_ARGUMENT, status.NOT_FOUND, status.FAILED_PRECONDITION, status.RESOURCE_EXHAUSTED, status.OUT_OF_RANGE]);

@@ -60,7 +60,7 @@ callers:
   plain: {tokens_sha256: ["hunter2"], groups: [authorize, admin]}
   nobody: {groups: [audit]}
   twin: {tokens_sha256: ["${sha("x")}", "${sha("x")}"], certificates: ["orchestrator"]}
-limits: {max_batch: 0, max_string_length: "big", surprise: 1}
+limits: {max_batch: 0, max_string_length: "big", max_metadata_depth: 65, max_expression_depth: 1000000, surprise: 1}
 metrics: {host: ""}
 colour: blue
 `);
@@ -75,6 +75,8 @@ colour: blue
       "callers.twin.certificates[0]: 'orchestrator' must start with CN=, DNS:, URI:, IP Address: or email:",
       "limits.max_batch: must be at least 1, got 0",
       "limits.max_string_length: must be an integer",
+      "limits.max_metadata_depth: must be at most 64, got 65",
+      "limits.max_expression_depth: must be at most 256, got 1000000",
       "metrics.host: must be a host name or address",
       "metrics.port: is required",
     ]);

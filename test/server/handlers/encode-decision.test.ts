@@ -4,6 +4,7 @@ import { create, toBinary, fromBinary } from "@bufbuild/protobuf";
 import { AuthorizeResponseSchema } from "../../../gen/agentauth/v1/authorization_pb.ts";
 import { DecisionSchema } from "../../../gen/agentauth/v1/decision_pb.ts";
 import { encodeAuthorizeResponse } from "../../../src/server/handlers/encode-decision.ts";
+import { fuzzRuns } from "../../support/fuzz.ts";
 
 describe("encodeAuthorizeResponse", () => {
   it("writes exactly the bytes protobuf-es writes", () => {
@@ -38,7 +39,7 @@ describe("encodeAuthorizeResponse", () => {
           expect(fromBinary(AuthorizeResponseSchema, ours).decision?.reason).to.equal(r.reason);
         },
       ),
-      { numRuns: Number(process.env["FUZZ_RUNS"] ?? 500), seed: 5 },
+      { numRuns: fuzzRuns(500), seed: 5 },
     );
   });
 
