@@ -22,6 +22,15 @@ export class CursorSequence {
   #ms = 0;
   #seq = 0;
 
+  /** The parts of the cursor `next` returned last. */
+  get ms(): number {
+    return this.#ms;
+  }
+
+  get seq(): number {
+    return this.#seq;
+  }
+
   next(nowMs: number): string {
     if (nowMs > this.#ms) {
       this.#ms = nowMs;

@@ -91,6 +91,17 @@ function recordTail(configName: string, configVersion: string): string {
  * measured faster than joining an array of the pieces.
  */
 export function auditRecordJson(e: AuditEvent): string {
+  // Several sinks (file, memory history) ask for the same event's line in turn.
+  if (e === lastEvent) return lastLine;
+  lastLine = recordJson(e);
+  lastEvent = e;
+  return lastLine;
+}
+
+let lastEvent: AuditEvent | undefined;
+let lastLine = "";
+
+function recordJson(e: AuditEvent): string {
   const r = e.request;
   const d = e.decision;
   // Request text is almost always free of quotes, backslashes and control

@@ -1,8 +1,9 @@
 import { systemClock, type Clock } from "../engine/clock.ts";
 import { compareCursors, CursorSequence, parseCursor } from "./cursor.ts";
 import { CursorExpiredError, InvalidCursorError, TooManySubscribersError } from "./errors.ts";
-import type { AuditEvent } from "./event.ts";
+import { auditEventFromJson, auditRecordJson, type AuditEvent } from "./event.ts";
 import { compileAuditFilter, type AuditFilter } from "./filter.ts";
+import { AuditLineRing } from "./line-ring.ts";
 import type { AuditSink } from "./sink.ts";
 import { AuditSubscription } from "./subscription.ts";
 
@@ -25,10 +26,13 @@ export interface AuditHistory {
 /** Options for {@link AuditHub}. */
 export interface AuditHubOptions {
   /**
-   * Entries kept in memory when there is no shared history. Default 10,000:
-   * every retained decision is live heap the garbage collector walks.
+   * Entries kept in memory when there is no shared history. Default 10,000.
+   * They are kept as JSON lines outside the JS heap, and read back as events
+   * without their request metadata (which the audit record does not hold).
    */
   readonly retain?: number;
+  /** Bytes those entries may take, at most. Default 16 MiB. */
+  readonly retainBytes?: number;
   /** Live entries a subscriber may fall behind before its stream ends. Default 4,096. */
   readonly subscriberBuffer?: number;
   /** Concurrent subscribers. Default 1,000. */
@@ -68,17 +72,13 @@ const PAGE = 1000;
  */
 export class AuditHub implements AuditSink {
   readonly #onPublish: ((entry: AuditEntry) => void) | undefined;
-  readonly #retain: number;
   readonly #subscriberBuffer: number;
   readonly #maxSubscribers: number;
   readonly #clock: Clock;
   readonly #history: AuditHistory;
   readonly #cursors = new CursorSequence();
-  /** Ring buffer of the last `retain` entries, oldest at `#start` (memory history). */
-  readonly #ring: AuditEntry[] = [];
-  #start = 0;
-  /** Cursor of the newest entry evicted from the ring ("0-0" if none was). */
-  #evicted = "0-0";
+  /** The last `retain` entries (memory history); undefined with a shared history. */
+  readonly #ring: AuditLineRing | undefined;
   #latest = "";
   readonly #subscribers = new Set<{ sub: AuditSubscription; matches: (e: AuditEvent) => boolean }>();
   readonly #sharedHistory: boolean;
@@ -86,13 +86,13 @@ export class AuditHub implements AuditSink {
 
   constructor(options: AuditHubOptions = {}) {
     // With a shared history (Redis) nothing needs to be kept here.
-    this.#retain = options.history !== undefined ? 0 : Math.max(1, options.retain ?? 10_000);
+    this.#ring = options.history !== undefined ? undefined : new AuditLineRing(Math.max(1, options.retain ?? 10_000), Math.max(4096, options.retainBytes ?? 16 * 1024 * 1024));
     this.#subscriberBuffer = Math.max(1, options.subscriberBuffer ?? 4096);
     this.#maxSubscribers = options.maxSubscribers ?? 1000;
     this.#clock = options.clock ?? systemClock;
     this.#history = options.history ?? {
       read: async (after, count) => this.#ringAfter(after, count),
-      trimmedUpTo: async () => this.#evicted,
+      trimmedUpTo: async () => this.#ring!.evicted,
       latest: async () => (this.#latest === "" ? "0-0" : this.#latest),
     };
     this.#sharedHistory = options.history !== undefined;
@@ -110,22 +110,25 @@ export class AuditHub implements AuditSink {
 
   /** As an audit sink: numbers the event and publishes it. */
   write(event: AuditEvent): void {
-    this.publish({ cursor: this.#cursors.next(this.#clock.now()), event });
+    const cursors = this.#cursors;
+    const cursor = cursors.next(this.#clock.now());
+    this.#ring?.push(cursors.ms, cursors.seq, auditRecordJson(event));
+    this.#deliver({ cursor, event });
   }
 
   /** Publishes an entry that already has a cursor (e.g. relayed from a shared stream). */
   publish(entry: AuditEntry): void {
+    if (this.#ring !== undefined) {
+      const at = parseCursor(entry.cursor);
+      if (at === undefined) throw new InvalidCursorError(entry.cursor);
+      this.#ring.push(at[0], at[1], auditRecordJson(entry.event));
+    }
+    this.#deliver(entry);
+  }
+
+  #deliver(entry: AuditEntry): void {
     this.#latest = entry.cursor;
     this.#onPublish?.(entry);
-    if (this.#retain === 0) {
-      // History lives elsewhere.
-    } else if (this.#ring.length < this.#retain) {
-      this.#ring.push(entry);
-    } else {
-      this.#evicted = this.#ring[this.#start]!.cursor;
-      this.#ring[this.#start] = entry;
-      this.#start = (this.#start + 1) % this.#retain;
-    }
     for (const s of this.#subscribers) if (s.matches(entry.event)) s.sub.push(entry);
   }
 
@@ -213,20 +216,10 @@ export class AuditHub implements AuditSink {
     }
   }
 
-  /** Up to `count` retained entries after a cursor, found by binary search over the ring. */
+  /** Up to `count` retained entries after a cursor. */
   #ringAfter(after: string, count: number): AuditEntry[] {
-    const ring = this.#ring;
-    const n = ring.length;
-    const at = (i: number): AuditEntry => ring[(this.#start + i) % n]!;
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (compareCursors(at(mid).cursor, after) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    const out: AuditEntry[] = [];
-    for (let i = lo; i < n && out.length < count; i++) out.push(at(i));
-    return out;
+    const at = parseCursor(after);
+    if (at === undefined) throw new InvalidCursorError(after);
+    return this.#ring!.after(at[0], at[1], count).map((e) => ({ cursor: e.cursor, event: auditEventFromJson(e.line) }));
   }
 }

@@ -4,6 +4,7 @@ import { open, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { auditRecordJson, type AuditEvent } from "./event.ts";
 import type { AuditSink } from "./sink.ts";
+import { writeUtf8 } from "./utf8.ts";
 
 /** Options for {@link createJsonlFileSink}. */
 export interface JsonlFileSinkOptions {
@@ -250,17 +251,6 @@ function release(b: Buffer): void {
   if (b.length === POOLED_SIZE && pool.length < POOL_LIMIT) pool.push(b);
 }
 
-type FastBuffer = Buffer & { utf8Write?: (text: string, offset: number) => number };
-
-/**
- * Encodes text into a buffer. Node's `utf8Write` skips the argument checks of
- * `write` (it has been on Buffer.prototype since the beginning); fall back to
- * `write` where it is missing.
- */
-const writeUtf8: (buf: Buffer, text: string, offset: number) => number =
-  typeof (Buffer.prototype as FastBuffer).utf8Write === "function"
-    ? (buf, text, offset) => (buf as FastBuffer).utf8Write!(text, offset)
-    : (buf, text, offset) => buf.write(text, offset, "utf8");
 
 /** The buffers left after the first `n` bytes. */
 function skipBytes(buffers: Buffer[], n: number): Buffer[] {
