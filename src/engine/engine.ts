@@ -351,13 +351,13 @@ export class AuthEngine {
       pending = audit?.write(event);
       if (toStore) storePending = store.appendAudit?.(event, storeInBackground);
     } catch (error) {
-      return Promise.resolve(this.#auditFailed(policy, error, decision));
+      return Promise.resolve(this.#auditFailed(policy, error, event, toStore));
     }
     if (storePending !== undefined) pending = pending === undefined ? storePending : Promise.all([pending, storePending]).then(() => undefined);
     if (pending === undefined) return Promise.resolve(decision);
     return pending.then(
       () => decision,
-      (error: unknown) => this.#auditFailed(policy, error, decision),
+      (error: unknown) => this.#auditFailed(policy, error, event, toStore),
     );
   }
 
@@ -366,11 +366,26 @@ export class AuthEngine {
     return this.#clock === systemClock ? Math.floor(performance.timeOrigin + start + decision.evaluationTimeMs) : this.#clock.now();
   }
 
-  /** A decision whose record could not be stored is not given out as an allow. */
-  #auditFailed(policy: CompiledPolicy, error: unknown, decision: AuthDecision): AuthDecision {
+  /**
+   * A decision whose record could not be stored is not given out as an allow.
+   * The deny that replaces it is recorded too, without waiting: a store that
+   * timed out may still store the allow later, and then the deny after it, so
+   * the last record of a decision id is always the answer the caller got.
+   */
+  #auditFailed(policy: CompiledPolicy, error: unknown, event: AuditEvent, toStore: boolean): AuthDecision {
+    const decision = event.decision;
     this.#onError(error, "audit", decision.decisionId);
     if (!decision.allowed) return decision;
-    return new AuthDecision(false, "autonomous", reasons.AUDIT_UNAVAILABLE, false, "", decision.evaluationTimeMs, decision.decisionId, policy.revision);
+    const denied = new AuthDecision(false, "autonomous", reasons.AUDIT_UNAVAILABLE, false, "", decision.evaluationTimeMs, decision.decisionId, policy.revision);
+    const replaced: AuditEvent = { ...event, decision: denied };
+    const failed = (e: unknown): void => this.#onError(e, "audit", decision.decisionId);
+    try {
+      this.#audit?.write(replaced)?.catch(failed);
+      if (toStore) this.#store.appendAudit?.(replaced, true)?.catch(failed);
+    } catch (e) {
+      failed(e);
+    }
+    return denied;
   }
 
   async #askProvider(req: NormalizedRequest, decisionId: string): Promise<boolean | "error"> {

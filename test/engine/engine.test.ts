@@ -255,5 +255,17 @@ describe("AuthEngine", () => {
       const d = await engine.authorize(ask());
       expect([d.allowed, d.reason]).to.deep.equal([false, "Audit log unavailable"]);
     });
+
+    it("records that denial after the allow it replaced, so the last record of a decision id is the answer given", async () => {
+      const seen = collectingSink("async");
+      const { engine } = engineWith({ audit: [seen, collectingSink("fail")] });
+      const d = await engine.authorize(ask());
+      await new Promise((r) => setImmediate(r));
+      expect(seen.events.map((e) => [e.decision.decisionId, e.decision.allowed, e.decision.reason])).to.deep.equal([
+        [d.decisionId, true, "Allowed by profile 'assistant'"],
+        [d.decisionId, false, "Audit log unavailable"],
+      ]);
+      expect(seen.events[1]!.decision).to.equal(d);
+    });
   });
 });
