@@ -101,6 +101,12 @@ export function auditRecordJson(e: AuditEvent): string {
 let lastEvent: AuditEvent | undefined;
 let lastLine = "";
 
+/** Tells auditRecordJson the line of `e`, already known (assembled from prepared parts). */
+export function rememberAuditRecordJson(e: AuditEvent, line: string): void {
+  lastEvent = e;
+  lastLine = line;
+}
+
 function recordJson(e: AuditEvent): string {
   const r = e.request;
   const d = e.decision;

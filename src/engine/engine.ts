@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { AuthConfig } from "../config/types.ts";
 import { createJsonlFileSink } from "../audit/jsonl-file-sink.ts";
-import { auditDecisionJson, auditRecordSegments, type AuditEvent } from "../audit/event.ts";
+import { auditDecisionJson, auditRecordSegments, rememberAuditRecordJson, type AuditEvent } from "../audit/event.ts";
 import type { AuditSink } from "../audit/sink.ts";
 import { teeSinks } from "../audit/tee-sink.ts";
 import { checkAction, checkScope, compilePolicy, type CompiledPolicy, type CompiledProfile } from "../policy/index.ts";
@@ -244,7 +244,11 @@ export class AuthEngine {
       }
       decision = this.#decide(policy, req, profile, pureDeny, source, "", start, decisionId);
     }
-    return this.#record(policy, req, decision, prepared !== undefined, start);
+    if (prepared === undefined) return this.#record(policy, req, decision, false, start);
+    // The store recorded one of the prepared answers; the other sinks get the very same line.
+    const r = prepared.record;
+    const part = decision === prepared.ifNoGrant ? r.okPart : decision === prepared.ifGrant ? r.grantPart : undefined;
+    return this.#record(policy, req, decision, true, start, false, part === undefined ? undefined : r.head + part + r.tail);
   }
 
   /** Every answer a state-dependent decision can have, with its audit line in parts. */
@@ -333,6 +337,7 @@ export class AuthEngine {
     recordedByStore: boolean,
     start: number,
     storeInBackground = false,
+    line?: string,
   ): Promise<AuthDecision> {
     const audit = this.#audit;
     const store = this.#store;
@@ -345,6 +350,7 @@ export class AuthEngine {
       configName: policy.config.metadata.name,
       configVersion: policy.config.version,
     };
+    if (line !== undefined) rememberAuditRecordJson(event, line);
     let pending: void | Promise<void>;
     let storePending: void | Promise<void> = undefined;
     try {

@@ -112,7 +112,18 @@ describe("Redis store with sync audit: decision and record in one round trip", f
     );
     const store = createRedisStore({ connection: { url }, prefix, audit: { durability: "sync", streamMaxLength: 1000 } });
     await store.ready(5000);
-    const engine = new AuthEngine(config, { store, audit: false });
+    const { auditRecordJson } = await import("../../src/audit/event.ts");
+    // The local sinks get the same line as the stream (assembled from the parts the store used).
+    const lines: { line: string; fresh: string }[] = [];
+    const sink = {
+      write: (e: import("../../src/audit/event.ts").AuditEvent): undefined => {
+        lines.push({ line: auditRecordJson(e), fresh: auditRecordJson({ ...e }) });
+        return undefined;
+      },
+      flush: async () => {},
+      close: async () => {},
+    };
+    const engine = new AuthEngine(config, { store, audit: sink });
     const client = new Redis(url);
     try {
       const session = await engine.createSession({ agent: "bot", user: "alice", scope: "project:a*" });
@@ -131,6 +142,8 @@ describe("Redis store with sync audit: decision and record in one round trip", f
       for (const r of requests) decisions.push(await engine.authorize(r));
       const stream = await client.xrange(`{${prefix}}:audit`, "-", "+");
       const records = stream.map(([, fields]) => JSON.parse(fields[1]!) as Record<string, unknown>);
+      expect(lines.map((l) => l.line)).to.deep.equal(stream.map(([, fields]) => fields[1]));
+      expect(lines.map((l) => l.line)).to.deep.equal(lines.map((l) => l.fresh));
       expect(records.map((r) => r["decision_id"])).to.deep.equal(decisions.map((d) => d.decisionId));
       records.forEach((r, i) => {
         const d = decisions[i]!;
