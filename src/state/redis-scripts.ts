@@ -90,14 +90,15 @@ end
  * Creates the record with TTL = remaining lifetime and indexes it.
  */
 export const CREATE = `${PRELUDE}
-local now, expires = tonumber(ARGV[2]), tonumber(ARGV[3])
+-- ARGV: id, now, expires, the record's own time (its place in the indexes), then the fields.
+local now, expires, at = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local ttl = expires - now
 if ttl <= 0 then return 0 end
 local fields = {}
-for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('PEXPIRE', KEYS[1], ttl)
-for i = 2, #KEYS do index_add(KEYS[i], now, ARGV[1], ttl) end
+for i = 2, #KEYS do index_add(KEYS[i], at, ARGV[1], ttl) end
 return 1
 `;
 

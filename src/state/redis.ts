@@ -205,7 +205,7 @@ class RedisStateStore implements RedisStore {
   async createSession(r: SessionRecord): Promise<void> {
     const k = this.keys;
     const fields = ["agent", r.agent, "user", r.user, "scope", r.scope, "created", r.createdAt, "expires", r.expiresAt, "glob", globProgram(r.scope)];
-    await guard(this.#redis.aaCreate(4, k.session(r.id), k.sessions, k.sessionsOfAgent(r.agent), k.sessionsOfUser(r.user), r.id, this.#clock.now(), r.expiresAt, ...fields));
+    await guard(this.#redis.aaCreate(4, k.session(r.id), k.sessions, k.sessionsOfAgent(r.agent), k.sessionsOfUser(r.user), r.id, this.#clock.now(), r.expiresAt, r.createdAt, ...fields));
   }
 
   async getSession(id: string): Promise<SessionRecord | undefined> {
@@ -248,6 +248,7 @@ class RedisStateStore implements RedisStore {
       r.id,
       this.#clock.now(),
       r.expiresAt,
+      r.grantedAt,
       ...fields,
     ));
   }
