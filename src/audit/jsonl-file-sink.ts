@@ -251,7 +251,6 @@ function release(b: Buffer): void {
   if (b.length === POOLED_SIZE && pool.length < POOL_LIMIT) pool.push(b);
 }
 
-
 /** The buffers left after the first `n` bytes. */
 function skipBytes(buffers: Buffer[], n: number): Buffer[] {
   let i = 0;
