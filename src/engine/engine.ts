@@ -248,7 +248,7 @@ export class AuthEngine {
     // The store recorded one of the prepared answers; the other sinks get the very same line.
     const r = prepared.record;
     const part = decision === prepared.ifNoGrant ? r.okPart : decision === prepared.ifGrant ? r.grantPart : undefined;
-    return this.#record(policy, req, decision, true, start, false, part === undefined ? undefined : r.head + part + r.tail);
+    return this.#record(policy, req, decision, true, start, false, part === undefined || this.#audit === undefined ? undefined : r.head + part + r.tail);
   }
 
   /** Every answer a state-dependent decision can have, with its audit line in parts. */

@@ -351,8 +351,8 @@ class RedisStateStore implements RedisStore {
   /**
    * Appends a record. Records of one event-loop turn go out together in one
    * call (group commit). With sync durability the caller waits for that call
-   * and gets its error; `background` records (a fail-closed deny made because
-   * the store was unreachable) are instead retried until Redis takes them,
+   * and gets its error; `background` records (a fail-closed deny given because
+   * a read or a record failed) are instead retried until Redis takes them,
    * without holding the answer back.
    */
   appendAudit(event: AuditEvent, background = false): void | Promise<void> {

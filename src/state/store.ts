@@ -113,7 +113,7 @@ export interface StateStore {
    * Appends a decision that needed no state read to the shared audit stream
    * (only when `auditDurability` is set). Returns a promise when the caller
    * must wait (sync durability, backpressure). A `background` record — a
-   * fail-closed deny made because the store could not be reached — is retried
+   * fail-closed deny given because a read or a record failed — is retried
    * until the store takes it and never makes the caller wait for that.
    */
   appendAudit?(event: AuditEvent, background?: boolean): void | Promise<void>;
