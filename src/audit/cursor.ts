@@ -32,12 +32,17 @@ export class CursorSequence {
   }
 
   next(nowMs: number): string {
+    this.advance(nowMs);
+    return `${this.#ms}-${this.#seq}`;
+  }
+
+  /** Moves to the next cursor without making its text (read it from `ms` and `seq`). */
+  advance(nowMs: number): void {
     if (nowMs > this.#ms) {
       this.#ms = nowMs;
       this.#seq = 0;
     } else {
       this.#seq++;
     }
-    return `${this.#ms}-${this.#seq}`;
   }
 }

@@ -1,7 +1,8 @@
 import { systemClock, type Clock } from "../engine/clock.ts";
 import { compareCursors, CursorSequence, parseCursor } from "./cursor.ts";
 import { CursorExpiredError, InvalidCursorError, TooManySubscribersError } from "./errors.ts";
-import { auditEventFromJson, auditRecordJson, type AuditEvent } from "./event.ts";
+import { auditEventFromJson, type AuditEvent } from "./event.ts";
+import { encodeAuditRecord } from "./record-bytes.ts";
 import { compileAuditFilter, type AuditFilter } from "./filter.ts";
 import { AuditLineRing } from "./line-ring.ts";
 import type { AuditSink } from "./sink.ts";
@@ -80,6 +81,7 @@ export class AuditHub implements AuditSink {
   /** The last `retain` entries (memory history); undefined with a shared history. */
   readonly #ring: AuditLineRing | undefined;
   #latest = "";
+  #latestPending = false;
   readonly #subscribers = new Set<{ sub: AuditSubscription; matches: (e: AuditEvent) => boolean }>();
   readonly #sharedHistory: boolean;
   #onFirstSubscriber: ((from: string) => void) | undefined;
@@ -93,7 +95,7 @@ export class AuditHub implements AuditSink {
     this.#history = options.history ?? {
       read: async (after, count) => this.#ringAfter(after, count),
       trimmedUpTo: async () => this.#ring!.evicted,
-      latest: async () => (this.#latest === "" ? "0-0" : this.#latest),
+      latest: async () => (this.latestCursor === "" ? "0-0" : this.latestCursor),
     };
     this.#sharedHistory = options.history !== undefined;
     this.#onPublish = options.onPublish;
@@ -105,15 +107,27 @@ export class AuditHub implements AuditSink {
 
   /** Cursor of the newest entry published here ("" when none). */
   get latestCursor(): string {
+    // Decisions published to nobody leave their cursor as numbers until someone asks.
+    if (this.#latestPending) {
+      this.#latest = `${this.#cursors.ms}-${this.#cursors.seq}`;
+      this.#latestPending = false;
+    }
     return this.#latest;
   }
 
   /** As an audit sink: numbers the event and publishes it. */
   write(event: AuditEvent): void {
     const cursors = this.#cursors;
-    const cursor = cursors.next(this.#clock.now());
-    this.#ring?.push(cursors.ms, cursors.seq, auditRecordJson(event));
-    this.#deliver({ cursor, event });
+    cursors.advance(this.#clock.now());
+    if (this.#ring !== undefined) {
+      const record = encodeAuditRecord(event);
+      this.#ring.pushBytes(cursors.ms, cursors.seq, record.bytes, record.length);
+    }
+    if (this.#subscribers.size === 0 && this.#onPublish === undefined) {
+      this.#latestPending = true;
+      return;
+    }
+    this.#deliver({ cursor: `${cursors.ms}-${cursors.seq}`, event });
   }
 
   /** Publishes an entry that already has a cursor (e.g. relayed from a shared stream). */
@@ -121,13 +135,15 @@ export class AuditHub implements AuditSink {
     if (this.#ring !== undefined) {
       const at = parseCursor(entry.cursor);
       if (at === undefined) throw new InvalidCursorError(entry.cursor);
-      this.#ring.push(at[0], at[1], auditRecordJson(entry.event));
+      const record = encodeAuditRecord(entry.event);
+      this.#ring.pushBytes(at[0], at[1], record.bytes, record.length);
     }
     this.#deliver(entry);
   }
 
   #deliver(entry: AuditEntry): void {
     this.#latest = entry.cursor;
+    this.#latestPending = false;
     this.#onPublish?.(entry);
     for (const s of this.#subscribers) if (s.matches(entry.event)) s.sub.push(entry);
   }

@@ -9,4 +9,5 @@ export { compareCursors, parseCursor, CursorSequence } from "./cursor.ts";
 export * from "./errors.ts";
 export { startAuditRelay, streamHistory, type AuditRelay, type AuditRelayOptions } from "./stream-relay.ts";
 export type { AuditHistory } from "./hub.ts";
-export { auditDecisionJson, auditEventFromJson, auditRecordSegments } from "./event.ts";
+export { auditDecisionJson, auditEventFromJson } from "./event.ts";
+export { decisionFieldsBytes, decisionFieldsJson, encodeAuditRecord, type EncodedRecord } from "./record-bytes.ts";

@@ -2,9 +2,9 @@ import { Buffer } from "node:buffer";
 import { mkdirSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
-import { auditRecordJson, type AuditEvent } from "./event.ts";
+import type { AuditEvent } from "./event.ts";
+import { encodeAuditRecord } from "./record-bytes.ts";
 import type { AuditSink } from "./sink.ts";
-import { writeUtf8 } from "./utf8.ts";
 
 /** Options for {@link createJsonlFileSink}. */
 export interface JsonlFileSinkOptions {
@@ -50,7 +50,7 @@ interface Waiter {
 
 /**
  * Appends audit records as JSON lines to a file, off the decision's path:
- * each record is encoded at once into a pooled buffer (no event is kept
+ * each record is copied at once into a pooled buffer (no event is kept
  * alive), and one writer loop appends whatever regions are ready in a
  * single write. `close()` writes everything; a graceful close loses nothing.
  */
@@ -88,14 +88,11 @@ class JsonlFileSink implements AuditSink {
 
   write(event: AuditEvent): void | Promise<void> {
     if (this.#closed) throw new Error(`audit sink for ${this.#path} is closed`);
-    const line = auditRecordJson(event);
-    // Non-ASCII text takes more bytes than characters: measure only when it might not fit.
+    const record = encodeAuditRecord(event);
+    const written = record.length;
     let slab = this.#slab;
-    if (slab === undefined || line.length * 3 + 1 > slab.buf.length - this.#off) {
-      const need = Buffer.byteLength(line, "utf8") + 1;
-      if (slab === undefined || need > slab.buf.length - this.#off) slab = this.#nextSlab(need);
-    }
-    const written = writeUtf8(slab.buf, line, this.#off);
+    if (slab === undefined || written + 1 > slab.buf.length - this.#off) slab = this.#nextSlab(written + 1);
+    record.bytes.copy(slab.buf, this.#off, 0, written);
     slab.buf[this.#off + written] = 10;
     this.#off += written + 1;
     this.#queuedBytes += written + 1;

@@ -1,5 +1,4 @@
 import { Buffer } from "node:buffer";
-import { writeUtf8 } from "./utf8.ts";
 
 /**
  * The newest audit records of a process, kept as their JSON lines in one
@@ -43,33 +42,36 @@ export class AuditLineRing {
 
   /** Keeps a line under cursor `ms-seq`; cursors must increase. */
   push(ms: number, seq: number, line: string): void {
+    const bytes = Buffer.from(line, "utf8");
+    this.pushBytes(ms, seq, bytes, bytes.length);
+  }
+
+  /** Keeps the line in `src[0, length)` (UTF-8) under cursor `ms-seq`; cursors must increase. */
+  pushBytes(ms: number, seq: number, src: Uint8Array, length: number): void {
     const cap = this.#buf.length;
-    // Non-ASCII text takes more bytes than characters: measure only when it might not fit.
-    let bytes = line.length * 3;
-    if (bytes > cap - this.#pos) bytes = Buffer.byteLength(line, "utf8");
-    if (bytes > cap) {
+    if (length > cap) {
       // Larger than the whole ring: it cannot be kept, so it counts as gone at once.
       while (this.#count > 0) this.#evictOldest();
       this.#evictedMs = ms;
       this.#evictedSeq = seq;
       return;
     }
-    if (bytes > cap - this.#pos) {
+    if (length > cap - this.#pos) {
       // Wrap: what lies past here is from the previous lap, the oldest entries.
       while (this.#count > 0 && this.#off[this.#first]! >= this.#pos) this.#evictOldest();
       this.#pos = 0;
     }
-    const end = this.#pos + bytes;
+    const end = this.#pos + length;
     while (this.#count > 0 && this.#off[this.#first]! >= this.#pos && this.#off[this.#first]! < end) this.#evictOldest();
     if (this.#count === this.#slots) this.#evictOldest();
     const slot = (this.#first + this.#count) % this.#slots;
-    const written = writeUtf8(this.#buf, line, this.#pos);
+    this.#buf.set(src.length === length ? src : src.subarray(0, length), this.#pos);
     this.#off[slot] = this.#pos;
-    this.#len[slot] = written;
+    this.#len[slot] = length;
     this.#ms[slot] = ms;
     this.#seq[slot] = seq;
     this.#count++;
-    this.#pos += written;
+    this.#pos += length;
   }
 
   /** Up to `count` entries strictly after cursor `ms-seq`, oldest first. */

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { AuthConfig } from "../config/types.ts";
 import { createJsonlFileSink } from "../audit/jsonl-file-sink.ts";
-import { auditDecisionJson, auditRecordSegments, rememberAuditRecordJson, type AuditEvent } from "../audit/event.ts";
+import { withDecision, type AuditEvent } from "../audit/event.ts";
 import type { AuditSink } from "../audit/sink.ts";
 import { teeSinks } from "../audit/tee-sink.ts";
 import { checkAction, checkScope, compilePolicy, type CompiledPolicy, type CompiledProfile } from "../policy/index.ts";
@@ -12,6 +12,7 @@ import { createMemoryStore } from "../state/memory.ts";
 import type { OutcomeQuery, StateOutcome } from "../state/outcome.ts";
 import type { DelegationRecord, ListFilter, OutcomeRecord, RevokeOutcome, StateStore } from "../state/store.ts";
 import { systemClock, type Clock } from "./clock.ts";
+import { newDecisionId } from "./decision-id.ts";
 import { DelegationValidationError, InvalidRequestError } from "./errors.ts";
 import * as reasons from "./reasons.ts";
 import { toDelegationGrant, toSession } from "./records.ts";
@@ -47,6 +48,8 @@ export interface AuthEngineOptions {
    * audit), with the id of the decision that denied because of them.
    */
   readonly onError?: ((error: unknown, context: string, decisionId?: string) => void) | undefined;
+  /** Sees every state read a decision makes: how long it took (ms) and whether it answered. */
+  readonly onStateRead?: ((ms: number, ok: boolean) => void) | undefined;
 }
 
 /** Input of {@link AuthEngine.createSession}. */
@@ -108,6 +111,7 @@ export class AuthEngine {
   readonly #expressionLimits: Partial<ExpressionLimits> | undefined;
   readonly #provider: UserPermissionsFunction | undefined;
   readonly #onError: (error: unknown, context: string, decisionId?: string) => void;
+  readonly #onStateRead: ((ms: number, ok: boolean) => void) | undefined;
 
   constructor(config: AuthConfig, options: AuthEngineOptions = {}) {
     this.#expressionLimits = options.expressionLimits;
@@ -118,6 +122,7 @@ export class AuthEngine {
     this.#store = options.store ?? createMemoryStore({ clock: this.#clock });
     this.#limits = { ...DEFAULT_REQUEST_LIMITS, ...options.limits };
     this.#onError = options.onError ?? (() => {});
+    this.#onStateRead = options.onStateRead;
     this.#provider = providerFunction(options.userPermissions);
     this.#audit = auditSink(options.audit, config, this.#onError);
   }
@@ -206,7 +211,7 @@ export class AuthEngine {
       delegations: needDelegations,
     };
     // Asked alongside the state read (not after it) so a decision waits once.
-    const decisionId = randomUUID();
+    const decisionId = newDecisionId();
     const provider = needDelegations && this.#provider !== undefined ? this.#askProvider(req, decisionId) : undefined;
 
     let prepared: Prepared | undefined;
@@ -217,14 +222,18 @@ export class AuthEngine {
     }
 
     let outcome: StateOutcome;
+    const onRead = this.#onStateRead;
+    const readStart = onRead === undefined ? 0 : performance.now();
     try {
       outcome = await store.resolveOutcome(query, prepared?.record);
     } catch (error) {
+      onRead?.(performance.now() - readStart, false);
       this.#onError(error, "state store", decisionId);
       // Recorded without waiting: with the store unreachable, a sync append
       // would only hold this deny back for another command timeout.
       return this.#record(policy, req, this.#deny(policy, reasons.STATE_UNAVAILABLE, start, decisionId), false, start, true);
     }
+    onRead?.(performance.now() - readStart, true);
 
     let decision: AuthDecision;
     if (outcome.kind !== "ok") {
@@ -245,13 +254,13 @@ export class AuthEngine {
       decision = this.#decide(policy, req, profile, pureDeny, source, "", start, decisionId);
     }
     if (prepared === undefined) return this.#record(policy, req, decision, false, start);
-    // The store recorded one of the prepared answers; the other sinks get the very same line.
-    const r = prepared.record;
-    const part = decision === prepared.ifNoGrant ? r.okPart : decision === prepared.ifGrant ? r.grantPart : undefined;
-    return this.#record(policy, req, decision, true, start, false, part === undefined || this.#audit === undefined ? undefined : r.head + part + r.tail);
+    // The store recorded one of the prepared answers; the other sinks get the very same record.
+    const event = prepared.record.event;
+    const recorded = decision === prepared.ifNoGrant ? event : decision === prepared.ifGrant ? withDecision(event, decision) : undefined;
+    return this.#record(policy, req, decision, true, start, false, recorded);
   }
 
-  /** Every answer a state-dependent decision can have, with its audit line in parts. */
+  /** Every answer a state-dependent decision can have, with the record of each. */
   #prepare(
     policy: CompiledPolicy,
     req: NormalizedRequest,
@@ -270,19 +279,14 @@ export class AuthEngine {
         ? this.#deny(policy, reasons.USER_PERMISSIONS_UNAVAILABLE, elapsed, decisionId, true)
         : this.#decide(policy, req, profile, pureDeny, profileAllows ? "profile" : providerAnswer ? "provider" : undefined, "", start, decisionId, elapsed);
     const ifGrant = needDelegations ? this.#decide(policy, req, profile, pureDeny, "delegation", req.user, start, decisionId, elapsed) : ifNoGrant;
-    const { head, tail } = auditRecordSegments({
+    const event: AuditEvent = {
       time: this.#eventTime(start, ifNoGrant),
       request: req,
       decision: ifNoGrant,
       configName: policy.config.metadata.name,
       configVersion: policy.config.version,
-    });
-    return {
-      ifGrant,
-      ifNoGrant,
-      time: elapsed,
-      record: { head, tail, okPart: auditDecisionJson(ifNoGrant), grantPart: needDelegations ? auditDecisionJson(ifGrant) : "" },
     };
+    return { ifGrant, ifNoGrant, time: elapsed, record: { event, ifGrant: needDelegations ? ifGrant : undefined } };
   }
 
   /** Everything after the state read: pure. */
@@ -294,7 +298,7 @@ export class AuthEngine {
     source: AllowSource,
     delegator: string,
     start: number,
-    decisionId: string = randomUUID(),
+    decisionId: string = newDecisionId(),
     elapsedMs?: number,
   ): AuthDecision {
     if (pureDeny !== undefined) return elapsedMs === undefined ? this.#deny(policy, pureDeny, start, decisionId) : this.#deny(policy, pureDeny, elapsedMs, decisionId, true);
@@ -320,7 +324,7 @@ export class AuthEngine {
    * A denial. `frozenTime` keeps the evaluation time of a prepared record (the
    * store wrote it before the outcome was known) so answer and record agree.
    */
-  #deny(policy: CompiledPolicy, reason: string, start: number, decisionId: string = randomUUID(), frozenTime = false): AuthDecision {
+  #deny(policy: CompiledPolicy, reason: string, start: number, decisionId: string = newDecisionId(), frozenTime = false): AuthDecision {
     const elapsed = frozenTime ? start : performance.now() - start;
     return new AuthDecision(false, "autonomous", reason, false, "", elapsed, decisionId, policy.revision);
   }
@@ -337,20 +341,19 @@ export class AuthEngine {
     recordedByStore: boolean,
     start: number,
     storeInBackground = false,
-    line?: string,
+    prepared?: AuditEvent,
   ): Promise<AuthDecision> {
     const audit = this.#audit;
     const store = this.#store;
     const toStore = !recordedByStore && store.auditDurability !== undefined;
     if (audit === undefined && !toStore) return Promise.resolve(decision);
-    const event: AuditEvent = {
+    const event: AuditEvent = prepared ?? {
       time: this.#eventTime(start, decision),
       request: req,
       decision,
       configName: policy.config.metadata.name,
       configVersion: policy.config.version,
     };
-    if (line !== undefined) rememberAuditRecordJson(event, line);
     let pending: void | Promise<void>;
     let storePending: void | Promise<void> = undefined;
     try {
@@ -383,7 +386,7 @@ export class AuthEngine {
     this.#onError(error, "audit", decision.decisionId);
     if (!decision.allowed) return decision;
     const denied = new AuthDecision(false, "autonomous", reasons.AUDIT_UNAVAILABLE, false, "", decision.evaluationTimeMs, decision.decisionId, policy.revision);
-    const replaced: AuditEvent = { ...event, decision: denied };
+    const replaced = withDecision(event, denied);
     const failed = (e: unknown): void => this.#onError(e, "audit", decision.decisionId);
     try {
       this.#audit?.write(replaced)?.catch(failed);

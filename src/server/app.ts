@@ -162,12 +162,16 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     // In memory mode this process's decisions feed its subscribers directly; with Redis they come back through the stream.
     if (redis === undefined) sinks.push(hub);
   }
-  instrumentStore(store, metrics);
   const engine = new AuthEngine(config, {
     store,
     audit: sinks,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     onError: rateLimited(logger, "decision failed closed"),
+    // Failures are counted before the engine denies.
+    onStateRead: (ms, ok) => {
+      if (!ok) metrics.storeErrors.inc();
+      metrics.observeStateRead(ms / 1000);
+    },
   });
   let relay: AuditRelay | undefined;
   if (redis !== undefined && auditOn) relay = await startAuditRelay(redis, hub, { onError: rateLimited(logger, "audit relay error") });
@@ -301,25 +305,6 @@ const REPLICA_MAX_AGE_MS = 10_000;
 export const POLICY_HEALTH = "agentauth.policy";
 
 const STATUS_NAMES: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(status).filter(([, v]) => typeof v === "number").map(([k, v]) => [v, k]));
-
-/** Counts each state read and its latency; failures are counted before the engine denies. */
-function instrumentStore(store: StateStore, metrics: ServerMetrics): void {
-  const resolveOutcome = store.resolveOutcome.bind(store);
-  (store as { resolveOutcome: StateStore["resolveOutcome"] }).resolveOutcome = (query, record) => {
-    const started = performance.now();
-    return resolveOutcome(query, record).then(
-      (outcome) => {
-        metrics.observeStateRead((performance.now() - started) / 1000);
-        return outcome;
-      },
-      (error: unknown) => {
-        metrics.storeErrors.inc();
-        metrics.observeStateRead((performance.now() - started) / 1000);
-        throw error;
-      },
-    );
-  };
-}
 
 /** Every refused call goes to the log, the metrics and, when configured, a JSON-lines file. */
 function refusalReporter(logger: Logger, metrics: ServerMetrics, path: string | undefined): (r: Refusal) => void {

@@ -54,7 +54,11 @@ export class RedisKeys {
   }
   /** Length-prefixed so that no (agent, user) pair can collide with another. */
   grants(agent: string, user: string): string {
-    return `${this.base}dp:${agent.length}:${agent}${user}`;
+    return `${this.grantsPrefix(agent.length)}${agent}${user}`;
+  }
+  /** The start of the grants keys of agents whose names have this length. */
+  grantsPrefix(agentLength: number): string {
+    return `${this.base}dp:${agentLength}:`;
   }
   get audit(): string {
     return `${this.base}audit`;

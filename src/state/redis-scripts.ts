@@ -186,73 +186,70 @@ return out
  * call. KEYS: audit stream, then for each decision its session key (or the
  * "none" key) and its grants index. ARGV: now, delegation key base, stream
  * max length, then 11 fields per decision: session named (1/0), agent, user,
- * scope, action, delegations wanted (1/0), record (1/0), line head, line
- * tail, decision fields if no grant applies, decision fields if a grant
- * allows. Returns 5 values per decision: outcome, detail, grant id, grantor,
- * stream id; outcome is ok | session_invalid | agent_mismatch | user_mismatch
- * | scope_outside. Records are appended in the order of the decisions. The
- * reasons and the denial's fields below are the engine's, word for word
- * (engine/reasons.ts, audit/event.ts).
+ * scope, action, delegations wanted (1/0), record (1/0), the record's line as
+ * it reads when no grant applies, the byte offsets where its decision fields
+ * start and end, and the decision fields for when a grant allows. Returns one
+ * string per decision: "" (ok, no grant), "g" grant id "\x1f" grantor,
+ * "i" (invalid session), "a" expected agent, "u" expected user, "s" session
+ * scope. Records are appended in the order of the decisions; after a failed
+ * session check the line's decision fields become the denial's. The reasons
+ * and the denial's fields below are the engine's, word for word
+ * (engine/reasons.ts, audit/record-bytes.ts).
  */
 export const RESOLVE = `${PRELUDE}
 local now, base, maxlen = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 
 local function resolve(skey, gkey, a, o)
   local agent, user, scope, action = a[o + 1], a[o + 2], a[o + 3], a[o + 4]
-  local outcome, detail, reason = 'ok', '', ''
+  local result, reason = '', ''
   if a[o] == '1' then
     local s = redis.call('HMGET', skey, 'agent', 'user', 'scope', 'expires', 'revoked', 'glob')
     if not s[1] or s[5] or tonumber(s[4]) <= now then
-      outcome, reason = 'session_invalid', 'Invalid or expired session'
+      result, reason = 'i', 'Invalid or expired session'
     elseif s[1] ~= agent then
-      outcome, detail = 'agent_mismatch', s[1]
+      result = 'a' .. s[1]
       reason = "Session agent mismatch: expected '" .. s[1] .. "', got '" .. agent .. "'"
     elseif s[2] ~= '' and s[2] ~= user then
-      outcome, detail = 'user_mismatch', s[2]
+      result = 'u' .. s[2]
       reason = "Session user mismatch: expected '" .. s[2] .. "', got '" .. user .. "'"
     elseif s[3] ~= '' and scope ~= '' and not glob(cjson.decode(s[6]), scope) then
-      outcome, detail = 'scope_outside', s[3]
+      result = 's' .. s[3]
       reason = "Scope '" .. scope .. "' outside session scope '" .. s[3] .. "'"
     end
   end
-  local grant_id, grantor = '', ''
-  if outcome == 'ok' and a[o + 5] == '1' then
+  if result == '' and a[o + 5] == '1' then
     for _, id in ipairs(redis.call('ZRANGE', gkey, 0, -1)) do
       local d = redis.call('HMGET', base .. id, 'expires', 'revoked', 'globs', 'from')
       if not d[1] then
         redis.call('ZREM', gkey, id)
       elseif not d[2] and tonumber(d[1]) > now then
         for _, program in ipairs(cjson.decode(d[3])) do
-          if glob(program, action) then grant_id, grantor = id, d[4] break end
+          if glob(program, action) then result = 'g' .. id .. '\\31' .. d[4] break end
         end
-        if grant_id ~= '' then break end
+        if result ~= '' then break end
       end
     end
   end
-  local cursor = ''
   if a[o + 6] == '1' then
-    local part
-    if outcome ~= 'ok' then
-      part = ',"allowed":false,"tier":"autonomous","reason":' .. cjson.encode(reason) .. ',"requires_approval":false,"approval_policy":""'
-    elseif grant_id ~= '' then
-      part = a[o + 10]
-    else
-      part = a[o + 9]
+    local line = a[o + 7]
+    if result ~= '' then
+      local part
+      if reason ~= '' then
+        part = ',"allowed":false,"tier":"autonomous","reason":' .. cjson.encode(reason) .. ',"requires_approval":false,"approval_policy":""'
+      else
+        part = a[o + 10]
+      end
+      line = string.sub(line, 1, tonumber(a[o + 8])) .. part .. string.sub(line, tonumber(a[o + 9]) + 1)
     end
-    cursor = redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'r', a[o + 7] .. part .. a[o + 8])
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'r', line)
   end
-  return outcome, detail, grant_id, grantor, cursor
+  return result
 end
 
 local out = {}
 local n = (#ARGV - 3) / 11
 for i = 0, n - 1 do
-  local r1, r2, r3, r4, r5 = resolve(KEYS[2 + 2 * i], KEYS[3 + 2 * i], ARGV, 4 + 11 * i)
-  out[#out + 1] = r1
-  out[#out + 1] = r2
-  out[#out + 1] = r3
-  out[#out + 1] = r4
-  out[#out + 1] = r5
+  out[i + 1] = resolve(KEYS[2 + 2 * i], KEYS[3 + 2 * i], ARGV, 4 + 11 * i)
 end
 return out
 `;

@@ -1,12 +1,14 @@
-import { Cluster, Redis, type ClusterNode, type RedisOptions } from "ioredis";
+import { createHash } from "node:crypto";
+import { Cluster, Command, Redis, type ClusterNode, type RedisOptions } from "ioredis";
 import type { AuditEvent } from "../audit/event.ts";
-import { auditRecordJson } from "../audit/event.ts";
+import { decisionFieldsBytes, encodeAuditRecord } from "../audit/record-bytes.ts";
 import { systemClock, type Clock } from "../engine/clock.ts";
 import { isStateUnavailableError, StateUnavailableError } from "../engine/errors.ts";
 import { globProgram } from "./glob-program.ts";
 import type { OutcomeQuery, StateOutcome } from "./outcome.ts";
 import { RedisKeys } from "./redis-keys.ts";
 import { APPEND, CREATE, FETCH, GET, LIST, RESOLVE, REVOKE } from "./redis-scripts.ts";
+import { evalFromEvalsha, respCommand, RespArgs } from "./resp-builder.ts";
 import type {
   DecisionState,
   DecisionStateQuery,
@@ -105,8 +107,6 @@ type Scripted = Redis & {
   aaRevoke(key: string, now: number): Promise<[string, string[]?]>;
   aaList(key: string, base: string, now: number, af: string, a: string, uf: string, u: string, rev: string): Promise<(string | string[])[]>;
   aaFetch(k1: string, k2: string, now: number, named: string, want: string, base: string): Promise<(string | string[] | null)[]>;
-  aaResolve(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<string[]>;
-  aaAppend(stream: string, maxLen: number, ...lines: string[]): Promise<string[]>;
 };
 
 const BASE_OPTIONS: RedisOptions = {
@@ -132,21 +132,28 @@ class RedisStateStore implements RedisStore {
   readonly #onAuditDropped: (count: number, error: unknown) => void;
   #lastError = "";
   /** Audit lines waiting for the next batched append, whose callers wait for it (sync durability). */
-  #syncPending: string[] = [];
+  readonly #syncPending = new RespArgs();
   #syncWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   /** Audit lines waiting for the next batched append, retried until Redis takes them. */
-  #pending: string[] = [];
+  readonly #pending = new RespArgs();
   #pendingWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   #flushScheduled = false;
   /** The chain of retried appends (one at a time, so they keep their order). */
   #inflight: Promise<void> = Promise.resolve();
   /** Sync appends on the wire: each is sent at once, never queued behind another. */
   readonly #syncInflight = new Set<Promise<void>>();
-  #resolves: { q: OutcomeQuery; record: OutcomeRecord | undefined; resolve: (o: StateOutcome) => void; reject: (e: unknown) => void }[] = [];
+  /** Decisions waiting for the next resolve call, and their keys and arguments, encoded. */
+  #resolves: { resolve: (o: StateOutcome) => void; reject: (e: unknown) => void }[] = [];
+  readonly #resolveKeys = new RespArgs();
+  readonly #resolveArgs = new RespArgs();
+  readonly #resolveFixed = new RespArgs(256);
+  readonly #sessionPrefix: Buffer;
+  readonly #grantsPrefixes: Buffer[] = [];
   #resolveScheduled = false;
 
   constructor(options: RedisStoreOptions) {
     this.keys = new RedisKeys(options.prefix ?? "agent-auth");
+    this.#sessionPrefix = Buffer.from(this.keys.session(""), "utf8");
     this.#clock = options.clock ?? systemClock;
     this.auditDurability = options.audit?.durability;
     this.#maxLen = options.audit?.streamMaxLength ?? 100_000;
@@ -179,8 +186,6 @@ class RedisStateStore implements RedisStore {
     define("aaRevoke", REVOKE, 1);
     define("aaList", LIST, 1);
     define("aaFetch", FETCH, 2);
-    define("aaResolve", RESOLVE);
-    define("aaAppend", APPEND, 1);
     this.#redis = client as unknown as Scripted;
   }
 
@@ -293,11 +298,31 @@ class RedisStateStore implements RedisStore {
   /**
    * Decisions that arrive together (in one event-loop turn) share one call:
    * each still waits for exactly one round trip, and Redis and this client
-   * do a fraction of the per-command work.
+   * do a fraction of the per-command work. Each decision's keys and arguments
+   * (its audit record as the encoder's bytes) are encoded as it arrives.
    */
   resolveOutcome(q: OutcomeQuery, record?: OutcomeRecord): Promise<StateOutcome> {
     return new Promise<StateOutcome>((resolve, reject) => {
-      this.#resolves.push({ q, record, resolve, reject });
+      const k = this.keys;
+      const keys = this.#resolveKeys;
+      const args = this.#resolveArgs;
+      // The same keys as RedisKeys.session and RedisKeys.grants, written without building their strings.
+      if (q.sessionId === "") keys.text(k.none);
+      else keys.joined(this.#sessionPrefix, q.sessionId, "");
+      keys.joined(this.#grantsPrefix(q.agent.length), q.agent, q.user);
+      args.text(q.sessionId === "" ? "0" : "1").text(q.agent).text(q.user).text(q.scope).text(q.action).text(q.delegations ? "1" : "0");
+      if (record === undefined) {
+        args.text("0").text("").text("0").text("0").text("");
+      } else {
+        const line = encodeAuditRecord(record.event);
+        args.text("1").bytes(line.bytes, 0, line.length).integer(line.partStart).integer(line.partEnd);
+        if (record.ifGrant === undefined) args.text("");
+        else {
+          const part = decisionFieldsBytes(record.ifGrant);
+          args.bytes(part, 0, part.length);
+        }
+      }
+      this.#resolves.push({ resolve, reject });
       if (this.#resolves.length >= MAX_BATCH) this.#flushResolves();
       else if (!this.#resolveScheduled) {
         this.#resolveScheduled = true;
@@ -306,43 +331,66 @@ class RedisStateStore implements RedisStore {
     });
   }
 
+  /** `{prefix}:dp:<agent length>:`, the start of a grants index key. */
+  #grantsPrefix(agentLength: number): Buffer {
+    let p = this.#grantsPrefixes[agentLength];
+    if (p === undefined) {
+      p = Buffer.from(this.keys.grantsPrefix(agentLength), "utf8");
+      if (agentLength < 4096) this.#grantsPrefixes[agentLength] = p;
+    }
+    return p;
+  }
+
   #flushResolves(): void {
     this.#resolveScheduled = false;
     const batch = this.#resolves;
     if (batch.length === 0) return;
     this.#resolves = [];
     const k = this.keys;
-    const keys: string[] = [k.audit];
-    const argv: (string | number)[] = [this.#clock.now(), k.delegation(""), this.#maxLen];
-    for (const { q, record } of batch) {
-      keys.push(q.sessionId === "" ? k.none : k.session(q.sessionId), k.grants(q.agent, q.user));
-      argv.push(
-        q.sessionId === "" ? "0" : "1",
-        q.agent,
-        q.user,
-        q.scope,
-        q.action,
-        q.delegations ? "1" : "0",
-        record === undefined ? "0" : "1",
-        record?.head ?? "",
-        record?.tail ?? "",
-        record?.okPart ?? "",
-        record?.grantPart ?? "",
-      );
-    }
-    guard(this.#redis.aaResolve(keys.length, ...keys, ...argv)).then(
-      (flat) => {
-        batch.forEach((item, i) => {
+    const numKeys = 1 + this.#resolveKeys.count;
+    const fixed = this.#resolveFixed.text(String(this.#clock.now())).text(k.delegation("")).integer(this.#maxLen);
+    this.#sendScript(RESOLVE_SCRIPT, this.#scriptCommand(RESOLVE_SCRIPT, numKeys, [this.#resolveKeys, fixed, this.#resolveArgs])).then(
+      (reply) => {
+        const outcomes = reply as string[];
+        for (let i = 0; i < batch.length; i++) {
+          const item = batch[i]!;
           try {
-            item.resolve(toOutcome(flat.slice(5 * i, 5 * i + 5)));
+            item.resolve(toOutcome(outcomes[i]));
           } catch (error) {
             item.reject(error);
           }
-        });
+        }
       },
       (error: unknown) => {
         for (const item of batch) item.reject(error);
       },
+    );
+  }
+
+  /**
+   * EVALSHA of a script on the audit stream key and the keys and arguments
+   * encoded in `groups` (which are emptied).
+   */
+  #scriptCommand(script: Script, numKeys: number, groups: readonly RespArgs[]): Buffer {
+    return respCommand(["EVALSHA", script.sha, String(numKeys), this.keys.audit], groups);
+  }
+
+  /**
+   * Sends an EVALSHA built by #scriptCommand, then its EVAL form (which loads
+   * the script) if Redis does not know the script, as after a restart.
+   * Failures come back as StateUnavailableError.
+   */
+  #sendScript(script: Script, evalsha: Buffer): Promise<unknown> {
+    const send = (bytes: Buffer, name: "evalsha" | "eval"): Promise<unknown> => {
+      const command = new EncodedCommand(name, this.keys.audit, bytes);
+      void this.#redis.sendCommand(command);
+      return command.promise;
+    };
+    return guard(
+      send(evalsha, "evalsha").catch((error: unknown) => {
+        if (error instanceof Error && error.message.startsWith("NOSCRIPT")) return send(evalFromEvalsha(evalsha, script.lua), "eval");
+        throw error;
+      }),
     );
   }
 
@@ -356,17 +404,17 @@ class RedisStateStore implements RedisStore {
    * without holding the answer back.
    */
   appendAudit(event: AuditEvent, background = false): void | Promise<void> {
-    const line = auditRecordJson(event);
+    const line = encodeAuditRecord(event);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(() => this.#flushAudit());
     }
     if (this.auditDurability === "sync" && !background) {
-      this.#syncPending.push(line);
+      this.#syncPending.bytes(line.bytes, 0, line.length);
       return new Promise<void>((resolve, reject) => this.#syncWaiters.push({ resolve, reject }));
     }
-    this.#pending.push(line);
-    if (this.#pending.length >= 65_536) {
+    this.#pending.bytes(line.bytes, 0, line.length);
+    if (this.#pending.count >= 65_536) {
       return new Promise<void>((resolve, reject) => this.#pendingWaiters.push({ resolve, reject }));
     }
     return undefined;
@@ -374,14 +422,13 @@ class RedisStateStore implements RedisStore {
 
   #flushAudit(): void {
     this.#flushScheduled = false;
-    if (this.#syncPending.length > 0) {
-      const lines = this.#syncPending;
+    if (this.#syncPending.count > 0) {
       const waiters = this.#syncWaiters;
-      this.#syncPending = [];
       this.#syncWaiters = [];
       // Sent at once: during a stall each batch fails after its own command
       // timeout instead of waiting for the batches before it.
-      const sent = guard(this.#redis.aaAppend(this.keys.audit, this.#maxLen, ...lines)).then(
+      const command = this.#scriptCommand(APPEND_SCRIPT, 1, [new RespArgs(32).integer(this.#maxLen), this.#syncPending]);
+      const sent = this.#sendScript(APPEND_SCRIPT, command).then(
         () => {
           for (const w of waiters) w.resolve();
         },
@@ -393,21 +440,22 @@ class RedisStateStore implements RedisStore {
       this.#syncInflight.add(sent);
       void sent.finally(() => this.#syncInflight.delete(sent));
     }
-    if (this.#pending.length === 0) return;
-    const lines = this.#pending;
+    if (this.#pending.count === 0) return;
+    const count = this.#pending.count;
+    // Encoded once: every retry sends the same bytes.
+    const command = this.#scriptCommand(APPEND_SCRIPT, 1, [new RespArgs(32).integer(this.#maxLen), this.#pending]);
     const waiters = this.#pendingWaiters;
-    this.#pending = [];
     this.#pendingWaiters = [];
     this.#inflight = this.#inflight.then(async () => {
       for (let attempt = 0; ; attempt++) {
         try {
-          await guard(this.#redis.aaAppend(this.keys.audit, this.#maxLen, ...lines));
+          await this.#sendScript(APPEND_SCRIPT, command);
           for (const w of waiters) w.resolve();
           return;
         } catch (error) {
           this.#onError(error);
           if (attempt >= 1000) {
-            this.#onAuditDropped(lines.length, error);
+            this.#onAuditDropped(count, error);
             for (const w of waiters) w.reject(error);
             return;
           }
@@ -508,6 +556,37 @@ class RedisStateStore implements RedisStore {
   }
 }
 
+/** A Lua script and its SHA-1, as EVALSHA names it. */
+interface Script {
+  readonly lua: string;
+  readonly sha: string;
+}
+
+function script(lua: string): Script {
+  return { lua, sha: createHash("sha1").update(lua).digest("hex") };
+}
+
+const RESOLVE_SCRIPT = script(RESOLVE);
+const APPEND_SCRIPT = script(APPEND);
+
+/**
+ * A command whose bytes the store encoded itself (a batch of decisions);
+ * ioredis still routes it, times it out and parses the reply. `slotKey` is
+ * any of its keys: they share one hash tag, so Cluster routes it by that.
+ */
+class EncodedCommand extends Command {
+  readonly #bytes: Buffer;
+
+  constructor(name: "evalsha" | "eval", slotKey: string, bytes: Buffer) {
+    super(name, ["", "1", slotKey], { replyEncoding: "utf8" });
+    this.#bytes = bytes;
+  }
+
+  override toWritable(): Buffer {
+    return this.#bytes;
+  }
+}
+
 /**
  * Redis failures (unreachable, timed out, script errors) as StateUnavailableError,
  * so callers answer UNAVAILABLE (management) or deny (decisions) — never a
@@ -523,25 +602,41 @@ async function guard<T>(pending: Promise<T>): Promise<T> {
   }
 }
 
-/** Decisions per resolve call at most. */
-const MAX_BATCH = 32;
+/**
+ * Decisions per resolve call at most. Under load, several calls are then in
+ * flight at once: measured, 16 answered more calls per second than 8, 24, 32
+ * or 64 (larger batches save work per decision but make decisions wait longer).
+ */
+const MAX_BATCH = 16;
 
-function toOutcome([outcome, detail, grantId, grantor]: string[]): StateOutcome {
-  switch (outcome) {
-    case "ok":
-      return { kind: "ok", grant: grantId === "" || grantId === undefined ? undefined : { id: grantId, fromUser: grantor ?? "" } };
-    case "session_invalid":
-      return { kind: "session_invalid" };
-    case "agent_mismatch":
-      return { kind: "agent_mismatch", expected: detail ?? "" };
-    case "user_mismatch":
-      return { kind: "user_mismatch", expected: detail ?? "" };
-    case "scope_outside":
-      return { kind: "scope_outside", pattern: detail ?? "" };
-    default:
-      throw new StateUnavailableError(`unexpected outcome from Redis: ${String(outcome)}`);
+/**
+ * One decision's outcome as the RESOLVE script reports it: "" (ok, no grant),
+ * "g<grant id>\x1f<grantor>", "i" (invalid session), "a<agent>", "u<user>",
+ * "s<scope pattern>".
+ */
+function toOutcome(reply: string | undefined): StateOutcome {
+  if (reply === "") return OK_NO_GRANT;
+  const detail = reply?.slice(1) ?? "";
+  switch (reply?.[0]) {
+    case "g": {
+      const at = detail.indexOf("\x1f");
+      if (at < 0) break;
+      return { kind: "ok", grant: { id: detail.slice(0, at), fromUser: detail.slice(at + 1) } };
+    }
+    case "i":
+      return SESSION_INVALID;
+    case "a":
+      return { kind: "agent_mismatch", expected: detail };
+    case "u":
+      return { kind: "user_mismatch", expected: detail };
+    case "s":
+      return { kind: "scope_outside", pattern: detail };
   }
+  throw new StateUnavailableError(`unexpected outcome from Redis: ${String(reply)}`);
 }
+
+const OK_NO_GRANT: StateOutcome = Object.freeze({ kind: "ok", grant: undefined });
+const SESSION_INVALID: StateOutcome = Object.freeze({ kind: "session_invalid" });
 
 function streamEntry([id, fields]: [string, string[]]): StreamEntry {
   const i = fields.indexOf("r");

@@ -1,4 +1,5 @@
 import type { AuditEvent } from "../audit/event.ts";
+import type { AuthDecision } from "../engine/types.ts";
 import type { OutcomeQuery, StateOutcome } from "./outcome.ts";
 
 /**
@@ -123,15 +124,14 @@ export interface StateStore {
 }
 
 /**
- * A decision's audit line for each outcome, prepared by the engine before the
- * state is known: `head + <decision fields> + tail`, where the decision fields
- * are `okPart` (no grant needed or found), `grantPart` (a delegation allowed;
- * "" when no grant was looked for) or, after a failed session check, the
- * denial the store writes itself (see auditDecisionJson for the shape).
+ * A decision's audit record for each outcome, prepared by the engine before
+ * the state is known: `event` is the record if no grant is needed or found;
+ * when a delegation allows, the record is the same with `ifGrant` as its
+ * decision (undefined when no grant was looked for); after a failed session
+ * check, the store writes the denial itself, shaped as the decision fields
+ * of audit/record-bytes.ts.
  */
 export interface OutcomeRecord {
-  readonly head: string;
-  readonly tail: string;
-  readonly okPart: string;
-  readonly grantPart: string;
+  readonly event: AuditEvent;
+  readonly ifGrant: AuthDecision | undefined;
 }

@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { auditDecisionJson, auditEventFromJson, auditRecordJson, auditRecordSegments, type AuditEvent } from "../../src/audit/event.ts";
+import { auditDecisionJson, auditEventFromJson, auditRecordJson, type AuditEvent } from "../../src/audit/event.ts";
+import { decisionFieldsBytes, encodeAuditRecord } from "../../src/audit/record-bytes.ts";
 import { AuthDecision } from "../../src/engine/types.ts";
 import type { NormalizedRequest } from "../../src/engine/request.ts";
 
@@ -58,14 +59,19 @@ describe("audit records", () => {
     expect([b["allowed"], b["tier"], b["approval_policy"], b["requires_approval"]]).to.deep.equal([false, "autonomous", "", false]);
   });
 
-  it("splits a line around its decision fields for a store to finish", () => {
+  it("marks where a line's decision fields are, for a store to replace them", () => {
     const e = event({ resource: ',"allowed":true trap', user: '"allowed"' });
-    const { head, tail } = auditRecordSegments(e);
-    expect(head + auditDecisionJson(e.decision) + tail).to.equal(auditRecordJson(e));
+    const r = encodeAuditRecord(e);
+    const line = r.bytes.toString("utf8", 0, r.length);
+    expect(line).to.equal(auditRecordJson(e));
+    expect(r.bytes.subarray(r.partStart, r.partEnd).equals(decisionFieldsBytes(e.decision))).to.equal(true);
+    const head = r.bytes.toString("utf8", 0, r.partStart);
+    const tail = r.bytes.toString("utf8", r.partEnd, r.length);
     const denied = new AuthDecision(false, "autonomous", "Invalid or expired session", false, "", e.decision.evaluationTimeMs, e.decision.decisionId, e.decision.policyRevision);
     // The shape the Redis script writes for a failed session check.
     const luaPart = ',"allowed":false,"tier":"autonomous","reason":' + JSON.stringify(denied.reason) + ',"requires_approval":false,"approval_policy":""';
     expect(auditDecisionJson(denied)).to.equal(luaPart);
+    expect(head + luaPart + tail).to.equal(auditRecordJson({ ...e, decision: denied }));
     expect(JSON.parse(head + luaPart + tail)).to.deep.include({ allowed: false, reason: "Invalid or expired session", resource: ',"allowed":true trap' });
   });
 

@@ -4,6 +4,7 @@ import { createRedisStore, type RedisStore } from "../../src/state/redis.ts";
 import { globProgram } from "../../src/state/glob-program.ts";
 import { GLOB_CHECK } from "../../src/state/redis-scripts.ts";
 import { fnmatch } from "../../src/policy/fnmatch.ts";
+import { freePort, PrivateRedis } from "../support/private-redis.ts";
 import { deletePrefix, requireRedis, testPrefix } from "../support/redis.ts";
 import { runStateStoreContract } from "./contract.ts";
 import { readFileSync } from "node:fs";
@@ -113,7 +114,7 @@ describe("Redis store with sync audit: decision and record in one round trip", f
     const store = createRedisStore({ connection: { url }, prefix, audit: { durability: "sync", streamMaxLength: 1000 } });
     await store.ready(5000);
     const { auditRecordJson } = await import("../../src/audit/event.ts");
-    // The local sinks get the same line as the stream (assembled from the parts the store used).
+    // The local sinks get the same line as the stream.
     const lines: { line: string; fresh: string }[] = [];
     const sink = {
       write: (e: import("../../src/audit/event.ts").AuditEvent): undefined => {
@@ -173,4 +174,45 @@ describe("Redis store with sync audit: decision and record in one round trip", f
       await store.close();
     }
   });
+
+  it("sends a script Redis has forgotten (SCRIPT FLUSH, a restart) as EVAL, and goes on by SHA", async () => {
+    const { AuthEngine } = await import("../../src/engine/engine.ts");
+    const { parseConfig } = await import("../../src/config/index.ts");
+    const config = parseConfig(`profiles: {bot: {allow: [read]}}\naudit: {durability: sync}\n`, { env: {} });
+    // A server of its own: flushing scripts on the shared one would disturb other clients.
+    const own = new PrivateRedis(await freePort());
+    await own.start();
+    const p = `${prefix}-noscript`;
+    const store = createRedisStore({ connection: { url: own.url }, prefix: p, audit: { durability: "sync", streamMaxLength: 1000 } });
+    await store.ready(5000);
+    const engine = new AuthEngine(config, { store, audit: false });
+    const client = new Redis(own.url);
+    try {
+      const session = await engine.createSession({ agent: "bot", user: "alice" });
+      const before = commandCalls(await client.info("commandstats"));
+      await client.script("FLUSH");
+      const first = await engine.authorize({ agent: "bot", user: "alice", action: "read", sessionId: session.sessionId });
+      // Stateless: appended by the other script, also after the flush.
+      const stateless = await engine.authorize({ agent: "bot", user: "alice", action: "read" });
+      const second = await engine.authorize({ agent: "bot", user: "alice", action: "read", sessionId: session.sessionId });
+      const after = commandCalls(await client.info("commandstats"));
+      expect([first.allowed, stateless.allowed, second.allowed]).to.deep.equal([true, true, true]);
+      // Each script once by EVAL (after its NOSCRIPT), then by SHA again.
+      expect((after.get("eval") ?? 0) - (before.get("eval") ?? 0)).to.equal(2);
+      expect((after.get("evalsha") ?? 0) - (before.get("evalsha") ?? 0)).to.equal(3);
+      const stream = await client.xrange(`{${p}}:audit`, "-", "+");
+      expect(stream.map(([, f]) => (JSON.parse(f[1]!) as { decision_id: string }).decision_id)).to.deep.equal([first, stateless, second].map((d) => d.decisionId));
+    } finally {
+      client.disconnect();
+      await engine.close();
+      await store.close();
+      await own.stop();
+    }
+  });
 });
+
+function commandCalls(info: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1]!, Number(m[2]));
+  return out;
+}

@@ -1,32 +1,19 @@
 import { create } from "@bufbuild/protobuf";
-import { AuthorizeBatchResultSchema, type AuthorizationService, type AuthorizeRequest } from "../../../gen/agentauth/v1/authorization_pb.ts";
-import type { AuthRequest } from "../../engine/types.ts";
+import { AuthorizeBatchResultSchema, type AuthorizationService } from "../../../gen/agentauth/v1/authorization_pb.ts";
 import type { ServiceImpl } from "../grpc/adapter.ts";
 import { invalidArgument, isRpcError, statusMessage } from "../grpc/errors.ts";
 import type { ServiceContext } from "./context.ts";
 import { decisionFields, decisionToProto, engineError } from "./convert.ts";
-
-function toAuthRequest(r: AuthorizeRequest): AuthRequest {
-  return {
-    agent: r.agent,
-    user: r.user,
-    action: r.action,
-    resource: r.resource,
-    scope: r.scope,
-    targetAgent: r.targetAgent === "" ? null : r.targetAgent,
-    sessionId: r.sessionId === "" ? null : r.sessionId,
-    metadata: r.metadata,
-  };
-}
 
 /** AuthorizationService: the engine over the wire; malformed requests name their field. */
 export function authorizationService(ctx: ServiceContext): ServiceImpl<typeof AuthorizationService> {
   return {
     async authorize(request) {
       try {
-        // Plain fields, not a created message: the response goes to the hand-written encoder.
-        const decision = await ctx.engine.authorize(toAuthRequest(request));
+        // The message has the request's fields ("" for absent ones): the engine reads it as it is.
+        const decision = await ctx.engine.authorize(request);
         ctx.metrics?.observeDecision(decision);
+        // Plain fields, not a created message: the response goes to the hand-written encoder.
         return { decision: decisionFields(decision) };
       } catch (error) {
         throw engineError(error);
@@ -39,7 +26,7 @@ export function authorizationService(ctx: ServiceContext): ServiceImpl<typeof Au
       const results = await Promise.all(
         request.requests.map(async (item, i) => {
           try {
-            const decision = await ctx.engine.authorize(toAuthRequest(item));
+            const decision = await ctx.engine.authorize(item);
             ctx.metrics?.observeDecision(decision);
             return create(AuthorizeBatchResultSchema, { result: { case: "decision", value: decisionToProto(decision) } });
           } catch (error) {

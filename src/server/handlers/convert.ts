@@ -26,7 +26,7 @@ export function decisionFields(d: AuthDecision): Omit<Decision, "$typeName" | "e
     reason: d.reason,
     decisionId: d.decisionId,
     policyRevision: d.policyRevision,
-    evaluationTime: { seconds: BigInt(seconds), nanos: Math.round((ms - seconds * 1000) * 1e6) },
+    evaluationTime: { seconds: seconds === 0 ? 0n : BigInt(seconds), nanos: Math.round((ms - seconds * 1000) * 1e6) },
   };
 }
 

@@ -1,0 +1,271 @@
+import { Buffer } from "node:buffer";
+import type { AuthDecision } from "../engine/types.ts";
+import type { AuditEvent } from "./event.ts";
+import { writeLatin1, writeUtf8 } from "./utf8.ts";
+
+/**
+ * An audit record's JSON line as UTF-8 bytes, in scratch memory shared by
+ * every caller: `bytes[0, length)`, no newline. Valid until the next call of
+ * {@link encodeAuditRecord} for another event — copy it out at once.
+ */
+export interface EncodedRecord {
+  readonly bytes: Buffer;
+  readonly length: number;
+  /** Where the decision fields (see {@link decisionFieldsJson}) start and end in the line. */
+  readonly partStart: number;
+  readonly partEnd: number;
+}
+
+/**
+ * Encodes an event's record as UTF-8, with the original's fields (timestamp,
+ * event_id, agent, user, action, resource, allowed, tier, reason,
+ * requires_approval, approval_policy, session_id, scope, target_agent,
+ * evaluation_time_ms, config_name, config_version) plus decision_id and
+ * policy_revision; `event_id` is the decision id.
+ *
+ * The line is written piece by piece into bytes, never built as a string:
+ * joining a few dozen pieces into one string and encoding that cost more
+ * than the pieces themselves. Short text is copied a character at a time
+ * (checking that it needs no escaping), longer text with one native call;
+ * what repeats (the second's timestamp, decision fields, policy name
+ * and revision) is cached as bytes. Several sinks ask for the same event in
+ * turn; it is encoded once.
+ */
+export function encodeAuditRecord(e: AuditEvent): EncodedRecord {
+  if (e === last.event) return last;
+  const r = e.request;
+  const d = e.decision;
+  const part = decisionPart(d);
+  const tail = policyTail(e.configName, e.configVersion);
+  const revision = revisionTail(d.policyRevision);
+  // Escaped text takes at most 6 bytes per UTF-16 unit.
+  const text = r.agent.length + r.user.length + r.action.length + r.resource.length + r.scope.length + r.sessionId.length + r.targetAgent.length + 2 * d.decisionId.length;
+  const bound = 360 + part.bytes.length + tail.length + revision.length + 6 * text;
+  if (bound > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(bound, 2 * scratch.length));
+  const b = scratch;
+  let o = put(b, 0, K_TIMESTAMP);
+  o = putTimestamp(b, o, e.time);
+  o = put(b, o, K_EVENT_ID);
+  const idStart = o;
+  o = putString(b, o, d.decisionId);
+  const idEnd = o;
+  o = put(b, o, K_AGENT);
+  o = putString(b, o, r.agent);
+  o = put(b, o, K_USER);
+  o = putString(b, o, r.user);
+  o = put(b, o, K_ACTION);
+  o = putString(b, o, r.action);
+  o = put(b, o, K_RESOURCE);
+  o = putString(b, o, r.resource);
+  const partStart = o;
+  b.set(part.bytes, o);
+  o += part.bytes.length;
+  const partEnd = o;
+  if (r.sessionId === "") o = put(b, o, K_NO_SESSION);
+  else {
+    o = put(b, o, K_SESSION_ID);
+    o = putString(b, o, r.sessionId);
+    o = put(b, o, K_SCOPE);
+  }
+  o = putString(b, o, r.scope);
+  if (r.targetAgent === "") o = put(b, o, K_NO_TARGET);
+  else {
+    o = put(b, o, K_TARGET_AGENT);
+    o = putString(b, o, r.targetAgent);
+    o = put(b, o, K_EVALUATION_TIME);
+  }
+  o = putMilliseconds(b, o, d.evaluationTimeMs);
+  b.set(tail, o);
+  o += tail.length;
+  b.copyWithin(o, idStart, idEnd);
+  o += idEnd - idStart;
+  b.set(revision, o);
+  o += revision.length;
+  last = { event: e, bytes: b, length: o, partStart, partEnd };
+  return last;
+}
+
+/**
+ * The decision fields of a record, with their leading comma:
+ * `,"allowed":…,"tier":…,"reason":…,"requires_approval":…,"approval_policy":…`.
+ * A store that learns the outcome later splices these between a line's head
+ * and tail.
+ */
+export function decisionFieldsJson(d: AuthDecision): string {
+  return decisionPart(d).json;
+}
+
+/** The decision fields as UTF-8 bytes (cached; do not modify). */
+export function decisionFieldsBytes(d: AuthDecision): Buffer {
+  return decisionPart(d).bytes;
+}
+
+let scratch = Buffer.allocUnsafeSlow(16 * 1024);
+let last: EncodedRecord & { readonly event: AuditEvent | undefined } = { event: undefined, bytes: scratch, length: 0, partStart: 0, partEnd: 0 };
+
+const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const K_TIMESTAMP = ascii('{"timestamp":"');
+const K_EVENT_ID = ascii('","event_id":');
+const K_AGENT = ascii(',"agent":');
+const K_USER = ascii(',"user":');
+const K_ACTION = ascii(',"action":');
+const K_RESOURCE = ascii(',"resource":');
+const K_NO_SESSION = ascii(',"session_id":null,"scope":');
+const K_SESSION_ID = ascii(',"session_id":');
+const K_SCOPE = ascii(',"scope":');
+const K_NO_TARGET = ascii(',"target_agent":null,"evaluation_time_ms":');
+const K_TARGET_AGENT = ascii(',"target_agent":');
+const K_EVALUATION_TIME = ascii(',"evaluation_time_ms":');
+
+/** Constant bytes. */
+function put(b: Buffer, o: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  if (n > 16) b.set(bytes, o);
+  else for (let i = 0; i < n; i++) b[o + i] = bytes[i]!;
+  return o + n;
+}
+
+/** Longest text copied a character at a time; longer text costs one native call. */
+const SHORT = 24;
+
+/** Text that can stand between JSON quotes as it is: printable ASCII except `"` and `\`. */
+const PLAIN = /^[\u0020\u0021\u0023-\u005b\u005d-\u007e]*$/;
+
+/** A JSON string literal: as it is when plain printable ASCII (the usual case), else escaped. */
+function putString(b: Buffer, o: number, s: string): number {
+  const n = s.length;
+  b[o] = 0x22;
+  if (n <= SHORT) {
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return o + writeUtf8(b, JSON.stringify(s), o);
+      b[o + 1 + i] = c;
+    }
+  } else if (PLAIN.test(s)) {
+    writeLatin1(b, s, o + 1);
+  } else {
+    return o + writeUtf8(b, JSON.stringify(s), o);
+  }
+  b[o + 1 + n] = 0x22;
+  return o + n + 2;
+}
+
+/** Milliseconds rounded to 3 decimals, as a JSON number without trailing zeros (Python's round(x, 3)). */
+function putMilliseconds(b: Buffer, o: number, ms: number): number {
+  const us = Math.round(ms * 1000);
+  if (!(us >= 0 && us < 1e15)) {
+    b[o] = 0x30;
+    return o + 1;
+  }
+  const whole = Math.floor(us / 1000);
+  let frac = us - whole * 1000;
+  o = putInteger(b, o, whole);
+  if (frac === 0) return o;
+  b[o++] = 0x2e; // .
+  let digits = 3;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    digits--;
+  }
+  for (let i = digits - 1; i >= 0; i--) {
+    b[o + i] = 0x30 + (frac % 10);
+    frac = Math.floor(frac / 10);
+  }
+  return o + digits;
+}
+
+function putInteger(b: Buffer, o: number, n: number): number {
+  let digits = 1;
+  for (let p = 10; p <= n; p *= 10) digits++;
+  for (let i = digits - 1; i >= 0; i--) {
+    b[o + i] = 0x30 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  return o + digits;
+}
+
+let secondStart = Number.NaN;
+let secondPrefix: Uint8Array = new Uint8Array(0);
+
+/**
+ * ISO 8601 text of an instant (`2026-12-01T07:30:34.123Z`). Formatting a Date
+ * is slow, so the text up to the seconds is cached for the current second and
+ * only the milliseconds are written each time.
+ */
+function putTimestamp(b: Buffer, o: number, time: number): number {
+  const ms = Math.trunc(time); // as Date does
+  const inSecond = ms - secondStart;
+  if (!(inSecond >= 0 && inSecond < 1000)) {
+    const iso = new Date(ms).toISOString();
+    // Years beyond 9999 (or before 0) have other shapes: written in full, not cached.
+    if (iso.length !== 24) return o + writeLatin1(b, iso, o);
+    secondStart = ms - (ms % 1000 + 1000) % 1000;
+    secondPrefix = Buffer.from(iso.slice(0, 20), "latin1");
+  }
+  const m = ms - secondStart;
+  b.set(secondPrefix, o);
+  o += secondPrefix.length;
+  b[o] = 0x30 + Math.floor(m / 100);
+  b[o + 1] = 0x30 + (Math.floor(m / 10) % 10);
+  b[o + 2] = 0x30 + (m % 10);
+  b[o + 3] = 0x5a; // Z
+  return o + 4;
+}
+
+// The decision fields take few distinct values — reasons are mostly strings
+// built once per policy — so they are cached by reason.
+interface DecisionPart {
+  readonly allowed: boolean;
+  readonly tier: string;
+  readonly requiresApproval: boolean;
+  readonly approvalPolicy: string;
+  readonly json: string;
+  readonly bytes: Buffer;
+}
+const decisionParts = new Map<string, DecisionPart>();
+
+function decisionPart(d: AuthDecision): DecisionPart {
+  const cached = decisionParts.get(d.reason);
+  if (
+    cached !== undefined &&
+    cached.allowed === d.allowed &&
+    cached.tier === d.tier &&
+    cached.requiresApproval === d.requiresApproval &&
+    cached.approvalPolicy === d.approvalPolicy
+  ) {
+    return cached;
+  }
+  const json =
+    `,"allowed":${d.allowed},"tier":${JSON.stringify(d.tier)},"reason":${JSON.stringify(d.reason)}` +
+    `,"requires_approval":${d.requiresApproval},"approval_policy":${JSON.stringify(d.approvalPolicy)}`;
+  const part = { allowed: d.allowed, tier: d.tier, requiresApproval: d.requiresApproval, approvalPolicy: d.approvalPolicy, json, bytes: Buffer.from(json, "utf8") };
+  if (decisionParts.size >= 4096) decisionParts.clear();
+  decisionParts.set(d.reason, part);
+  return part;
+}
+
+let tailName: string | undefined;
+let tailVersion: string | undefined;
+let tailBytes = Buffer.alloc(0);
+
+/** The per-policy part of every record, encoded once per (name, version); ends where the decision id begins. */
+function policyTail(configName: string, configVersion: string): Buffer {
+  if (configName !== tailName || configVersion !== tailVersion) {
+    tailBytes = Buffer.from(`,"config_name":${JSON.stringify(configName)},"config_version":${JSON.stringify(configVersion)},"decision_id":`, "utf8");
+    tailName = configName;
+    tailVersion = configVersion;
+  }
+  return tailBytes;
+}
+
+let lastRevision: string | undefined;
+let revisionBytes = Buffer.alloc(0);
+
+/** The end of every record of one policy revision. */
+function revisionTail(revision: string): Buffer {
+  if (revision !== lastRevision) {
+    revisionBytes = Buffer.from(`,"policy_revision":${JSON.stringify(revision)}}`, "utf8");
+    lastRevision = revision;
+  }
+  return revisionBytes;
+}

@@ -1,0 +1,110 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { auditRecordJson, type AuditEvent } from "../../src/audit/event.ts";
+import { decisionFieldsBytes, decisionFieldsJson, encodeAuditRecord } from "../../src/audit/record-bytes.ts";
+import { AuthDecision, type ApprovalTier } from "../../src/engine/types.ts";
+import { fuzzRuns, fuzzSeed } from "../support/fuzz.ts";
+
+/** The record the encoder must produce, by the plainest route: JSON.stringify of the object. */
+function reference(e: AuditEvent): string {
+  const r = e.request;
+  const d = e.decision;
+  const us = Math.round(d.evaluationTimeMs * 1000);
+  return JSON.stringify({
+    timestamp: new Date(e.time).toISOString(),
+    event_id: d.decisionId,
+    agent: r.agent,
+    user: r.user,
+    action: r.action,
+    resource: r.resource,
+    allowed: d.allowed,
+    tier: d.tier,
+    reason: d.reason,
+    requires_approval: d.requiresApproval,
+    approval_policy: d.approvalPolicy,
+    session_id: r.sessionId === "" ? null : r.sessionId,
+    scope: r.scope,
+    target_agent: r.targetAgent === "" ? null : r.targetAgent,
+    evaluation_time_ms: us >= 0 && us < 1e15 ? us / 1000 : 0,
+    config_name: e.configName,
+    config_version: e.configVersion,
+    decision_id: d.decisionId,
+    policy_revision: d.policyRevision,
+  });
+}
+
+function event(over: Partial<Record<"agent" | "user" | "action" | "resource" | "scope" | "sessionId" | "targetAgent", string>> = {}, time = Date.UTC(2026, 11, 1, 7, 30, 34, 123), ms = 0.25, reason = "Allowed by profile 'copilot'"): AuditEvent {
+  return {
+    time,
+    request: { agent: "copilot", user: "alice", action: "read", resource: "/docs/1", scope: "project:web", sessionId: "", targetAgent: "", metadata: {}, ...over },
+    decision: new AuthDecision(true, "soft", reason, true, "prod", ms, "0b7c1a2e-1f43-4b5f-9d2e-3a4b5c6d7e8f", "0123456789abcdef"),
+    configName: "fleet",
+    configVersion: "1.0",
+  };
+}
+
+const text = (r: ReturnType<typeof encodeAuditRecord>): string => r.bytes.toString("utf8", 0, r.length);
+
+describe("audit record bytes", () => {
+  it("encodes the same line as JSON.stringify of the record, for any text in any field", () => {
+    // Text mixes plain ASCII (copied as is, short and long) with what needs escaping or more than one byte.
+    const piece = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: "binary", maxLength: 40 }), fc.constantFrom('"', "\\", "\u0000", "\n", "é", "🙂", "\u2028", "\u007f"));
+    const str = fc.array(piece, { maxLength: 4 }).map((parts) => parts.join(""));
+    const nonEmpty = str.filter((s) => s !== "");
+    fc.assert(
+      fc.property(
+        fc.record({
+          agent: nonEmpty, user: nonEmpty, action: nonEmpty, resource: str, scope: str, sessionId: str, targetAgent: str,
+          reason: str, approvalPolicy: str, id: str, revision: str, name: str, version: str,
+          allowed: fc.boolean(), requiresApproval: fc.boolean(), tier: fc.constantFrom<ApprovalTier>("autonomous", "soft", "strong"),
+          time: fc.integer({ min: -62_000_000_000_000, max: 260_000_000_000_000 }),
+          ms: fc.oneof(fc.double({ min: 0, max: 1e6, noNaN: true }), fc.constantFrom(0, 0.0004, 0.0005, 0.001, 0.1, 1, 999.9995, -1, 1e13)),
+        }),
+        (v) => {
+          const e: AuditEvent = {
+            time: v.time,
+            request: { agent: v.agent, user: v.user, action: v.action, resource: v.resource, scope: v.scope, sessionId: v.sessionId, targetAgent: v.targetAgent, metadata: {} },
+            decision: new AuthDecision(v.allowed, v.tier, v.reason, v.requiresApproval, v.approvalPolicy, v.ms, v.id, v.revision),
+            configName: v.name,
+            configVersion: v.version,
+          };
+          const r = encodeAuditRecord(e);
+          expect(text(r)).to.equal(reference(e));
+          expect(r.bytes.subarray(r.partStart, r.partEnd).equals(decisionFieldsBytes(e.decision))).to.equal(true);
+        },
+      ),
+      { numRuns: fuzzRuns(2000), seed: fuzzSeed(71) },
+    );
+  });
+
+  it("writes each millisecond of a second, and moves on to the next second and year", () => {
+    const start = Date.UTC(2026, 11, 31, 23, 59, 59, 990);
+    for (let t = start; t < start + 30; t++) expect(text(encodeAuditRecord(event({}, t)))).to.equal(reference(event({}, t)));
+    // Out of the four-digit years, and fractional instants as Date reads them.
+    for (const t of [Date.UTC(10000, 0, 1), Date.UTC(-1, 5, 1, 0, 0, 0, 7), 1.9, -0.5, 999.999]) {
+      expect(text(encodeAuditRecord(event({}, t))), String(t)).to.equal(reference(event({}, Math.trunc(t))));
+    }
+  });
+
+  it("encodes an event once for the sinks that ask in turn, and anew for another event", () => {
+    const e = event();
+    const first = encodeAuditRecord(e);
+    expect(encodeAuditRecord(e)).to.equal(first);
+    const other = encodeAuditRecord(event({ user: "bob" }));
+    expect(text(other)).to.include('"user":"bob"');
+    expect(auditRecordJson(e)).to.equal(reference(e));
+  });
+
+  it("keeps decision fields apart when decisions share a reason", () => {
+    const a = event();
+    const b: AuditEvent = { ...a, decision: new AuthDecision(false, "autonomous", a.decision.reason, false, "", 0, "x", "y") };
+    expect(decisionFieldsJson(a.decision)).to.include('"allowed":true').and.include('"approval_policy":"prod"');
+    expect(decisionFieldsJson(b.decision)).to.equal(`,"allowed":false,"tier":"autonomous","reason":${JSON.stringify(a.decision.reason)},"requires_approval":false,"approval_policy":""`);
+    expect(text(encodeAuditRecord(b))).to.equal(reference(b));
+  });
+
+  it("grows its memory for a record larger than any before", () => {
+    const big = event({ resource: "r".repeat(100_000), scope: "\u0001".repeat(5000) });
+    expect(text(encodeAuditRecord(big))).to.equal(reference(big));
+  });
+});
