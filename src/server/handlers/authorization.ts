@@ -2,22 +2,26 @@ import { create } from "@bufbuild/protobuf";
 import { AuthorizeBatchResultSchema, type AuthorizationService } from "../../../gen/agentauth/v1/authorization_pb.ts";
 import type { ServiceImpl } from "../grpc/adapter.ts";
 import { invalidArgument, isRpcError, statusMessage } from "../grpc/errors.ts";
+import type { AuthDecision } from "../../engine/types.ts";
 import type { ServiceContext } from "./context.ts";
 import { decisionFields, decisionToProto, engineError } from "./convert.ts";
 
 /** AuthorizationService: the engine over the wire; malformed requests name their field. */
 export function authorizationService(ctx: ServiceContext): ServiceImpl<typeof AuthorizationService> {
+  const metrics = ctx.metrics;
+  // A promise chain rather than an async function: one promise less per call on the hot path.
+  const answer = (decision: AuthDecision): { decision: ReturnType<typeof decisionFields> } => {
+    metrics?.observeDecision(decision);
+    // Plain fields, not a created message: the response goes to the hand-written encoder.
+    return { decision: decisionFields(decision) };
+  };
+  const failed = (error: unknown): never => {
+    throw engineError(error);
+  };
   return {
-    async authorize(request) {
-      try {
-        // The message has the request's fields ("" for absent ones): the engine reads it as it is.
-        const decision = await ctx.engine.authorize(request);
-        ctx.metrics?.observeDecision(decision);
-        // Plain fields, not a created message: the response goes to the hand-written encoder.
-        return { decision: decisionFields(decision) };
-      } catch (error) {
-        throw engineError(error);
-      }
+    authorize(request) {
+      // The message has the request's fields ("" for absent ones): the engine reads it as it is.
+      return ctx.engine.authorize(request).then(answer, failed);
     },
 
     async authorizeBatch(request) {
