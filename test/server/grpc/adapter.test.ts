@@ -110,6 +110,13 @@ describe("grpc adapter, server and client (real sockets)", () => {
     expect((await client().validatePolicy({ yaml: "still serving" })).revision).to.equal("ok still serving");
   });
 
+  it("answers every one of many calls arriving together, each with its own outcome", async () => {
+    // Calls that arrive in one turn are started together at its end: none may be lost or mixed up.
+    const yamls = Array.from({ length: 300 }, (_, i) => (i % 7 === 3 ? "field" : i % 11 === 5 ? "crash" : `n${i}`));
+    const answers = await Promise.all(yamls.map((yaml) => client().validatePolicy({ yaml }).then((r) => r.revision, (e: ClientError) => `code ${e.code}`)));
+    expect(answers).to.deep.equal(yamls.map((y) => (y === "field" ? `code ${status.INVALID_ARGUMENT}` : y === "crash" ? `code ${status.INTERNAL}` : `ok ${y}`)));
+  });
+
   it("honours deadlines: the client gets DEADLINE_EXCEEDED and the handler's signal aborts", async () => {
     const e = await failure(client().validatePolicy({ yaml: "sleep:2000" }, { deadlineMs: 100 }));
     expect(e.code).to.equal(status.DEADLINE_EXCEEDED);
