@@ -2,18 +2,21 @@ import { Buffer } from "node:buffer";
 import { randomFillSync } from "node:crypto";
 import { readLatin1 } from "../audit/utf8.ts";
 
+/** Ids formatted at a time, and ids' worth of random bytes drawn from the system at a time. */
 const BATCH = 256;
-const random = Buffer.allocUnsafeSlow(16 * BATCH);
+const POOL = 16 * BATCH;
+const random = Buffer.allocUnsafeSlow(16 * POOL);
 const text = Buffer.allocUnsafeSlow(36 * BATCH);
 const HEX = Buffer.from("0123456789abcdef", "latin1");
 let next = BATCH;
+let drawn = POOL;
 
 /**
  * A random (version 4) UUID for a decision, as `randomUUID()` gives, but as a
  * flat string: `randomUUID()` builds its text from many small pieces, and
  * every later use of it (the audit line, the response) first pays for
- * joining them. Ids are made in batches from one call to the system's random
- * source.
+ * joining them. Ids are formatted in batches, from random bytes drawn from the
+ * system's generator in larger blocks.
  */
 export function newDecisionId(): string {
   if (next === BATCH) refill();
@@ -22,10 +25,13 @@ export function newDecisionId(): string {
 }
 
 function refill(): void {
-  randomFillSync(random);
+  if (drawn === POOL) {
+    randomFillSync(random);
+    drawn = 0;
+  }
   let o = 0;
   for (let k = 0; k < BATCH; k++) {
-    const r = 16 * k;
+    const r = 16 * (drawn + k);
     random[r + 6] = (random[r + 6]! & 0x0f) | 0x40; // version 4
     random[r + 8] = (random[r + 8]! & 0x3f) | 0x80; // RFC 4122 variant
     for (let j = 0; j < 16; j++) {
@@ -35,5 +41,6 @@ function refill(): void {
       text[o++] = HEX[b & 15]!;
     }
   }
+  drawn += BATCH;
   next = 0;
 }
