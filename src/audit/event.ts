@@ -39,7 +39,7 @@ export function auditRecordJson(e: AuditEvent): string {
   // Several callers (a file, a store) ask for the same event's line in turn.
   if (e === lastEvent) return lastLine;
   const r = encodeAuditRecord(e);
-  lastLine = r.bytes.toString("utf8", 0, r.length);
+  lastLine = r.line.toString("utf8");
   lastEvent = e;
   return lastLine;
 }

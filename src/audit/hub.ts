@@ -121,7 +121,7 @@ export class AuditHub implements AuditSink {
     cursors.advance(this.#clock.now());
     if (this.#ring !== undefined) {
       const record = encodeAuditRecord(event);
-      this.#ring.pushBytes(cursors.ms, cursors.seq, record.bytes, record.length);
+      this.#ring.pushBytes(cursors.ms, cursors.seq, record.line);
     }
     if (this.#subscribers.size === 0 && this.#onPublish === undefined) {
       this.#latestPending = true;
@@ -136,7 +136,7 @@ export class AuditHub implements AuditSink {
       const at = parseCursor(entry.cursor);
       if (at === undefined) throw new InvalidCursorError(entry.cursor);
       const record = encodeAuditRecord(entry.event);
-      this.#ring.pushBytes(at[0], at[1], record.bytes, record.length);
+      this.#ring.pushBytes(at[0], at[1], record.line);
     }
     this.#deliver(entry);
   }

@@ -88,11 +88,11 @@ class JsonlFileSink implements AuditSink {
 
   write(event: AuditEvent): void | Promise<void> {
     if (this.#closed) throw new Error(`audit sink for ${this.#path} is closed`);
-    const record = encodeAuditRecord(event);
-    const written = record.length;
+    const line = encodeAuditRecord(event).line;
+    const written = line.length;
     let slab = this.#slab;
     if (slab === undefined || written + 1 > slab.buf.length - this.#off) slab = this.#nextSlab(written + 1);
-    record.bytes.copy(slab.buf, this.#off, 0, written);
+    slab.buf.set(line, this.#off);
     slab.buf[this.#off + written] = 10;
     this.#off += written + 1;
     this.#queuedBytes += written + 1;

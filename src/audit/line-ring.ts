@@ -42,12 +42,12 @@ export class AuditLineRing {
 
   /** Keeps a line under cursor `ms-seq`; cursors must increase. */
   push(ms: number, seq: number, line: string): void {
-    const bytes = Buffer.from(line, "utf8");
-    this.pushBytes(ms, seq, bytes, bytes.length);
+    this.pushBytes(ms, seq, Buffer.from(line, "utf8"));
   }
 
-  /** Keeps the line in `src[0, length)` (UTF-8) under cursor `ms-seq`; cursors must increase. */
-  pushBytes(ms: number, seq: number, src: Uint8Array, length: number): void {
+  /** Keeps the line `bytes` (UTF-8) under cursor `ms-seq`; cursors must increase. */
+  pushBytes(ms: number, seq: number, bytes: Uint8Array): void {
+    const length = bytes.length;
     const cap = this.#buf.length;
     if (length > cap) {
       // Larger than the whole ring: it cannot be kept, so it counts as gone at once.
@@ -65,7 +65,7 @@ export class AuditLineRing {
     while (this.#count > 0 && this.#off[this.#first]! >= this.#pos && this.#off[this.#first]! < end) this.#evictOldest();
     if (this.#count === this.#slots) this.#evictOldest();
     const slot = (this.#first + this.#count) % this.#slots;
-    this.#buf.set(src.length === length ? src : src.subarray(0, length), this.#pos);
+    this.#buf.set(bytes, this.#pos);
     this.#off[slot] = this.#pos;
     this.#len[slot] = length;
     this.#ms[slot] = ms;

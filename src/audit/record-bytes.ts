@@ -4,13 +4,13 @@ import type { AuditEvent } from "./event.ts";
 import { writeLatin1, writeUtf8 } from "./utf8.ts";
 
 /**
- * An audit record's JSON line as UTF-8 bytes, in scratch memory shared by
- * every caller: `bytes[0, length)`, no newline. Valid until the next call of
+ * An audit record's JSON line as UTF-8 bytes (no newline), in scratch memory
+ * shared by every caller. Valid until the next call of
  * {@link encodeAuditRecord} for another event — copy it out at once.
  */
 export interface EncodedRecord {
-  readonly bytes: Buffer;
-  readonly length: number;
+  /** The line: a view of exactly its bytes (views are reused, so copying one allocates nothing). */
+  readonly line: Buffer;
   /** Where the decision fields (see {@link decisionFieldsJson}) start and end in the line. */
   readonly partStart: number;
   readonly partEnd: number;
@@ -41,7 +41,10 @@ export function encodeAuditRecord(e: AuditEvent): EncodedRecord {
   // Escaped text takes at most 6 bytes per UTF-16 unit.
   const text = r.agent.length + r.user.length + r.action.length + r.resource.length + r.scope.length + r.sessionId.length + r.targetAgent.length + 2 * d.decisionId.length;
   const bound = 360 + part.bytes.length + tail.length + revision.length + 6 * text;
-  if (bound > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(bound, 2 * scratch.length));
+  if (bound > scratch.length) {
+    scratch = Buffer.allocUnsafeSlow(Math.max(bound, 2 * scratch.length));
+    views = [];
+  }
   const b = scratch;
   let o = put(b, 0, K_TIMESTAMP);
   o = putTimestamp(b, o, e.time);
@@ -81,7 +84,7 @@ export function encodeAuditRecord(e: AuditEvent): EncodedRecord {
   o += idEnd - idStart;
   b.set(revision, o);
   o += revision.length;
-  last = { event: e, bytes: b, length: o, partStart, partEnd };
+  last = { event: e, line: view(o), partStart, partEnd };
   return last;
 }
 
@@ -101,7 +104,18 @@ export function decisionFieldsBytes(d: AuthDecision): Buffer {
 }
 
 let scratch = Buffer.allocUnsafeSlow(16 * 1024);
-let last: EncodedRecord & { readonly event: AuditEvent | undefined } = { event: undefined, bytes: scratch, length: 0, partStart: 0, partEnd: 0 };
+let last: EncodedRecord & { readonly event: AuditEvent | undefined } = { event: undefined, line: scratch.subarray(0, 0), partStart: 0, partEnd: 0 };
+/** Views of the scratch's first n bytes, by n: records take a few hundred distinct lengths. */
+let views: Buffer[] = [];
+
+function view(length: number): Buffer {
+  let v = views[length];
+  if (v === undefined) {
+    v = scratch.subarray(0, length);
+    if (length <= 65_536) views[length] = v;
+  }
+  return v;
+}
 
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const K_TIMESTAMP = ascii('{"timestamp":"');

@@ -315,7 +315,7 @@ class RedisStateStore implements RedisStore {
         args.text("0").text("").text("0").text("0").text("");
       } else {
         const line = encodeAuditRecord(record.event);
-        args.text("1").bytes(line.bytes, 0, line.length).integer(line.partStart).integer(line.partEnd);
+        args.text("1").bytes(line.line, 0, line.line.length).integer(line.partStart).integer(line.partEnd);
         if (record.ifGrant === undefined) args.text("");
         else {
           const part = decisionFieldsBytes(record.ifGrant);
@@ -410,10 +410,10 @@ class RedisStateStore implements RedisStore {
       setImmediate(() => this.#flushAudit());
     }
     if (this.auditDurability === "sync" && !background) {
-      this.#syncPending.bytes(line.bytes, 0, line.length);
+      this.#syncPending.bytes(line.line, 0, line.line.length);
       return new Promise<void>((resolve, reject) => this.#syncWaiters.push({ resolve, reject }));
     }
-    this.#pending.bytes(line.bytes, 0, line.length);
+    this.#pending.bytes(line.line, 0, line.line.length);
     if (this.#pending.count >= 65_536) {
       return new Promise<void>((resolve, reject) => this.#pendingWaiters.push({ resolve, reject }));
     }

@@ -62,11 +62,11 @@ describe("audit records", () => {
   it("marks where a line's decision fields are, for a store to replace them", () => {
     const e = event({ resource: ',"allowed":true trap', user: '"allowed"' });
     const r = encodeAuditRecord(e);
-    const line = r.bytes.toString("utf8", 0, r.length);
+    const line = r.line.toString("utf8");
     expect(line).to.equal(auditRecordJson(e));
-    expect(r.bytes.subarray(r.partStart, r.partEnd).equals(decisionFieldsBytes(e.decision))).to.equal(true);
-    const head = r.bytes.toString("utf8", 0, r.partStart);
-    const tail = r.bytes.toString("utf8", r.partEnd, r.length);
+    expect(r.line.subarray(r.partStart, r.partEnd).equals(decisionFieldsBytes(e.decision))).to.equal(true);
+    const head = r.line.toString("utf8", 0, r.partStart);
+    const tail = r.line.toString("utf8", r.partEnd);
     const denied = new AuthDecision(false, "autonomous", "Invalid or expired session", false, "", e.decision.evaluationTimeMs, e.decision.decisionId, e.decision.policyRevision);
     // The shape the Redis script writes for a failed session check.
     const luaPart = ',"allowed":false,"tier":"autonomous","reason":' + JSON.stringify(denied.reason) + ',"requires_approval":false,"approval_policy":""';
