@@ -18,7 +18,7 @@ import { createAgentAuthClient } from "../src/client/index.ts";
 import { grpcFrame, h2load, median, startProcess, stopProcess, type LoadResult } from "./h2load.ts";
 
 const REQUESTS = Number(process.env["BENCH_REQUESTS"] ?? 20_000);
-const RUNS = Number(process.env["BENCH_RUNS"] ?? 3);
+const RUNS = Number(process.env["BENCH_RUNS"] ?? 5);
 const STREAMS = [1, 16, 64];
 
 function hasCommand(cmd: string): boolean {
