@@ -6,7 +6,8 @@ import { writeLatin1, writeUtf8 } from "./utf8.ts";
 /**
  * An audit record's JSON line as UTF-8 bytes (no newline), in scratch memory
  * shared by every caller. Valid until the next call of
- * {@link encodeAuditRecord} for another event — copy it out at once.
+ * {@link encodeAuditRecord} for another event, which reuses this very object
+ * — copy what you need out at once.
  */
 export interface EncodedRecord {
   /** The line: a view of exactly its bytes (views are reused, so copying one allocates nothing). */
@@ -84,7 +85,11 @@ export function encodeAuditRecord(e: AuditEvent): EncodedRecord {
   o += idEnd - idStart;
   b.set(revision, o);
   o += revision.length;
-  last = { event: e, line: view(o), partStart, partEnd };
+  // One object, updated in place: an encoding allocates nothing.
+  last.event = e;
+  last.line = view(o);
+  last.partStart = partStart;
+  last.partEnd = partEnd;
   return last;
 }
 
@@ -104,7 +109,7 @@ export function decisionFieldsBytes(d: AuthDecision): Buffer {
 }
 
 let scratch = Buffer.allocUnsafeSlow(16 * 1024);
-let last: EncodedRecord & { readonly event: AuditEvent | undefined } = { event: undefined, line: scratch.subarray(0, 0), partStart: 0, partEnd: 0 };
+const last: { event: AuditEvent | undefined; line: Buffer; partStart: number; partEnd: number } = { event: undefined, line: scratch.subarray(0, 0), partStart: 0, partEnd: 0 };
 /** Views of the scratch's first n bytes, by n: records take a few hundred distinct lengths. */
 let views: Buffer[] = [];
 

@@ -168,13 +168,24 @@ export class AuthEngine {
    * denial with a reason.
    */
   authorize(request: AuthRequest): Promise<AuthDecision> {
-    const start = performance.now();
-    let req: NormalizedRequest;
     try {
-      req = normalizeRequest(request, this.#limits);
+      const decision = this.decide(request);
+      return decision instanceof Promise ? decision : Promise.resolve(decision);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Decides a request like {@link authorize}, but returns the decision itself
+   * when it needed nothing asynchronous (no state read, no wait for an audit
+   * sink), and a promise otherwise; throws InvalidRequestError for a
+   * malformed request. For callers on a hot path that would only wrap the
+   * answer in another promise.
+   */
+  decide(request: AuthRequest): AuthDecision | Promise<AuthDecision> {
+    const start = performance.now();
+    const req = normalizeRequest(request, this.#limits);
     const policy = this.#policy;
     const profile = policy.profiles.get(req.agent);
     let pureDeny: string | undefined;
@@ -187,7 +198,7 @@ export class AuthEngine {
     }
     const needDelegations = pureDeny === undefined && !profileAllows;
     if (req.sessionId === "" && !needDelegations) {
-      return this.#record(policy, req, this.#decide(policy, req, profile, pureDeny, profileAllows ? "profile" : undefined, "", start), false, start);
+      return this.#record(policy, req, this.#conclude(policy, req, profile, pureDeny, profileAllows ? "profile" : undefined, "", start), false, start);
     }
     return this.#authorizeWithState(policy, req, profile, pureDeny, profileAllows, needDelegations, start);
   }
@@ -241,7 +252,7 @@ export class AuthEngine {
     } else if (prepared !== undefined) {
       decision = outcome.grant !== undefined ? prepared.ifGrant : prepared.ifNoGrant;
     } else if (outcome.grant !== undefined) {
-      decision = this.#decide(policy, req, profile, pureDeny, "delegation", outcome.grant.fromUser, start, decisionId);
+      decision = this.#conclude(policy, req, profile, pureDeny, "delegation", outcome.grant.fromUser, start, decisionId);
     } else {
       let source: AllowSource = profileAllows ? "profile" : undefined;
       if (provider !== undefined) {
@@ -251,7 +262,7 @@ export class AuthEngine {
         }
         if (answer) source = "provider";
       }
-      decision = this.#decide(policy, req, profile, pureDeny, source, "", start, decisionId);
+      decision = this.#conclude(policy, req, profile, pureDeny, source, "", start, decisionId);
     }
     if (prepared === undefined) return this.#record(policy, req, decision, false, start);
     // The store recorded one of the prepared answers; the other sinks get the very same record.
@@ -277,8 +288,8 @@ export class AuthEngine {
     const ifNoGrant =
       providerAnswer === "error"
         ? this.#deny(policy, reasons.USER_PERMISSIONS_UNAVAILABLE, elapsed, decisionId, true)
-        : this.#decide(policy, req, profile, pureDeny, profileAllows ? "profile" : providerAnswer ? "provider" : undefined, "", start, decisionId, elapsed);
-    const ifGrant = needDelegations ? this.#decide(policy, req, profile, pureDeny, "delegation", req.user, start, decisionId, elapsed) : ifNoGrant;
+        : this.#conclude(policy, req, profile, pureDeny, profileAllows ? "profile" : providerAnswer ? "provider" : undefined, "", start, decisionId, elapsed);
+    const ifGrant = needDelegations ? this.#conclude(policy, req, profile, pureDeny, "delegation", req.user, start, decisionId, elapsed) : ifNoGrant;
     const event: AuditEvent = {
       time: this.#eventTime(start, ifNoGrant),
       request: req,
@@ -290,7 +301,7 @@ export class AuthEngine {
   }
 
   /** Everything after the state read: pure. */
-  #decide(
+  #conclude(
     policy: CompiledPolicy,
     req: NormalizedRequest,
     profile: CompiledProfile | undefined,
@@ -342,11 +353,11 @@ export class AuthEngine {
     start: number,
     storeInBackground = false,
     prepared?: AuditEvent,
-  ): Promise<AuthDecision> {
+  ): AuthDecision | Promise<AuthDecision> {
     const audit = this.#audit;
     const store = this.#store;
     const toStore = !recordedByStore && store.auditDurability !== undefined;
-    if (audit === undefined && !toStore) return Promise.resolve(decision);
+    if (audit === undefined && !toStore) return decision;
     const event: AuditEvent = prepared ?? {
       time: this.#eventTime(start, decision),
       request: req,
@@ -360,10 +371,10 @@ export class AuthEngine {
       pending = audit?.write(event);
       if (toStore) storePending = store.appendAudit?.(event, storeInBackground);
     } catch (error) {
-      return Promise.resolve(this.#auditFailed(policy, error, event, toStore));
+      return this.#auditFailed(policy, error, event, toStore);
     }
     if (storePending !== undefined) pending = pending === undefined ? storePending : Promise.all([pending, storePending]).then(() => undefined);
-    if (pending === undefined) return Promise.resolve(decision);
+    if (pending === undefined) return decision;
     return pending.then(
       () => decision,
       (error: unknown) => this.#auditFailed(policy, error, event, toStore),

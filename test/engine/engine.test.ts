@@ -39,6 +39,20 @@ describe("AuthEngine", () => {
       expect(a.evaluationTimeMs).to.be.a("number").and.to.be.at.least(0);
     });
 
+    it("decide() answers at once when no I/O is needed, with a promise when state is read, and throws for a malformed request", async () => {
+      const { engine } = engineWith();
+      const now = engine.decide(ask());
+      expect(now).to.not.be.instanceOf(Promise);
+      expect((now as Awaited<typeof now>).allowed).to.equal(true);
+      const session = await engine.createSession({ agent: "assistant", user: "alice" });
+      const later = engine.decide(ask({ sessionId: session.sessionId }));
+      expect(later).to.be.instanceOf(Promise);
+      expect((await later).allowed).to.equal(true);
+      expect(() => engine.decide(ask({ agent: "" }))).to.throw().that.satisfies(isInvalidRequestError);
+      // authorize() is the same decision, always as a promise, rejecting instead of throwing.
+      expect(isInvalidRequestError(await rejection(engine.authorize(ask({ agent: "" }))))).to.equal(true);
+    });
+
     it("exposes isDenied and isAutonomous", async () => {
       const { engine } = engineWith();
       const allowed = await engine.authorize(ask());

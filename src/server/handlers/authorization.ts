@@ -9,7 +9,7 @@ import { decisionFields, decisionToProto, engineError } from "./convert.ts";
 /** AuthorizationService: the engine over the wire; malformed requests name their field. */
 export function authorizationService(ctx: ServiceContext): ServiceImpl<typeof AuthorizationService> {
   const metrics = ctx.metrics;
-  // A promise chain rather than an async function: one promise less per call on the hot path.
+  // No async function: a decision that needed no I/O is answered without waiting on another promise.
   const answer = (decision: AuthDecision): { decision: ReturnType<typeof decisionFields> } => {
     metrics?.observeDecision(decision);
     // Plain fields, not a created message: the response goes to the hand-written encoder.
@@ -20,8 +20,14 @@ export function authorizationService(ctx: ServiceContext): ServiceImpl<typeof Au
   };
   return {
     authorize(request) {
-      // The message has the request's fields ("" for absent ones): the engine reads it as it is.
-      return ctx.engine.authorize(request).then(answer, failed);
+      let decision: AuthDecision | Promise<AuthDecision>;
+      try {
+        // The message has the request's fields ("" for absent ones): the engine reads it as it is.
+        decision = ctx.engine.decide(request);
+      } catch (error) {
+        return Promise.reject(engineError(error));
+      }
+      return decision instanceof Promise ? decision.then(answer, failed) : Promise.resolve(answer(decision));
     },
 
     async authorizeBatch(request) {
