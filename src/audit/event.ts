@@ -1,6 +1,6 @@
 import type { NormalizedRequest } from "../engine/request.ts";
 import { AuthDecision, type ApprovalTier } from "../engine/types.ts";
-import { decisionFieldsJson, encodeAuditRecord } from "./record-bytes.ts";
+import { encodeAuditRecord } from "./record-bytes.ts";
 
 /** One decision on the record: what was asked, what was answered, under which policy. */
 export interface AuditEvent {
@@ -19,18 +19,6 @@ export function withDecision(e: AuditEvent, decision: AuthDecision): AuditEvent 
   return { time: e.time, request: e.request, decision, configName: e.configName, configVersion: e.configVersion };
 }
 
-let lastMs = Number.NaN;
-let lastIso = "";
-
-/** ISO 8601 text of an instant, cached per millisecond (formatting dominates otherwise). */
-export function isoTime(ms: number): string {
-  if (ms !== lastMs) {
-    lastMs = ms;
-    lastIso = new Date(ms).toISOString();
-  }
-  return lastIso;
-}
-
 /**
  * The JSON line of an event (see {@link encodeAuditRecord} for its fields).
  * The sinks write the encoded bytes; this is the same line as text.
@@ -46,11 +34,6 @@ export function auditRecordJson(e: AuditEvent): string {
 
 let lastEvent: AuditEvent | undefined;
 let lastLine = "";
-
-/** The decision fields of a record (allowed … approval_policy) as JSON, with their leading comma. */
-export function auditDecisionJson(d: AuthDecision): string {
-  return decisionFieldsJson(d);
-}
 
 /** The record as an object (same fields as {@link auditRecordJson}). */
 export function auditRecord(e: AuditEvent): Record<string, unknown> {

@@ -1,4 +1,4 @@
-export { auditRecord, auditRecordJson, isoTime, type AuditEvent } from "./event.ts";
+export { auditRecord, auditRecordJson, type AuditEvent } from "./event.ts";
 export type { AuditSink } from "./sink.ts";
 export { createJsonlFileSink, type JsonlFileSinkOptions } from "./jsonl-file-sink.ts";
 export { teeSinks } from "./tee-sink.ts";
@@ -9,5 +9,5 @@ export { compareCursors, parseCursor, CursorSequence } from "./cursor.ts";
 export * from "./errors.ts";
 export { startAuditRelay, streamHistory, type AuditRelay, type AuditRelayOptions } from "./stream-relay.ts";
 export type { AuditHistory } from "./hub.ts";
-export { auditDecisionJson, auditEventFromJson } from "./event.ts";
+export { auditEventFromJson } from "./event.ts";
 export { decisionFieldsBytes, decisionFieldsJson, encodeAuditRecord, type EncodedRecord } from "./record-bytes.ts";

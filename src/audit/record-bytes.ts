@@ -65,19 +65,9 @@ export function encodeAuditRecord(e: AuditEvent): EncodedRecord {
   b.set(part.bytes, o);
   o += part.bytes.length;
   const partEnd = o;
-  if (r.sessionId === "") o = put(b, o, K_NO_SESSION);
-  else {
-    o = put(b, o, K_SESSION_ID);
-    o = putString(b, o, r.sessionId);
-    o = put(b, o, K_SCOPE);
-  }
+  o = putNullable(b, o, r.sessionId, K_SESSION_ID, K_SCOPE, K_NO_SESSION);
   o = putString(b, o, r.scope);
-  if (r.targetAgent === "") o = put(b, o, K_NO_TARGET);
-  else {
-    o = put(b, o, K_TARGET_AGENT);
-    o = putString(b, o, r.targetAgent);
-    o = put(b, o, K_EVALUATION_TIME);
-  }
+  o = putNullable(b, o, r.targetAgent, K_TARGET_AGENT, K_EVALUATION_TIME, K_NO_TARGET);
   o = putMilliseconds(b, o, d.evaluationTimeMs);
   b.set(tail, o);
   o += tail.length;
@@ -122,7 +112,7 @@ function view(length: number): Buffer {
   return v;
 }
 
-const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const ascii = (s: string): Buffer => Buffer.from(s, "latin1");
 const K_TIMESTAMP = ascii('{"timestamp":"');
 const K_EVENT_ID = ascii('","event_id":');
 const K_AGENT = ascii(',"agent":');
@@ -142,6 +132,15 @@ function put(b: Buffer, o: number, bytes: Uint8Array): number {
   if (n > 16) b.set(bytes, o);
   else for (let i = 0; i < n; i++) b[o + i] = bytes[i]!;
   return o + n;
+}
+
+/**
+ * `key` `s` `next` — or, for "" (absent), `none`, the same keys with `null`
+ * between them (`,"session_id":null,"scope":`), one constant.
+ */
+function putNullable(b: Buffer, o: number, s: string, key: Uint8Array, next: Uint8Array, none: Uint8Array): number {
+  if (s === "") return put(b, o, none);
+  return put(b, putString(b, put(b, o, key), s), next);
 }
 
 /** Longest text copied a character at a time; longer text costs one native call. */

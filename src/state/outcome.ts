@@ -26,8 +26,9 @@ export type StateOutcome =
   | { readonly kind: "scope_outside"; readonly pattern: string }
   | { readonly kind: "ok"; readonly grant: { readonly id: string; readonly fromUser: string } | undefined };
 
-const OK_NO_GRANT: StateOutcome = Object.freeze({ kind: "ok", grant: undefined });
-const SESSION_INVALID: StateOutcome = Object.freeze({ kind: "session_invalid" });
+/** The outcomes that carry no detail, shared by every store. */
+export const OK_NO_GRANT: StateOutcome = Object.freeze({ kind: "ok", grant: undefined });
+export const SESSION_INVALID: StateOutcome = Object.freeze({ kind: "session_invalid" });
 
 /** Computes the outcome from fetched state at time `now`. */
 export function resolveOutcome(state: DecisionState, q: OutcomeQuery, now: number): StateOutcome {

@@ -5,7 +5,7 @@ import { decisionFieldsBytes, encodeAuditRecord } from "../audit/record-bytes.ts
 import { systemClock, type Clock } from "../engine/clock.ts";
 import { isStateUnavailableError, StateUnavailableError } from "../engine/errors.ts";
 import { globProgram } from "./glob-program.ts";
-import type { OutcomeQuery, StateOutcome } from "./outcome.ts";
+import { OK_NO_GRANT, SESSION_INVALID, type OutcomeQuery, type StateOutcome } from "./outcome.ts";
 import { RedisKeys } from "./redis-keys.ts";
 import { APPEND, CREATE, FETCH, GET, LIST, RESOLVE, REVOKE } from "./redis-scripts.ts";
 import { evalFromEvalsha, respCommand, RespArgs } from "./resp-builder.ts";
@@ -634,9 +634,6 @@ function toOutcome(reply: string | undefined): StateOutcome {
   }
   throw new StateUnavailableError(`unexpected outcome from Redis: ${String(reply)}`);
 }
-
-const OK_NO_GRANT: StateOutcome = Object.freeze({ kind: "ok", grant: undefined });
-const SESSION_INVALID: StateOutcome = Object.freeze({ kind: "session_invalid" });
 
 function streamEntry([id, fields]: [string, string[]]): StreamEntry {
   const i = fields.indexOf("r");

@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { auditDecisionJson, auditEventFromJson, auditRecordJson, type AuditEvent } from "../../src/audit/event.ts";
-import { decisionFieldsBytes, encodeAuditRecord } from "../../src/audit/record-bytes.ts";
+import { auditEventFromJson, auditRecordJson, type AuditEvent } from "../../src/audit/event.ts";
+import { decisionFieldsBytes, decisionFieldsJson, encodeAuditRecord } from "../../src/audit/record-bytes.ts";
 import { AuthDecision } from "../../src/engine/types.ts";
 import type { NormalizedRequest } from "../../src/engine/request.ts";
 
@@ -70,7 +70,7 @@ describe("audit records", () => {
     const denied = new AuthDecision(false, "autonomous", "Invalid or expired session", false, "", e.decision.evaluationTimeMs, e.decision.decisionId, e.decision.policyRevision);
     // The shape the Redis script writes for a failed session check.
     const luaPart = ',"allowed":false,"tier":"autonomous","reason":' + JSON.stringify(denied.reason) + ',"requires_approval":false,"approval_policy":""';
-    expect(auditDecisionJson(denied)).to.equal(luaPart);
+    expect(decisionFieldsJson(denied)).to.equal(luaPart);
     expect(head + luaPart + tail).to.equal(auditRecordJson({ ...e, decision: denied }));
     expect(JSON.parse(head + luaPart + tail)).to.deep.include({ allowed: false, reason: "Invalid or expired session", resource: ',"allowed":true trap' });
   });
