@@ -12,8 +12,8 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createJsonlFileSink } from "../src/audit/jsonl-file-sink.ts";
 import { loadConfig, parseConfig, type AuthConfig } from "../src/config/index.ts";
-import { AuthEngine } from "../src/engine/engine.ts";
-import type { AuthRequest } from "../src/engine/types.ts";
+import { AuthEngine } from "../src/embedded-engine.ts";
+import type { AuthRequest } from "../src/model/types.ts";
 import { generatePolicy } from "./generate-policy.ts";
 
 const DECISIONS = Number(process.env["BENCH_DECISIONS"] ?? 200_000);

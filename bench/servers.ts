@@ -14,7 +14,7 @@ import { DecisionSchema, Effect, Tier } from "../gen/agentauth/v1/decision_pb.ts
 import { createServiceDefinition } from "../src/server/grpc/adapter.ts";
 import { encodeAuthorizeResponse } from "../src/server/handlers/encode-decision.ts";
 import { loadConfig } from "../src/config/index.ts";
-import { startAgentAuthServer } from "../src/server/app.ts";
+import { startAgentAuthServer } from "../src/server/app/start-server.ts";
 import { silentLogger } from "../src/server/logger.ts";
 
 const [kind, ...rest] = process.argv.slice(2);

@@ -1,26 +1,90 @@
 /**
- * agent-auth as a library: the policy engine, its configuration, the state
- * stores, the audit sinks, the gRPC server and the typed client.
+ * agent-auth as a library: the policy engine, its configuration, the errors
+ * and types it speaks, and the state stores and audit sinks it runs on.
  *
  *   import { AuthEngine, loadConfig } from "agent-auth";
  *   const engine = new AuthEngine(loadConfig("agent_auth.yaml"));
  *   const decision = await engine.authorize({ agent: "copilot", user: "alice", action: "read" });
+ *
+ * The gRPC client is `agent-auth/client`, the server `agent-auth/server`,
+ * test helpers `agent-auth/testing`.
  */
-export * from "./engine/index.ts";
-export * from "./config/index.ts";
-export * from "./state/index.ts";
-export { createRedisStore, type RedisConnection, type RedisStore, type RedisStoreOptions } from "./state/redis.ts";
-export { parseRedisTarget } from "./state/redis-target.ts";
-export { createJsonlFileSink, teeSinks, type AuditEvent, type AuditSink, type JsonlFileSinkOptions } from "./audit/index.ts";
+
+// The engine
+export { AuthEngine, type EmbeddedEngineOptions } from "./embedded-engine.ts";
+export type {
+  AuthEngineOptions,
+  CreateDelegationInput,
+  CreateSessionInput,
+  Revocation,
+  SameTripRecorder,
+  UserPermissionsFunction,
+  UserPermissionsProvider,
+} from "./engine/index.ts";
+export type { CompiledPolicy } from "./policy/index.ts";
+
+// Requests, decisions, sessions, delegations
 export {
-  compileExpression,
-  DEFAULT_EXPRESSION_LIMITS,
-  MAX_EXPRESSION_DEPTH,
-  ExpressionEvalError,
-  ExpressionSyntaxError,
-  type CompiledExpression,
-  type ExpressionLimits,
-} from "./expr/index.ts";
-export { fnmatch, policyRevision } from "./policy/index.ts";
-export { startAgentAuthServer, type AgentAuthServer, type AgentAuthServerOptions } from "./server/app.ts";
-export { createAgentAuthClient, ClientError, isClientError, type AgentAuthClient, type ConnectOptions } from "./client/index.ts";
+  AuthDecision,
+  TIER_ORDER,
+  type ApprovalTier,
+  type AuthRequest,
+  type DelegationGrant,
+  type GrantStatus,
+  type RequestMetadata,
+  type Session,
+} from "./model/types.ts";
+export { DEFAULT_REQUEST_LIMITS, type RequestLimits } from "./model/request.ts";
+export { systemClock, type Clock } from "./model/clock.ts";
+
+// Errors
+export {
+  DelegationValidationError,
+  InvalidRequestError,
+  StateUnavailableError,
+  isDelegationValidationError,
+  isInvalidRequestError,
+  isStateUnavailableError,
+} from "./model/errors.ts";
+export { ConfigError, isConfigError, type ConfigIssue } from "./config/config-error.ts";
+export { ExpressionEvalError, ExpressionSyntaxError, isExpressionEvalError, isExpressionSyntaxError } from "./expr/errors.ts";
+
+// Configuration
+export {
+  DEFAULT_CONFIG_LIMITS,
+  loadConfig,
+  loadConfigWithWarnings,
+  parseConfig,
+  parseConfigWithWarnings,
+  type ConfigLimits,
+  type ParseConfigOptions,
+  type ParsedConfig,
+} from "./config/parse-config.ts";
+export type {
+  A2AConfig,
+  A2APolicyConfig,
+  AgentProfileConfig,
+  ApprovalPolicyConfig,
+  AuditConfig,
+  AuthConfig,
+  AuthMetadata,
+  DelegationConfig,
+  DelegationRuleConfig,
+  RoleConfig,
+  SessionConfig,
+  VariableValue,
+} from "./config/types.ts";
+export { DEFAULT_EXPRESSION_LIMITS, MAX_EXPRESSION_DEPTH, type ExpressionLimits } from "./expr/compile.ts";
+export { fnmatch } from "./policy/fnmatch.ts";
+
+// State stores
+export type { DelegationRecord, ListFilter, RecordTable, RevokeOutcome, SessionRecord, StateStore, StoredRecord, StoreHealth } from "./state/store.ts";
+export type { OutcomeQuery, StateOutcome } from "./state/outcome.ts";
+export { createMemoryStore, type MemoryStoreOptions } from "./state/memory/memory-store.ts";
+export { createRedisStore, parseRedisTarget, type RedisConnection, type RedisStore, type RedisStoreOptions } from "./state/redis/index.ts";
+
+// Audit
+export type { AuditEvent } from "./audit/event.ts";
+export type { AuditSink } from "./audit/sink.ts";
+export type { OutcomeRecords } from "./audit/outcome-records.ts";
+export { createJsonlFileSink, type JsonlFileSinkOptions } from "./audit/jsonl-file-sink.ts";

@@ -1,5 +1,5 @@
-import type { NormalizedRequest } from "../engine/request.ts";
-import { AuthDecision, type ApprovalTier } from "../engine/types.ts";
+import type { NormalizedRequest } from "../model/request.ts";
+import { AuthDecision, type ApprovalTier } from "../model/types.ts";
 import { encodeAuditRecord } from "./record-bytes.ts";
 
 /** One decision on the record: what was asked, what was answered, under which policy. */

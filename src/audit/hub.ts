@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from "../engine/clock.ts";
+import { systemClock, type Clock } from "../model/clock.ts";
 import { compareCursors, CursorSequence, parseCursor } from "./cursor.ts";
 import { CursorExpiredError, InvalidCursorError, TooManySubscribersError } from "./errors.ts";
 import { auditEventFromJson, type AuditEvent } from "./event.ts";

@@ -1,7 +1,7 @@
 import { Buffer } from "node:buffer";
-import type { AuthDecision } from "../engine/types.ts";
+import type { AuthDecision } from "../model/types.ts";
 import type { AuditEvent } from "./event.ts";
-import { writeLatin1, writeUtf8 } from "./utf8.ts";
+import { writeLatin1, writeUtf8 } from "../bytes/utf8.ts";
 
 /**
  * An audit record's JSON line as UTF-8 bytes (no newline), in scratch memory

@@ -1,6 +1,23 @@
-import type { SharedAuditStream, StreamEntry } from "../state/redis.ts";
 import { auditEventFromJson } from "./event.ts";
 import type { AuditEntry, AuditHistory, AuditHub } from "./hub.ts";
+
+/** One entry of a shared audit stream. */
+export interface StreamEntry {
+  readonly id: string;
+  readonly line: string;
+}
+
+/** What a relay needs from a stream shared by every replica (the Redis store's audit stream). */
+export interface SharedAuditStream {
+  /** Entries strictly after `after` ("0-0" for the start), oldest first. */
+  readStream(after: string, count: number): Promise<StreamEntry[]>;
+  /** Waits up to `blockMs` for entries after `after`. */
+  waitForStream(after: string, count: number, blockMs: number): Promise<StreamEntry[]>;
+  /** The id of the newest entry ever added ("0-0" when none). */
+  lastStreamId(): Promise<string>;
+  /** The newest id trimmed away ("0-0" when nothing was): cursors before it may have missed entries. */
+  trimmedUpTo(): Promise<string>;
+}
 
 /** Options for {@link startAuditRelay}. */
 export interface AuditRelayOptions {

@@ -1,9 +1,7 @@
-import { createAgentAuthClient, isClientError, type AgentAuthClient } from "../client/index.ts";
-import { AuthEngine } from "../engine/engine.ts";
-import { isDelegationValidationError } from "../engine/errors.ts";
-import { createRedisStore } from "../state/redis.ts";
-import { parseRedisTarget } from "../state/redis-target.ts";
-import { status } from "@grpc/grpc-js";
+import { Code, createAgentAuthClient, isClientError, type AgentAuthClient } from "../client/index.ts";
+import { AuthEngine } from "../engine/auth-engine.ts";
+import { isDelegationValidationError } from "../model/errors.ts";
+import { createRedisStore, parseRedisTarget } from "../state/redis/index.ts";
 import type { GlobalOptions } from "./main.ts";
 import { loadPolicyOrReport } from "./load-policy.ts";
 import { UsageError, type CliIo } from "./io.ts";
@@ -53,7 +51,7 @@ export async function openBackend(io: CliIo, g: GlobalOptions, command: string):
     if (loaded === undefined) return undefined;
     const store = createRedisStore({ connection: parseRedisTarget(g.redis), prefix: g.redisPrefix, onError: () => {} });
     await store.ready(5000);
-    return localBackend(new AuthEngine(loaded.config, { store, audit: false }), () => store.close());
+    return localBackend(new AuthEngine(loaded.config, { store }), () => store.close());
   }
   throw new UsageError(`${command} needs --server HOST:PORT (a running server) or --redis URL (the shared state); the embedded memory store does not outlive one command`);
 }
@@ -74,7 +72,7 @@ function remoteBackend(client: AgentAuthClient): Backend {
       const r = await work();
       return { status: r.alreadyRevoked ? "already_revoked" : "revoked", record: r.record };
     } catch (error) {
-      if (isClientError(error) && error.code === status.NOT_FOUND) return { status: "not_found" };
+      if (isClientError(error) && error.code === Code.NOT_FOUND) return { status: "not_found" };
       throw error;
     }
   };
@@ -98,7 +96,7 @@ function remoteBackend(client: AgentAuthClient): Backend {
         const r = await client.delegations.createDelegation({ fromUser: i.fromUser, toAgent: i.toAgent, actions: i.actions, reason: i.reason, ...(i.duration === undefined ? {} : { durationSeconds: BigInt(i.duration) }) });
         return delegationViewOf(r.delegation!);
       } catch (error) {
-        if (isClientError(error) && error.code === status.FAILED_PRECONDITION) throw new DelegationRefusedError(error.details);
+        if (isClientError(error) && error.code === Code.FAILED_PRECONDITION) throw new DelegationRefusedError(error.details);
         throw error;
       }
     },

@@ -3,7 +3,7 @@ import type { AuditEvent as AuditEventMessage } from "../../gen/agentauth/v1/aud
 import { Effect, Tier, type Decision } from "../../gen/agentauth/v1/decision_pb.ts";
 import { DelegationStatus, type Delegation } from "../../gen/agentauth/v1/delegation_pb.ts";
 import { SessionStatus, type Session as SessionMessage } from "../../gen/agentauth/v1/session_pb.ts";
-import type { AuthDecision, DelegationGrant, Session } from "../engine/types.ts";
+import type { AuthDecision, DelegationGrant, Session } from "../model/types.ts";
 
 /**
  * What the CLI prints, in the original's snake_case JSON shapes, whether the

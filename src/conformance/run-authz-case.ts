@@ -1,6 +1,7 @@
 import { isConfigError, parseConfig, type AuthConfig } from "../config/index.ts";
-import { AuthEngine } from "../engine/engine.ts";
-import { ManualClock } from "../engine/clock.ts";
+import { AuthEngine } from "../engine/auth-engine.ts";
+import { createMemoryStore } from "../state/memory/memory-store.ts";
+import { ManualClock } from "../model/clock.ts";
 import type { AuthzCase, CaseResult, ExpectedDecision, SetupOp } from "./cases.ts";
 
 const DECISION_FIELDS = ["allowed", "tier", "requires_approval", "approval_policy", "reason"] as const;
@@ -34,7 +35,7 @@ export async function runAuthzCase(c: AuthzCase): Promise<CaseResult> {
   const permissions = c.user_permissions;
   const engine = new AuthEngine(config, {
     clock,
-    audit: false,
+    store: createMemoryStore({ clock }),
     userPermissions: permissions === undefined ? undefined : (user) => new Set(Object.hasOwn(permissions, user) ? permissions[user] : []),
   });
   try {

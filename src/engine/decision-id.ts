@@ -1,6 +1,6 @@
 import { Buffer } from "node:buffer";
 import { randomFillSync } from "node:crypto";
-import { readLatin1 } from "../audit/utf8.ts";
+import { readLatin1 } from "../bytes/utf8.ts";
 
 /** Ids formatted at a time, and ids' worth of random bytes drawn from the system at a time. */
 const BATCH = 256;

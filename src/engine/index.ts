@@ -1,21 +1,4 @@
-export {
-  AuthEngine,
-  type AuthEngineOptions,
-  type CreateDelegationInput,
-  type CreateSessionInput,
-  type Revocation,
-  type UserPermissionsFunction,
-  type UserPermissionsProvider,
-} from "./engine.ts";
-export * from "./types.ts";
-export { ManualClock, systemClock, type Clock } from "./clock.ts";
-export {
-  DelegationValidationError,
-  InvalidRequestError,
-  StateUnavailableError,
-  isDelegationValidationError,
-  isInvalidRequestError,
-  isStateUnavailableError,
-} from "./errors.ts";
-export { DEFAULT_REQUEST_LIMITS, normalizeRequest, type NormalizedRequest, type RequestLimits } from "./request.ts";
-export * as reasons from "./reasons.ts";
+export { AuthEngine, type AuthEngineOptions } from "./auth-engine.ts";
+export type { CreateDelegationInput, CreateSessionInput, Revocation } from "./grants.ts";
+export type { SameTripRecorder } from "./journal.ts";
+export type { UserPermissionsFunction, UserPermissionsProvider } from "./provider.ts";

@@ -1,5 +1,5 @@
 import type { DelegationRecord, SessionRecord } from "../state/store.ts";
-import type { DelegationGrant, DelegationStatus, Session, SessionStatus } from "./types.ts";
+import type { DelegationGrant, GrantStatus, Session } from "../model/types.ts";
 
 /** A stored session as callers see it, with its status at `now`. */
 export function toSession(r: SessionRecord, now: number): Session {
@@ -21,14 +21,14 @@ export function toDelegationGrant(r: DelegationRecord, now: number): DelegationG
     fromUser: r.fromUser,
     toAgent: r.toAgent,
     actions: Object.freeze([...r.actions]),
-    grantedAt: new Date(r.grantedAt).toISOString(),
+    grantedAt: new Date(r.createdAt).toISOString(),
     expiresAt: new Date(r.expiresAt).toISOString(),
     reason: r.reason,
     status: statusOf(r.revokedAt, r.expiresAt, now),
   });
 }
 
-function statusOf(revokedAt: number | undefined, expiresAt: number, now: number): SessionStatus & DelegationStatus {
+function statusOf(revokedAt: number | undefined, expiresAt: number, now: number): GrantStatus {
   if (revokedAt !== undefined) return "revoked";
   return now >= expiresAt ? "expired" : "active";
 }

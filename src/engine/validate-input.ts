@@ -1,5 +1,5 @@
-import { InvalidRequestError } from "./errors.ts";
-import type { RequestLimits } from "./request.ts";
+import { InvalidRequestError } from "../model/errors.ts";
+import type { RequestLimits } from "../model/request.ts";
 
 /** Largest duration accepted, in seconds (about 100 years); larger values are typos. */
 export const MAX_DURATION_SECONDS = 3_153_600_000;

@@ -1,6 +1,6 @@
 import type { A2AConfig, VariableValue } from "../config/types.ts";
 import { compileExpression, type CompiledExpression, type ExpressionLimits } from "../expr/index.ts";
-import type { NormalizedRequest } from "../engine/request.ts";
+import type { NormalizedRequest } from "../model/request.ts";
 import { a2aFields } from "./condition-fields.ts";
 import { compileGlob } from "./fnmatch.ts";
 

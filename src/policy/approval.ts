@@ -1,7 +1,7 @@
 import type { ApprovalPolicyConfig, VariableValue } from "../config/types.ts";
 import { compileExpression, type CompiledExpression, type ExpressionLimits } from "../expr/index.ts";
-import type { NormalizedRequest } from "../engine/request.ts";
-import { TIER_ORDER, type ApprovalTier } from "../engine/types.ts";
+import type { NormalizedRequest } from "../model/request.ts";
+import { TIER_ORDER, type ApprovalTier } from "../model/types.ts";
 import { approvalFields } from "./condition-fields.ts";
 import { PrefixIndex } from "./prefix-index.ts";
 

@@ -1,5 +1,5 @@
 import type { FieldResolver } from "../expr/index.ts";
-import type { NormalizedRequest } from "../engine/request.ts";
+import type { NormalizedRequest } from "../model/request.ts";
 
 /**
  * How conditions read fields. Approval conditions see the request's own fields

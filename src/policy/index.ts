@@ -1,6 +1,6 @@
 export { compilePolicy, type CompiledPolicy, type CompilePolicyOptions } from "./compile-policy.ts";
 export { resolveRoles, type ResolvedRole } from "./roles.ts";
-export { compileProfile, checkAction, checkScope, type CompiledProfile } from "./profiles.ts";
+export { compileProfile, checkAction, checkScope, withApprovalSuffixes, type CompiledProfile } from "./profiles.ts";
 export { ApprovalEvaluator, type ApprovalResult } from "./approval.ts";
 export { A2AEvaluator, type A2AResult } from "./a2a.ts";
 export { DelegationRules } from "./delegation-rules.ts";

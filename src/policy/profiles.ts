@@ -1,5 +1,6 @@
 import type { AgentProfileConfig } from "../config/types.ts";
-import { TIER_ORDER, type ApprovalTier } from "../engine/types.ts";
+import * as reasons from "../model/reasons.ts";
+import { TIER_ORDER, type ApprovalTier } from "../model/types.ts";
 import { compilePatternSet, type PatternSet } from "./fnmatch.ts";
 import type { ResolvedRole } from "./roles.ts";
 
@@ -44,7 +45,7 @@ export function compileProfile(
     defaultTier: tier,
     defaultTierRank: TIER_ORDER[tier] ?? 0,
     description: profile.description,
-    allowReasons: Object.freeze(withApprovalSuffixes(`Allowed by profile '${profile.name}'`)),
+    allowReasons: Object.freeze(withApprovalSuffixes(reasons.allowedByProfile(profile.name))),
   });
 }
 
@@ -62,5 +63,5 @@ export function checkScope(profile: CompiledProfile, scope: string): boolean {
 
 /** A reason followed by nothing, " (requires soft approval)" and " (requires strong approval)". */
 export function withApprovalSuffixes(reason: string): [string, string, string] {
-  return [reason, `${reason} (requires soft approval)`, `${reason} (requires strong approval)`];
+  return [reason, reason + reasons.requiresApproval("soft"), reason + reasons.requiresApproval("strong")];
 }

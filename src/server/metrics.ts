@@ -5,7 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
-import type { AuthDecision } from "../engine/types.ts";
+import type { AuthDecision } from "../model/types.ts";
 import { HotCounter, HotHistogram, type CounterSlot, type HistogramSlot } from "./hot-metrics.ts";
 
 /** Everything the server reports. */

@@ -9,7 +9,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { isConfigError, loadConfigWithWarnings, type AuthConfig, type ConfigIssue, type ConfigLimits } from "../config/index.ts";
-import type { AuthEngine } from "../engine/engine.ts";
+import type { AuthEngine } from "../engine/auth-engine.ts";
 import type { Logger } from "./logger.ts";
 
 export type ReloadTrigger = "file change" | "SIGHUP" | "rpc";

@@ -19,7 +19,7 @@
  */
 import { readFileSync } from "node:fs";
 import { load } from "js-yaml";
-import { DEFAULT_REQUEST_LIMITS, MAX_METADATA_DEPTH, type RequestLimits } from "../engine/request.ts";
+import { DEFAULT_REQUEST_LIMITS, MAX_METADATA_DEPTH, type RequestLimits } from "../model/request.ts";
 import { DEFAULT_EXPRESSION_LIMITS, MAX_EXPRESSION_DEPTH, type ExpressionLimits } from "../expr/index.ts";
 
 /** What a caller may be granted: one group per service. */

@@ -1,13 +1,3 @@
-export type {
-  DecisionState,
-  DecisionStateQuery,
-  DelegationRecord,
-  ListFilter,
-  OutcomeRecord,
-  RevokeOutcome,
-  SessionRecord,
-  StateStore,
-  StoreHealth,
-} from "./store.ts";
-export { createMemoryStore, type MemoryStoreOptions } from "./memory.ts";
-export { resolveOutcome, type OutcomeQuery, type StateOutcome } from "./outcome.ts";
+export type { DelegationRecord, ListFilter, RecordTable, RevokeOutcome, SessionRecord, StateStore, StoredRecord, StoreHealth } from "./store.ts";
+export { OK_NO_GRANT, resolveOutcome, SESSION_INVALID, type DecisionState, type OutcomeQuery, type StateOutcome } from "./outcome.ts";
+export { createMemoryStore, type MemoryStoreOptions } from "./memory/memory-store.ts";

@@ -1,5 +1,5 @@
 import { fnmatch } from "../policy/fnmatch.ts";
-import type { DecisionState } from "./store.ts";
+import type { DelegationRecord, SessionRecord } from "./store.ts";
 
 /** What the state-dependent part of a decision needs to know. */
 export interface OutcomeQuery {
@@ -29,6 +29,14 @@ export type StateOutcome =
 /** The outcomes that carry no detail, shared by every store. */
 export const OK_NO_GRANT: StateOutcome = Object.freeze({ kind: "ok", grant: undefined });
 export const SESSION_INVALID: StateOutcome = Object.freeze({ kind: "session_invalid" });
+
+/** The state an outcome is computed from. */
+export interface DecisionState {
+  /** The named session if it exists and has not expired (it may be revoked). */
+  readonly session: SessionRecord | undefined;
+  /** Grants from `user` to `agent`, oldest first (expired and revoked ones are skipped). */
+  readonly delegations: readonly DelegationRecord[];
+}
 
 /** Computes the outcome from fetched state at time `now`. */
 export function resolveOutcome(state: DecisionState, q: OutcomeQuery, now: number): StateOutcome {

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { auditEventFromJson, auditRecordJson, type AuditEvent } from "../../src/audit/event.ts";
 import { decisionFieldsBytes, decisionFieldsJson, encodeAuditRecord } from "../../src/audit/record-bytes.ts";
-import { AuthDecision } from "../../src/engine/types.ts";
-import type { NormalizedRequest } from "../../src/engine/request.ts";
+import { AuthDecision } from "../../src/model/types.ts";
+import type { NormalizedRequest } from "../../src/model/request.ts";
 
 function event(over: Partial<NormalizedRequest>, decision?: Partial<AuthDecision>, ms = 0.0123): AuditEvent {
   const d = { allowed: true, tier: "soft", reason: "Allowed by profile 'p' (requires soft approval)", requiresApproval: true, approvalPolicy: "pol", ...decision } as AuthDecision;

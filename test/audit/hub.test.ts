@@ -2,9 +2,9 @@ import { expect } from "chai";
 import { AuditHub, type AuditEntry, type AuditHistory } from "../../src/audit/hub.ts";
 import { isCursorExpiredError, isInvalidCursorError, isSubscriberOverflowError, isTooManySubscribersError } from "../../src/audit/errors.ts";
 import type { AuditEvent } from "../../src/audit/event.ts";
-import { ManualClock } from "../../src/engine/clock.ts";
-import { AuthDecision } from "../../src/engine/types.ts";
-import type { NormalizedRequest } from "../../src/engine/request.ts";
+import { ManualClock } from "../../src/model/clock.ts";
+import { AuthDecision } from "../../src/model/types.ts";
+import type { NormalizedRequest } from "../../src/model/request.ts";
 
 function event(i: number, over: Partial<NormalizedRequest> = {}, allowed = true, tier: "autonomous" | "soft" | "strong" = "autonomous"): AuditEvent {
   const request: NormalizedRequest = { agent: "a", user: `u${i}`, action: "read", resource: "", scope: "", sessionId: "", targetAgent: "", metadata: {}, ...over };

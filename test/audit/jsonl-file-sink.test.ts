@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createJsonlFileSink } from "../../src/audit/jsonl-file-sink.ts";
-import { AuthEngine } from "../../src/engine/engine.ts";
+import { AuthEngine } from "../../src/embedded-engine.ts";
 import { basicConfig } from "../support/policies.ts";
 
 const ORIGINAL_FIELDS = [

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { auditRecordJson, type AuditEvent } from "../../src/audit/event.ts";
 import { decisionFieldsBytes, decisionFieldsJson, encodeAuditRecord } from "../../src/audit/record-bytes.ts";
-import { AuthDecision, type ApprovalTier } from "../../src/engine/types.ts";
+import { AuthDecision, type ApprovalTier } from "../../src/model/types.ts";
 import { fuzzRuns, fuzzSeed } from "../support/fuzz.ts";
 
 /** The record the encoder must produce, by the plainest route: JSON.stringify of the object. */

@@ -3,7 +3,7 @@ import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { AgentAuthServer } from "../../src/server/app.ts";
+import type { AgentAuthServer } from "../../src/server/app/start-server.ts";
 import { startTestServer } from "../support/server.ts";
 
 const PYTHON = "/usr/bin/python3";

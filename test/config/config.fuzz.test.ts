@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { dump } from "js-yaml";
 import { isConfigError, parseConfig } from "../../src/config/index.ts";
-import { AuthEngine } from "../../src/engine/index.ts";
+import { AuthEngine } from "../../src/embedded-engine.ts";
 import { SERVER_POLICY } from "../support/server.ts";
 import { fuzzRuns, fuzzSeedOr } from "../support/fuzz.ts";
 

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { dump } from "js-yaml";
 import { isConfigError, parseConfig } from "../../src/config/index.ts";
-import { AuthEngine, isInvalidRequestError, VALID_TIERS } from "../../src/engine/index.ts";
+import { AuthEngine } from "../../src/embedded-engine.ts";
+import { isInvalidRequestError, VALID_TIERS } from "../../src/model/index.ts";
 import { fuzzRuns, fuzzSeedOr } from "../support/fuzz.ts";
 
 const RUNS = fuzzRuns(150);

@@ -1,10 +1,10 @@
 import { expect } from "chai";
-import { AuthEngine } from "../../src/engine/engine.ts";
-import { ManualClock } from "../../src/engine/clock.ts";
-import { isDelegationValidationError, isInvalidRequestError } from "../../src/engine/errors.ts";
-import type { AuthRequest } from "../../src/engine/types.ts";
+import { AuthEngine } from "../../src/embedded-engine.ts";
+import { ManualClock } from "../../src/model/clock.ts";
+import { isDelegationValidationError, isInvalidRequestError } from "../../src/model/errors.ts";
+import type { AuthRequest } from "../../src/model/types.ts";
 import { parseConfig } from "../../src/config/index.ts";
-import { createMemoryStore } from "../../src/state/memory.ts";
+import { createMemoryStore } from "../../src/state/memory/memory-store.ts";
 import type { StateStore } from "../../src/state/store.ts";
 import type { AuditEvent } from "../../src/audit/event.ts";
 import type { AuditSink } from "../../src/audit/sink.ts";
@@ -100,13 +100,25 @@ describe("AuthEngine", () => {
     });
 
     it("fails closed when the store is unreachable, and still answers requests that need no state", async () => {
+      const memory = createMemoryStore();
+      const refused = new Error("connection refused");
       const broken: StateStore = {
-        ...createMemoryStore(),
         kind: "broken",
-        fetchDecisionState: () => Promise.reject(new Error("connection refused")),
+        sessions: memory.sessions,
+        delegations: memory.delegations,
+        resolveOutcome: () => Promise.reject(refused),
+        health: () => ({ ok: false, detail: "broken: connection refused" }),
+        close: () => memory.close(),
       };
       const errors: string[] = [];
-      const { engine } = engineWith({ store: broken, onError: (_e, ctx) => errors.push(ctx) });
+      const { engine } = engineWith({
+        store: broken,
+        onError: (e, ctx) => {
+          // The outage itself, not a fake that broke in some other way.
+          expect(e).to.equal(refused);
+          errors.push(ctx);
+        },
+      });
       const needsSession = await engine.authorize(ask({ sessionId: "abc" }));
       expect([needsSession.allowed, needsSession.reason]).to.deep.equal([false, "State store unavailable"]);
       const needsDelegation = await engine.authorize(ask({ action: "pay" }));

@@ -25,7 +25,7 @@ import { Effect } from "../../gen/agentauth/v1/decision_pb.ts";
 import { DelegationStatus } from "../../gen/agentauth/v1/delegation_pb.ts";
 import { SessionStatus } from "../../gen/agentauth/v1/session_pb.ts";
 import { createAgentAuthClient, isClientError, type AgentAuthClient } from "../../src/client/index.ts";
-import { RedisKeys } from "../../src/state/redis-keys.ts";
+import { RedisKeys } from "../../src/state/redis/keys.ts";
 import { exited, startServe } from "../support/processes.ts";
 import { freePort, hasRedisServer, PrivateRedis } from "../support/private-redis.ts";
 import { REDIS_ENV } from "../support/redis.ts";

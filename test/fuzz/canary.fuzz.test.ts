@@ -20,7 +20,9 @@ import fc from "fast-check";
 import { randomUUID } from "node:crypto";
 import { dump } from "js-yaml";
 import { isConfigError, parseConfig, type AuthConfig } from "../../src/config/index.ts";
-import { AuthEngine, TIER_ORDER, VALID_TIERS, type AuthDecision, type AuthRequest, type UserPermissionsFunction } from "../../src/engine/index.ts";
+import { AuthEngine } from "../../src/embedded-engine.ts";
+import type { UserPermissionsFunction } from "../../src/engine/index.ts";
+import { TIER_ORDER, VALID_TIERS, type AuthDecision, type AuthRequest } from "../../src/model/index.ts";
 import { fnmatch } from "../../src/policy/fnmatch.ts";
 import { exprArb, literalText, printExpr, printStyle, referenceEvaluate, truthy, type Expr, type ExprVocabulary } from "./expr-gen.ts";
 import { fuzzRuns, fuzzSeed, fuzzTimeout, InputTimer } from "../support/fuzz.ts";
@@ -337,7 +339,7 @@ describe("decisions under random valid policies (fuzz)", function () {
               if (agent === "" || !agent.isWellFormed()) continue;
               foreignSessions.push((await engine.createSession({ agent, user: USERS[0]! })).sessionId);
               for (const user of USERS) {
-                await engine.store.createDelegation({ id: randomUUID(), fromUser: user, toAgent: agent, actions: ["*", ...ACTIONS], grantedAt: now, expiresAt: now + 3_600_000, reason: "fuzz" });
+                await engine.store.delegations.create({ id: randomUUID(), fromUser: user, toAgent: agent, actions: ["*", ...ACTIONS], createdAt: now, expiresAt: now + 3_600_000, reason: "fuzz" });
               }
             }
             // Delegations whose store key (`agent NUL user`) equals an intruder's while agent and user differ.
@@ -349,7 +351,7 @@ describe("decisions under random valid policies (fuzz)", function () {
                 const toAgent = key.slice(0, cut);
                 const fromUser = key.slice(cut + 1);
                 if (toAgent === intruder || toAgent === "" || fromUser === "") continue;
-                await engine.store.createDelegation({ id: randomUUID(), fromUser, toAgent, actions: ["*"], grantedAt: now, expiresAt: now + 3_600_000, reason: "collision" });
+                await engine.store.delegations.create({ id: randomUUID(), fromUser, toAgent, actions: ["*"], createdAt: now, expiresAt: now + 3_600_000, reason: "collision" });
               }
             }
 

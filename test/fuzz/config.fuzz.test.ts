@@ -17,7 +17,7 @@ import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { dump, load } from "js-yaml";
 import { ConfigError, isConfigError, parseConfig } from "../../src/config/index.ts";
-import { AuthEngine } from "../../src/engine/index.ts";
+import { AuthEngine } from "../../src/embedded-engine.ts";
 import { BASIC_POLICY } from "../support/policies.ts";
 import { fuzzRuns, fuzzSeed, fuzzTimeout, InputTimer } from "../support/fuzz.ts";
 

@@ -21,7 +21,7 @@ import { Client, credentials, Metadata, status, type ServiceError } from "@grpc/
 import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { AuthorizeRequestSchema, AuthorizeResponseSchema, AuthorizeBatchResponseSchema } from "../../gen/agentauth/v1/authorization_pb.ts";
 import { Effect, Tier, type Decision } from "../../gen/agentauth/v1/decision_pb.ts";
-import type { AgentAuthServer } from "../../src/server/app.ts";
+import type { AgentAuthServer } from "../../src/server/app/start-server.ts";
 import type { Logger } from "../../src/server/logger.ts";
 import { isClientError, type AgentAuthClient } from "../../src/client/index.ts";
 import { healthClient } from "../support/health.ts";

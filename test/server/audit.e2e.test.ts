@@ -3,7 +3,7 @@ import { status } from "@grpc/grpc-js";
 import { Effect, Tier } from "../../gen/agentauth/v1/decision_pb.ts";
 import type { SubscribeResponse } from "../../gen/agentauth/v1/audit_pb.ts";
 import { isClientError, type AgentAuthClient, type ClientError } from "../../src/client/index.ts";
-import type { AgentAuthServer } from "../../src/server/app.ts";
+import type { AgentAuthServer } from "../../src/server/app/start-server.ts";
 import { startTestServer } from "../support/server.ts";
 import { compareCursors } from "../../src/audit/cursor.ts";
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { Client, credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
-import type { AgentAuthServer } from "../../src/server/app.ts";
+import type { AgentAuthServer } from "../../src/server/app/start-server.ts";
 import { isClientError, type AgentAuthClient } from "../../src/client/index.ts";
 import { startTestServer } from "../support/server.ts";
 import { fuzzRuns, fuzzSeedOr } from "../support/fuzz.ts";

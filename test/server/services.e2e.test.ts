@@ -4,7 +4,7 @@ import { Effect, Tier } from "../../gen/agentauth/v1/decision_pb.ts";
 import { SessionStatus } from "../../gen/agentauth/v1/session_pb.ts";
 import { DelegationStatus } from "../../gen/agentauth/v1/delegation_pb.ts";
 import { isClientError, type AgentAuthClient, type ClientError } from "../../src/client/index.ts";
-import type { AgentAuthServer } from "../../src/server/app.ts";
+import type { AgentAuthServer } from "../../src/server/app/start-server.ts";
 import { startTestServer } from "../support/server.ts";
 
 async function failure(p: Promise<unknown>): Promise<ClientError> {

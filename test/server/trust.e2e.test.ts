@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
 import { expect } from "chai";
 import { parseConfig } from "../../src/config/index.ts";
-import { startAgentAuthServer, type AgentAuthServer } from "../../src/server/app.ts";
+import { startAgentAuthServer, type AgentAuthServer } from "../../src/server/app/start-server.ts";
 import { silentLogger } from "../../src/server/logger.ts";
 import { parseServerConfig, type CallerConfig } from "../../src/server/server-config.ts";
 import { createAgentAuthClient, isClientError, type AgentAuthClient, type ConnectOptions } from "../../src/client/index.ts";

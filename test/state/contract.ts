@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { ManualClock } from "../../src/engine/clock.ts";
-import type { DelegationRecord, SessionRecord, StateStore } from "../../src/state/store.ts";
+import { ManualClock } from "../../src/model/clock.ts";
+import type { DelegationRecord, ListFilter, SessionRecord, StateStore } from "../../src/state/store.ts";
 
 /** What a backend's test file provides to the shared contract suite. */
 export interface StoreFixture {
@@ -25,7 +25,7 @@ function delegation(clock: ManualClock, over: Partial<DelegationRecord> = {}): D
     fromUser: "alice",
     toAgent: "assistant",
     actions: ["read", "write:*"],
-    grantedAt: now,
+    createdAt: now,
     expiresAt: now + 60_000,
     reason: "",
     ...over,
@@ -52,53 +52,53 @@ export function runStateStoreContract(name: string, fixture: StoreFixture): void
 
     it("round-trips a session", async () => {
       const s = session(clock, { scope: "project:*" });
-      await store.createSession(s);
-      expect(await store.getSession(s.id)).to.deep.include({ ...s });
-      expect((await store.getSession(s.id))?.revokedAt).to.equal(undefined);
+      await store.sessions.create(s);
+      expect(await store.sessions.get(s.id)).to.deep.include({ ...s });
+      expect((await store.sessions.get(s.id))?.revokedAt).to.equal(undefined);
     });
 
     it("returns undefined for an unknown session", async () => {
-      expect(await store.getSession("no-such-session")).to.equal(undefined);
+      expect(await store.sessions.get("no-such-session")).to.equal(undefined);
     });
 
     it("expires a session exactly at expiresAt", async () => {
       const s = session(clock, { expiresAt: clock.now() + 5000 });
-      await store.createSession(s);
+      await store.sessions.create(s);
       clock.advance(4.999);
-      expect(await store.getSession(s.id)).to.not.equal(undefined);
+      expect(await store.sessions.get(s.id)).to.not.equal(undefined);
       clock.advance(0.001);
-      expect(await store.getSession(s.id)).to.equal(undefined);
-      expect(await store.listSessions()).to.deep.equal([]);
-      expect((await store.fetchDecisionState({ sessionId: s.id, agent: s.agent, user: s.user, delegations: false })).session).to.equal(undefined);
+      expect(await store.sessions.get(s.id)).to.equal(undefined);
+      expect(await store.sessions.list()).to.deep.equal([]);
+      expect(await store.resolveOutcome({ sessionId: s.id, agent: s.agent, user: s.user, scope: "", action: "x", delegations: false })).to.deep.equal({ kind: "session_invalid" });
     });
 
     it("keeps a revoked session readable as revoked until it would have expired", async () => {
       const s = session(clock);
-      await store.createSession(s);
+      await store.sessions.create(s);
       clock.advance(10);
-      const outcome = await store.revokeSession(s.id);
+      const outcome = await store.sessions.revoke(s.id);
       expect(outcome.status).to.equal("revoked");
-      const read = await store.getSession(s.id);
+      const read = await store.sessions.get(s.id);
       expect(read?.revokedAt).to.equal(clock.now());
-      expect((await store.fetchDecisionState({ sessionId: s.id, agent: s.agent, user: s.user, delegations: false })).session?.revokedAt).to.equal(clock.now());
+      expect(await store.resolveOutcome({ sessionId: s.id, agent: s.agent, user: s.user, scope: "", action: "x", delegations: false })).to.deep.equal({ kind: "session_invalid" });
       clock.advance(50);
-      expect(await store.getSession(s.id)).to.equal(undefined);
+      expect(await store.sessions.get(s.id)).to.equal(undefined);
     });
 
     it("reports a second revocation and an unknown id", async () => {
       const s = session(clock);
-      await store.createSession(s);
-      expect((await store.revokeSession(s.id)).status).to.equal("revoked");
-      const again = await store.revokeSession(s.id);
+      await store.sessions.create(s);
+      expect((await store.sessions.revoke(s.id)).status).to.equal("revoked");
+      const again = await store.sessions.revoke(s.id);
       expect(again.status).to.equal("already_revoked");
-      expect((await store.revokeSession("nope")).status).to.equal("not_found");
+      expect((await store.sessions.revoke("nope")).status).to.equal("not_found");
     });
 
     it("does not revoke an expired session", async () => {
       const s = session(clock, { expiresAt: clock.now() + 1000 });
-      await store.createSession(s);
+      await store.sessions.create(s);
       clock.advance(1);
-      expect((await store.revokeSession(s.id)).status).to.equal("not_found");
+      expect((await store.sessions.revoke(s.id)).status).to.equal("not_found");
     });
 
     it("lists sessions by agent and user, oldest first, revoked only on request", async () => {
@@ -107,55 +107,55 @@ export function runStateStoreContract(name: string, fixture: StoreFixture): void
       const b = session(clock, { agent: "a1", user: "u2" });
       clock.advance(1);
       const c = session(clock, { agent: "a2", user: "u1" });
-      for (const s of [a, b, c]) await store.createSession(s);
-      const ids = async (f: Parameters<StateStore["listSessions"]>[0]): Promise<string[]> => (await store.listSessions(f)).map((s) => s.id);
+      for (const s of [a, b, c]) await store.sessions.create(s);
+      const ids = async (f: ListFilter): Promise<string[]> => (await store.sessions.list(f)).map((s) => s.id);
       expect(await ids({})).to.deep.equal([a.id, b.id, c.id]);
       expect(await ids({ agent: "a1" })).to.deep.equal([a.id, b.id]);
       expect(await ids({ user: "u1" })).to.deep.equal([a.id, c.id]);
       expect(await ids({ agent: "a1", user: "u2" })).to.deep.equal([b.id]);
-      await store.revokeSession(a.id);
+      await store.sessions.revoke(a.id);
       expect(await ids({ agent: "a1" })).to.deep.equal([b.id]);
       expect(await ids({ agent: "a1", includeRevoked: true })).to.deep.equal([a.id, b.id]);
     });
 
     it("round-trips a delegation", async () => {
       const d = delegation(clock, { reason: "on call" });
-      await store.createDelegation(d);
-      const read = await store.getDelegation(d.id);
+      await store.delegations.create(d);
+      const read = await store.delegations.get(d.id);
       expect(read).to.deep.include({ ...d, actions: d.actions });
       expect(read?.actions).to.deep.equal(["read", "write:*"]);
     });
 
-    it("fetches the session and the agent's grants from that user in one read", async () => {
+    it("finds the grant from this user to this agent, oldest first, in one read", async () => {
       const s = session(clock);
-      await store.createSession(s);
+      await store.sessions.create(s);
       const first = delegation(clock);
       clock.advance(1);
       const otherUser = delegation(clock, { fromUser: "bob" });
       const otherAgent = delegation(clock, { toAgent: "reviewer" });
       clock.advance(1);
       const second = delegation(clock, { actions: ["deploy"] });
-      for (const d of [first, otherUser, otherAgent, second]) await store.createDelegation(d);
-      const state = await store.fetchDecisionState({ sessionId: s.id, agent: "assistant", user: "alice", delegations: true });
-      expect(state.session?.id).to.equal(s.id);
-      expect(state.delegations.map((d) => d.id)).to.deep.equal([first.id, second.id]);
-      const noGrants = await store.fetchDecisionState({ sessionId: "", agent: "assistant", user: "alice", delegations: false });
-      expect(noGrants.session).to.equal(undefined);
-      expect(noGrants.delegations).to.deep.equal([]);
+      for (const d of [first, otherUser, otherAgent, second]) await store.delegations.create(d);
+      const q = { sessionId: s.id, agent: "assistant", user: "alice", scope: "", delegations: true };
+      // Only grants from this user to this agent count, the oldest covering the action first.
+      expect(await store.resolveOutcome({ ...q, action: "write:x" })).to.deep.equal({ kind: "ok", grant: { id: first.id, fromUser: "alice" } });
+      expect(await store.resolveOutcome({ ...q, action: "deploy" })).to.deep.equal({ kind: "ok", grant: { id: second.id, fromUser: "alice" } });
+      expect(await store.resolveOutcome({ ...q, action: "deploy", delegations: false })).to.deep.equal({ kind: "ok", grant: undefined });
+      expect(await store.resolveOutcome({ ...q, user: "bob", sessionId: "", action: "write:x" })).to.deep.equal({ kind: "ok", grant: { id: otherUser.id, fromUser: "bob" } });
     });
 
     it("drops revoked and expired grants from decision state", async () => {
       const shortLived = delegation(clock, { expiresAt: clock.now() + 2000 });
       const revoked = delegation(clock);
       const kept = delegation(clock);
-      for (const d of [shortLived, revoked, kept]) await store.createDelegation(d);
-      expect((await store.revokeDelegation(revoked.id)).status).to.equal("revoked");
-      expect((await store.revokeDelegation(revoked.id)).status).to.equal("already_revoked");
+      for (const d of [shortLived, revoked, kept]) await store.delegations.create(d);
+      expect((await store.delegations.revoke(revoked.id)).status).to.equal("revoked");
+      expect((await store.delegations.revoke(revoked.id)).status).to.equal("already_revoked");
       clock.advance(2);
-      const state = await store.fetchDecisionState({ sessionId: "", agent: "assistant", user: "alice", delegations: true });
-      expect(state.delegations.map((d) => d.id)).to.deep.equal([kept.id]);
-      expect((await store.getDelegation(revoked.id))?.revokedAt).to.be.a("number");
-      expect(await store.getDelegation(shortLived.id)).to.equal(undefined);
+      const outcome = await store.resolveOutcome({ sessionId: "", agent: "assistant", user: "alice", scope: "", action: "read", delegations: true });
+      expect(outcome).to.deep.equal({ kind: "ok", grant: { id: kept.id, fromUser: "alice" } });
+      expect((await store.delegations.get(revoked.id))?.revokedAt).to.be.a("number");
+      expect(await store.delegations.get(shortLived.id)).to.equal(undefined);
     });
 
     it("lists delegations by receiving agent and granting user", async () => {
@@ -164,32 +164,31 @@ export function runStateStoreContract(name: string, fixture: StoreFixture): void
       const b = delegation(clock, { toAgent: "x", fromUser: "u2" });
       clock.advance(1);
       const c = delegation(clock, { toAgent: "y", fromUser: "u1" });
-      for (const d of [a, b, c]) await store.createDelegation(d);
-      const ids = async (f: Parameters<StateStore["listDelegations"]>[0]): Promise<string[]> => (await store.listDelegations(f)).map((d) => d.id);
+      for (const d of [a, b, c]) await store.delegations.create(d);
+      const ids = async (f: ListFilter): Promise<string[]> => (await store.delegations.list(f)).map((d) => d.id);
       expect(await ids({})).to.deep.equal([a.id, b.id, c.id]);
       expect(await ids({ agent: "x" })).to.deep.equal([a.id, b.id]);
       expect(await ids({ user: "u1" })).to.deep.equal([a.id, c.id]);
-      await store.revokeDelegation(b.id);
+      await store.delegations.revoke(b.id);
       expect(await ids({ agent: "x" })).to.deep.equal([a.id]);
       expect(await ids({ agent: "x", includeRevoked: true })).to.deep.equal([a.id, b.id]);
     });
 
     it("treats ids and names as data (prototype names, unicode, separators)", async () => {
       const odd = session(clock, { id: "__proto__", agent: "constructor", user: "ユーザー\u0000:x", scope: "a:{b}" });
-      await store.createSession(odd);
-      expect(await store.getSession("__proto__")).to.deep.include({ agent: "constructor", user: "ユーザー\u0000:x", scope: "a:{b}" });
+      await store.sessions.create(odd);
+      expect(await store.sessions.get("__proto__")).to.deep.include({ agent: "constructor", user: "ユーザー\u0000:x", scope: "a:{b}" });
       const d = delegation(clock, { toAgent: "constructor", fromUser: "ユーザー\u0000:x", actions: ["*"] });
-      await store.createDelegation(d);
-      const state = await store.fetchDecisionState({ sessionId: "__proto__", agent: "constructor", user: "ユーザー\u0000:x", delegations: true });
-      expect(state.session?.id).to.equal("__proto__");
-      expect(state.delegations.map((x) => x.id)).to.deep.equal([d.id]);
+      await store.delegations.create(d);
+      const outcome = await store.resolveOutcome({ sessionId: "__proto__", agent: "constructor", user: "ユーザー\u0000:x", scope: "a:{b}", action: "any", delegations: true });
+      expect(outcome).to.deep.equal({ kind: "ok", grant: { id: d.id, fromUser: "ユーザー\u0000:x" } });
     });
 
     describe("resolveOutcome", () => {
       const base = { agent: "assistant", user: "alice", scope: "", action: "read", delegations: false };
       it("checks the session: missing, revoked, expired, agent, user, scope", async () => {
         const s = session(clock, { scope: "project:[ab]*" });
-        await store.createSession(s);
+        await store.sessions.create(s);
         const q = { ...base, sessionId: s.id };
         expect(await store.resolveOutcome(q)).to.deep.equal({ kind: "ok", grant: undefined });
         expect(await store.resolveOutcome({ ...q, sessionId: "missing" })).to.deep.equal({ kind: "session_invalid" });
@@ -197,10 +196,10 @@ export function runStateStoreContract(name: string, fixture: StoreFixture): void
         expect(await store.resolveOutcome({ ...q, user: "bob" })).to.deep.equal({ kind: "user_mismatch", expected: "alice" });
         expect(await store.resolveOutcome({ ...q, scope: "project:alpha" })).to.deep.equal({ kind: "ok", grant: undefined });
         expect(await store.resolveOutcome({ ...q, scope: "project:c" })).to.deep.equal({ kind: "scope_outside", pattern: "project:[ab]*" });
-        await store.revokeSession(s.id);
+        await store.sessions.revoke(s.id);
         expect(await store.resolveOutcome(q)).to.deep.equal({ kind: "session_invalid" });
         const short = session(clock, { expiresAt: clock.now() + 1000 });
-        await store.createSession(short);
+        await store.sessions.create(short);
         clock.advance(1);
         expect(await store.resolveOutcome({ ...q, sessionId: short.id })).to.deep.equal({ kind: "session_invalid" });
       });
@@ -211,8 +210,8 @@ export function runStateStoreContract(name: string, fixture: StoreFixture): void
         const second = delegation(clock, { actions: ["deploy", "read?"] });
         const bobs = delegation(clock, { fromUser: "bob", actions: ["*"] });
         const revoked = delegation(clock, { actions: ["*"] });
-        for (const d of [first, second, bobs, revoked]) await store.createDelegation(d);
-        await store.revokeDelegation(revoked.id);
+        for (const d of [first, second, bobs, revoked]) await store.delegations.create(d);
+        await store.delegations.revoke(revoked.id);
         const q = { ...base, sessionId: "", delegations: true };
         expect(await store.resolveOutcome({ ...q, action: "write:docs" })).to.deep.equal({ kind: "ok", grant: { id: first.id, fromUser: "alice" } });
         expect(await store.resolveOutcome({ ...q, action: "reads" })).to.deep.equal({ kind: "ok", grant: { id: second.id, fromUser: "alice" } });
@@ -221,7 +220,7 @@ export function runStateStoreContract(name: string, fixture: StoreFixture): void
       });
 
       it("does not look for grants when the session check fails", async () => {
-        await store.createDelegation(delegation(clock, { actions: ["*"] }));
+        await store.delegations.create(delegation(clock, { actions: ["*"] }));
         const q = { ...base, sessionId: "nope", delegations: true };
         expect(await store.resolveOutcome(q)).to.deep.equal({ kind: "session_invalid" });
       });

@@ -1,4 +1,4 @@
-import { createMemoryStore } from "../../src/state/memory.ts";
+import { createMemoryStore } from "../../src/state/memory/memory-store.ts";
 import { runStateStoreContract } from "./contract.ts";
 
 runStateStoreContract("memory", {

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { parseRedisTarget } from "../../src/state/redis-target.ts";
+import { parseRedisTarget } from "../../src/state/redis/redis-target.ts";
 
 describe("parseRedisTarget", () => {
   const table: [string, unknown][] = [

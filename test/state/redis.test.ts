@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { Redis } from "ioredis";
-import { createRedisStore, type RedisStore } from "../../src/state/redis.ts";
-import { globProgram } from "../../src/state/glob-program.ts";
-import { GLOB_CHECK } from "../../src/state/redis-scripts.ts";
+import { createRedisStore, type RedisStore } from "../../src/state/redis/redis-store.ts";
+import { globProgram } from "../../src/state/redis/glob-program.ts";
+import { GLOB_CHECK } from "../../src/state/redis/scripts.ts";
 import { fnmatch } from "../../src/policy/fnmatch.ts";
 import { freePort, PrivateRedis } from "../support/private-redis.ts";
 import { deletePrefix, requireRedis, testPrefix } from "../support/redis.ts";
@@ -47,23 +47,23 @@ describe("Redis state store", function () {
 
     it("stores records under a hash-tagged prefix with a TTL equal to the remaining lifetime", async () => {
       const now = Date.now();
-      await store.createSession({ id: "s1", agent: "a", user: "u", scope: "", createdAt: now, expiresAt: now + 30_000 });
+      await store.sessions.create({ id: "s1", agent: "a", user: "u", scope: "", createdAt: now, expiresAt: now + 30_000 });
       const key = `{${prefix}}:s:s1`;
       expect(await client.exists(key)).to.equal(1);
       const ttl = await client.pttl(key);
       expect(ttl).to.be.within(28_000, 30_000);
-      await store.revokeSession("s1");
+      await store.sessions.revoke("s1");
       expect(await client.pttl(key)).to.be.within(27_000, 30_000);
       expect(await client.hget(key, "revoked")).to.match(/^\d+$/);
     });
 
     it("expires a record by Redis TTL (no sweeper)", async () => {
       const now = Date.now();
-      await store.createDelegation({ id: "d1", fromUser: "u", toAgent: "a", actions: ["x"], grantedAt: now, expiresAt: now + 300, reason: "" });
+      await store.delegations.create({ id: "d1", fromUser: "u", toAgent: "a", actions: ["x"], createdAt: now, expiresAt: now + 300, reason: "" });
       expect(await client.exists(`{${prefix}}:d:d1`)).to.equal(1);
       await new Promise((r) => setTimeout(r, 450));
       expect(await client.exists(`{${prefix}}:d:d1`)).to.equal(0);
-      expect(await store.getDelegation("d1")).to.equal(undefined);
+      expect(await store.delegations.get("d1")).to.equal(undefined);
     });
   });
 
@@ -105,7 +105,7 @@ describe("Redis store with sync audit: decision and record in one round trip", f
   });
 
   it("appends exactly the decision it answers, for every outcome", async () => {
-    const { AuthEngine } = await import("../../src/engine/engine.ts");
+    const { AuthEngine } = await import("../../src/embedded-engine.ts");
     const { parseConfig } = await import("../../src/config/index.ts");
     const config = parseConfig(
       `profiles: {bot: {allow: [read], default_tier: soft}}\napproval_policies: [{name: p, condition: 'action == "pay"', tier: strong}]\naudit: {durability: sync}\n`,
@@ -124,7 +124,7 @@ describe("Redis store with sync audit: decision and record in one round trip", f
       flush: async () => {},
       close: async () => {},
     };
-    const engine = new AuthEngine(config, { store, audit: sink });
+    const engine = new AuthEngine(config, { store, audit: sink, sameTripAudit: store.audit });
     const client = new Redis(url);
     try {
       const session = await engine.createSession({ agent: "bot", user: "alice", scope: "project:a*" });
@@ -176,7 +176,7 @@ describe("Redis store with sync audit: decision and record in one round trip", f
   });
 
   it("sends a script Redis has forgotten (SCRIPT FLUSH, a restart) as EVAL, and goes on by SHA", async () => {
-    const { AuthEngine } = await import("../../src/engine/engine.ts");
+    const { AuthEngine } = await import("../../src/embedded-engine.ts");
     const { parseConfig } = await import("../../src/config/index.ts");
     const config = parseConfig(`profiles: {bot: {allow: [read]}}\naudit: {durability: sync}\n`, { env: {} });
     // A server of its own: flushing scripts on the shared one would disturb other clients.
@@ -185,7 +185,7 @@ describe("Redis store with sync audit: decision and record in one round trip", f
     const p = `${prefix}-noscript`;
     const store = createRedisStore({ connection: { url: own.url }, prefix: p, audit: { durability: "sync", streamMaxLength: 1000 } });
     await store.ready(5000);
-    const engine = new AuthEngine(config, { store, audit: false });
+    const engine = new AuthEngine(config, { store, audit: false, sameTripAudit: store.audit });
     const client = new Redis(own.url);
     try {
       const session = await engine.createSession({ agent: "bot", user: "alice" });

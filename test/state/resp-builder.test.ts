@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { evalFromEvalsha, respCommand, RespArgs } from "../../src/state/resp-builder.ts";
+import { evalFromEvalsha, respCommand, RespArgs } from "../../src/state/redis/resp-builder.ts";
 
 /** Reads a RESP array of bulk strings (a command as Redis receives it). */
 function parseCommand(bytes: Buffer): Buffer[] {

@@ -11,9 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { parseConfig } from "../../src/config/index.ts";
-import { AuthEngine } from "../../src/engine/engine.ts";
-import { createRedisStore, type RedisConnection } from "../../src/state/redis.ts";
-import { parseRedisTarget } from "../../src/state/redis-target.ts";
+import { AuthEngine } from "../../src/embedded-engine.ts";
+import { createRedisStore, type RedisConnection } from "../../src/state/redis/index.ts";
+import { parseRedisTarget } from "../../src/state/redis/redis-target.ts";
 import { freePort, hasRedisServer } from "../support/private-redis.ts";
 import { REDIS_ENV, testPrefix } from "../support/redis.ts";
 import { runStateStoreContract } from "./contract.ts";
@@ -86,7 +86,7 @@ audit: {durability: sync}
 async function decideWithSyncAudit(connection: RedisConnection): Promise<void> {
   const prefix = testPrefix("topology");
   const store = createRedisStore({ connection, prefix, audit: { durability: "sync", streamMaxLength: 1000 } });
-  const engine = new AuthEngine(parseConfig(POLICY, { env: {} }), { store, audit: false });
+  const engine = new AuthEngine(parseConfig(POLICY, { env: {} }), { store, audit: false, sameTripAudit: store.audit });
   try {
     await store.ready(10_000);
     const session = await engine.createSession({ agent: "bot", user: "alice" });
@@ -95,7 +95,7 @@ async function decideWithSyncAudit(connection: RedisConnection): Promise<void> {
     await engine.revokeSession(session.sessionId);
     const denied = await engine.authorize({ agent: "bot", user: "alice", action: "read", sessionId: session.sessionId });
     expect([denied.allowed, denied.reason]).to.deep.equal([false, "Invalid or expired session"]);
-    const recorded = (await store.readStream("0-0", 10)).map((e) => JSON.parse(e.line) as { decision_id: string; allowed: boolean });
+    const recorded = (await store.audit!.readStream("0-0", 10)).map((e) => JSON.parse(e.line) as { decision_id: string; allowed: boolean });
     expect(recorded.map((r) => [r.decision_id, r.allowed])).to.deep.equal([
       [allowed.decisionId, true],
       [denied.decisionId, false],
@@ -217,7 +217,7 @@ describe("Redis Cluster and Redis Sentinel (servers of the test's own)", functio
       await until("the sentinel knows the replica", async () => (await info(sentinelPort, ["SENTINEL", "REPLICAS", "agentauth"])).includes(String(replicaPort)));
       const prefix = testPrefix("failover");
       const store = createRedisStore({ connection: parseRedisTarget(target), prefix, audit: { durability: "sync", streamMaxLength: 1000 } });
-      const engine = new AuthEngine(parseConfig(POLICY, { env: {} }), { store, audit: false });
+      const engine = new AuthEngine(parseConfig(POLICY, { env: {} }), { store, audit: false, sameTripAudit: store.audit });
       try {
         await store.ready(10_000);
         const session = await engine.createSession({ agent: "bot", user: "alice" });
@@ -237,7 +237,7 @@ describe("Redis Cluster and Redis Sentinel (servers of the test's own)", functio
         expect([d.allowed, d.reason]).to.deep.equal([true, "Allowed by profile 'bot'"]);
         expect(await info(sentinelPort, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "agentauth"])).to.include(String(replicaPort));
         // The decision's record is on the new master.
-        const last = JSON.parse(((await store.readStream("0-0", 100)).at(-1)?.line ?? "{}")) as { decision_id?: string };
+        const last = JSON.parse(((await store.audit!.readStream("0-0", 100)).at(-1)?.line ?? "{}")) as { decision_id?: string };
         expect(last.decision_id).to.equal(d.decisionId);
         process.stdout.write(`      master killed: decisions denied (fail closed) until the fail-over, allowed again ${Date.now() - killed} ms after the kill\n`);
       } finally {

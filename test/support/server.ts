@@ -1,5 +1,5 @@
 import { parseConfig } from "../../src/config/index.ts";
-import { startAgentAuthServer, type AgentAuthServer, type AgentAuthServerOptions } from "../../src/server/app.ts";
+import { startAgentAuthServer, type AgentAuthServer, type AgentAuthServerOptions } from "../../src/server/app/start-server.ts";
 import { silentLogger } from "../../src/server/logger.ts";
 import { createAgentAuthClient, type AgentAuthClient, type ConnectOptions } from "../../src/client/index.ts";
 

@@ -1,11 +1,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { status } from "@grpc/grpc-js";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Effect } from "../../../gen/agentauth/v1/decision_pb.ts";
 import type { AuditFilter } from "../../../gen/agentauth/v1/audit_pb.ts";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { AuditFilterSchema } from "../../../gen/agentauth/v1/audit_pb.ts";
-import { isClientError } from "../../client/index.ts";
+import { Code, isClientError } from "../../client/index.ts";
 import { intOption, outputMode, outputOption, parseCommandArgs } from "../args.ts";
 import { serverClient } from "../backend.ts";
 import type { GlobalOptions } from "../main.ts";
@@ -148,7 +147,7 @@ async function follow(io: CliIo, g: GlobalOptions, a: AuditArgs, after: string, 
         return EXIT_OK;
       } catch (error) {
         if (controller.signal.aborted) return EXIT_OK;
-        if (isClientError(error) && error.code === status.RESOURCE_EXHAUSTED && error.errorInfo?.reason === "SUBSCRIBER_TOO_SLOW") {
+        if (isClientError(error) && error.code === Code.RESOURCE_EXHAUSTED && error.errorInfo?.reason === "SUBSCRIBER_TOO_SLOW") {
           cursor = error.errorInfo.metadata["last_cursor"] ?? cursor;
           io.stderr(`(fell behind; resuming after ${cursor})\n`);
           continue;

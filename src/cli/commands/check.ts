@@ -1,4 +1,6 @@
-import { AuthEngine } from "../../engine/engine.ts";
+import { createJsonlFileSink } from "../../audit/jsonl-file-sink.ts";
+import { AuthEngine } from "../../engine/auth-engine.ts";
+import { createMemoryStore } from "../../state/memory/memory-store.ts";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { serverClient } from "../backend.ts";
 import type { GlobalOptions } from "../main.ts";
@@ -68,7 +70,11 @@ export async function checkCommand(io: CliIo, g: GlobalOptions, args: readonly s
   const loaded = loadPolicyOrReport(io, g.configPath);
   if (loaded === undefined) return EXIT_FAILURE;
   if (output === "console") printWarnings(io, loaded.warnings);
-  const engine = new AuthEngine(loaded.config);
+  const audit = loaded.config.audit;
+  const engine = new AuthEngine(loaded.config, {
+    store: createMemoryStore(),
+    audit: audit.enabled ? [createJsonlFileSink(audit.path, { durability: audit.durability })] : [],
+  });
   try {
     const decision = await engine.authorize(request);
     printDecisionView(io, output, decisionView(decision));

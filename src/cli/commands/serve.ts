@@ -1,5 +1,5 @@
-import { startAgentAuthServer } from "../../server/app.ts";
-import { parseRedisTarget } from "../../state/redis-target.ts";
+import { startAgentAuthServer } from "../../server/app/start-server.ts";
+import { parseRedisTarget } from "../../state/redis/redis-target.ts";
 import { createJsonLogger } from "../../server/logger.ts";
 import { intOption, parseCommandArgs } from "../args.ts";
 import type { GlobalOptions } from "../main.ts";

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
-import { status } from "@grpc/grpc-js";
 import { isConfigError, loadConfigWithWarnings } from "../../config/index.ts";
-import { isClientError } from "../../client/index.ts";
+import { Code, isClientError } from "../../client/index.ts";
 import { serverClient } from "../backend.ts";
 import type { GlobalOptions } from "../main.ts";
 import { policyRevision } from "../../policy/index.ts";
@@ -70,7 +69,7 @@ async function validateRemote(io: CliIo, g: GlobalOptions, output: "console" | "
     }
     return EXIT_OK;
   } catch (error) {
-    if (!isClientError(error) || error.code !== status.INVALID_ARGUMENT) throw error;
+    if (!isClientError(error) || error.code !== Code.INVALID_ARGUMENT) throw error;
     if (output === "json") {
       io.stdout(JSON.stringify({ valid: false, errors: error.fieldViolations.map((v) => ({ path: v.field, message: v.description })) }, null, 2) + "\n");
     } else {

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { AuthorizeBatchResultSchema, type AuthorizationService } from "../../../gen/agentauth/v1/authorization_pb.ts";
 import type { ServiceImpl } from "../grpc/adapter.ts";
 import { invalidArgument, isRpcError, statusMessage } from "../grpc/errors.ts";
-import type { AuthDecision } from "../../engine/types.ts";
+import type { AuthDecision } from "../../model/types.ts";
 import type { ServiceContext } from "./context.ts";
 import { decisionFields, decisionToProto, engineError } from "./convert.ts";
 

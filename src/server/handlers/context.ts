@@ -1,9 +1,9 @@
 import type { AuditHub } from "../../audit/hub.ts";
-import type { AuthEngine } from "../../engine/engine.ts";
+import type { AuthEngine } from "../../engine/auth-engine.ts";
 import type { Logger } from "../logger.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import type { PolicyReloader } from "../reload.ts";
-import type { ReplicaInfo } from "../../state/redis.ts";
+import type { ReplicaInfo } from "../../state/redis/index.ts";
 import type { ConfigLimits } from "../../config/index.ts";
 
 /** What the service handlers work with. */

@@ -3,8 +3,8 @@ import { timestampFromMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { DecisionSchema, Effect, Tier, type Decision } from "../../../gen/agentauth/v1/decision_pb.ts";
 import { SessionStatus, type Session as SessionMessage, SessionSchema } from "../../../gen/agentauth/v1/session_pb.ts";
 import { DelegationStatus, type Delegation as DelegationMessage, DelegationSchema } from "../../../gen/agentauth/v1/delegation_pb.ts";
-import type { AuthDecision, DelegationGrant, Session } from "../../engine/types.ts";
-import { isDelegationValidationError, isInvalidRequestError, isStateUnavailableError } from "../../engine/errors.ts";
+import type { AuthDecision, DelegationGrant, Session } from "../../model/types.ts";
+import { isDelegationValidationError, isInvalidRequestError, isStateUnavailableError } from "../../model/errors.ts";
 import { failedPrecondition, invalidArgument, unavailable } from "../grpc/errors.ts";
 
 const TIERS: Readonly<Record<string, Tier>> = { autonomous: Tier.AUTONOMOUS, soft: Tier.SOFT, strong: Tier.STRONG };

@@ -26,17 +26,12 @@ export const A2ADefault = { Allow: "allow", Deny: "deny" } as const;
 export type A2ADefault = (typeof A2ADefault)[keyof typeof A2ADefault];
 export const VALID_A2A_DEFAULTS: ReadonlySet<string> = new Set<string>(Object.values(A2ADefault));
 
-/** Lifecycle of a session. */
-export const SessionStatus = { Active: "active", Expired: "expired", Revoked: "revoked" } as const;
-export type SessionStatus = (typeof SessionStatus)[keyof typeof SessionStatus];
-export const VALID_SESSION_STATUSES: ReadonlySet<string> = new Set<string>(Object.values(SessionStatus));
-
-/** Lifecycle of a delegation grant. */
-export const DelegationStatus = { Active: "active", Expired: "expired", Revoked: "revoked" } as const;
-export type DelegationStatus = (typeof DelegationStatus)[keyof typeof DelegationStatus];
-export const VALID_DELEGATION_STATUSES: ReadonlySet<string> = new Set<string>(
-  Object.values(DelegationStatus),
-);
+/**
+ * Lifecycle of a session or a delegation grant, as the library reports it
+ * (the wire has its own enums, `SessionStatus` and `DelegationStatus`, in
+ * `agent-auth/client`).
+ */
+export type GrantStatus = "active" | "expired" | "revoked";
 
 /** Request metadata: extra fields conditions can read by name. JSON-like values. */
 export type RequestMetadata = Readonly<Record<string, unknown>>;
@@ -116,7 +111,7 @@ export interface Session {
   readonly createdAt: string;
   /** ISO 8601, UTC. */
   readonly expiresAt: string;
-  readonly status: SessionStatus;
+  readonly status: GrantStatus;
 }
 
 /** A delegation of actions from a user to an agent, as callers see it. */
@@ -131,5 +126,5 @@ export interface DelegationGrant {
   /** ISO 8601, UTC. */
   readonly expiresAt: string;
   readonly reason: string;
-  readonly status: DelegationStatus;
+  readonly status: GrantStatus;
 }

@@ -1,4 +1,4 @@
-import { parseGlob } from "../policy/fnmatch.ts";
+import { parseGlob } from "../../policy/fnmatch.ts";
 
 /**
  * A glob compiled for the Redis store's Lua matcher: JSON of

@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { writeUtf8 } from "../audit/utf8.ts";
+import { writeUtf8 } from "../../bytes/utf8.ts";
 
 /**
  * Redis command arguments encoded as RESP bulk strings (`$<len>\r\n<bytes>\r\n`)

@@ -1,3 +1,9 @@
+import { AuthDecision } from "../../model/types.ts";
+import * as reasons from "../../model/reasons.ts";
+import { decisionFieldsJson } from "../../audit/record-bytes.ts";
+import { luaConcat, luaString } from "./lua-text.ts";
+import { OUTCOME_CODE } from "./outcome-codes.ts";
+
 /**
  * Lua scripts of the Redis store. Each runs atomically and counts as one
  * command (one round trip). Times come from the caller (the engine's clock),
@@ -151,37 +157,6 @@ return out
 `;
 
 /**
- * KEYS: session (or the "none" key), grants index. ARGV: now, session named
- * (1/0), delegations wanted (1/0), delegation key base.
- * Returns {session hash or false, id, hash, id, hash, ...} — active grants only.
- */
-export const FETCH = `
-local now = tonumber(ARGV[1])
-local session = false
-if ARGV[2] == '1' then
-  local flat = redis.call('HGETALL', KEYS[1])
-  if #flat > 0 then session = flat end
-end
-local out = {session}
-if ARGV[3] == '1' then
-  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-    local flat = redis.call('HGETALL', ARGV[4] .. id)
-    if #flat == 0 then
-      redis.call('ZREM', KEYS[2], id)
-    else
-      local r = {}
-      for i = 1, #flat, 2 do r[flat[i]] = flat[i + 1] end
-      if tonumber(r.expires) > now and not r.revoked then
-        out[#out + 1] = id
-        out[#out + 1] = flat
-      end
-    end
-  end
-end
-return out
-`;
-
-/**
  * The decisions' state step: every decision waiting at that moment, in one
  * call. KEYS: audit stream, then for each decision its session key (or the
  * "none" key) and its grants index. ARGV: now, delegation key base, stream
@@ -193,8 +168,8 @@ return out
  * "i" (invalid session), "a" expected agent, "u" expected user, "s" session
  * scope. Records are appended in the order of the decisions; after a failed
  * session check the line's decision fields become the denial's. The reasons
- * and the denial's fields below are the engine's, word for word
- * (engine/reasons.ts, audit/record-bytes.ts).
+ * and the denial's fields are generated from the engine's own builders
+ * (model/reasons.ts, audit/record-bytes.ts), so they match word for word.
  */
 export const RESOLVE = `${PRELUDE}
 local now, base, maxlen = tonumber(ARGV[1]), ARGV[2], ARGV[3]
@@ -205,16 +180,16 @@ local function resolve(skey, gkey, a, o)
   if a[o] == '1' then
     local s = redis.call('HMGET', skey, 'agent', 'user', 'scope', 'expires', 'revoked', 'glob')
     if not s[1] or s[5] or tonumber(s[4]) <= now then
-      result, reason = 'i', 'Invalid or expired session'
+      result, reason = ${luaString(OUTCOME_CODE.sessionInvalid)}, ${luaString(reasons.INVALID_SESSION)}
     elseif s[1] ~= agent then
-      result = 'a' .. s[1]
-      reason = "Session agent mismatch: expected '" .. s[1] .. "', got '" .. agent .. "'"
+      result = ${luaString(OUTCOME_CODE.agentMismatch)} .. s[1]
+      reason = ${luaConcat(reasons.sessionAgentMismatch, "s[1]", "agent")}
     elseif s[2] ~= '' and s[2] ~= user then
-      result = 'u' .. s[2]
-      reason = "Session user mismatch: expected '" .. s[2] .. "', got '" .. user .. "'"
+      result = ${luaString(OUTCOME_CODE.userMismatch)} .. s[2]
+      reason = ${luaConcat(reasons.sessionUserMismatch, "s[2]", "user")}
     elseif s[3] ~= '' and scope ~= '' and not glob(cjson.decode(s[6]), scope) then
-      result = 's' .. s[3]
-      reason = "Scope '" .. scope .. "' outside session scope '" .. s[3] .. "'"
+      result = ${luaString(OUTCOME_CODE.scopeOutside)} .. s[3]
+      reason = ${luaConcat(reasons.scopeOutsideSession, "scope", "s[3]")}
     end
   end
   if result == '' and a[o + 5] == '1' then
@@ -224,7 +199,7 @@ local function resolve(skey, gkey, a, o)
         redis.call('ZREM', gkey, id)
       elseif not d[2] and tonumber(d[1]) > now then
         for _, program in ipairs(cjson.decode(d[3])) do
-          if glob(program, action) then result = 'g' .. id .. '\\31' .. d[4] break end
+          if glob(program, action) then result = ${luaString(OUTCOME_CODE.grant)} .. id .. ${luaString(OUTCOME_CODE.separator)} .. d[4] break end
         end
         if result ~= '' then break end
       end
@@ -235,7 +210,7 @@ local function resolve(skey, gkey, a, o)
     if result ~= '' then
       local part
       if reason ~= '' then
-        part = ',"allowed":false,"tier":"autonomous","reason":' .. cjson.encode(reason) .. ',"requires_approval":false,"approval_policy":""'
+        part = ${denialFields("reason")}
       else
         part = a[o + 10]
       end
@@ -269,3 +244,17 @@ local out = {}
 for i = 1, #ARGV, 2 do out[#out + 1] = glob(cjson.decode(ARGV[i]), ARGV[i + 1]) and 1 or 0 end
 return out
 `;
+
+/**
+ * The Lua expression for a denial's decision fields with the reason held by
+ * the Lua variable `reason`: the engine's encoder run on a marker reason, the
+ * marker replaced by the reason as JSON (cjson writes "/" as "\\/", which is
+ * undone so the bytes match the engine's).
+ */
+function denialFields(reason: string): string {
+  const marker = "REASON-7f3a9c";
+  const fields = decisionFieldsJson(new AuthDecision(false, "autonomous", marker, false, "", 0, "", ""));
+  const [head, tail] = fields.split(JSON.stringify(marker));
+  if (head === undefined || tail === undefined) throw new Error("denial fields: the reason marker is missing");
+  return `${luaString(head)} .. (string.gsub(cjson.encode(${reason}), '\\\\/', '/')) .. ${luaString(tail)}`;
+}

@@ -1,4 +1,4 @@
-import type { RedisConnection } from "./redis.ts";
+import type { RedisConnection } from "./connection.ts";
 
 /**
  * Reads a Redis target from one string, as `--redis` and

@@ -1,0 +1,319 @@
+import { performance } from "node:perf_hooks";
+import { withDecision, type AuditEvent } from "../audit/event.ts";
+import type { AuditSink } from "../audit/sink.ts";
+import type { AuthConfig } from "../config/types.ts";
+import type { ExpressionLimits } from "../expr/index.ts";
+import { systemClock, type Clock } from "../model/clock.ts";
+import * as reasons from "../model/reasons.ts";
+import { DEFAULT_REQUEST_LIMITS, normalizeRequest, type NormalizedRequest, type RequestLimits } from "../model/request.ts";
+import type { AuthDecision, AuthRequest, DelegationGrant, Session } from "../model/types.ts";
+import { compilePolicy, type CompiledPolicy } from "../policy/index.ts";
+import type { OutcomeQuery, StateOutcome } from "../state/outcome.ts";
+import type { DelegationRecord, ListFilter, SessionRecord, StateStore } from "../state/store.ts";
+import { BY_PROFILE, BY_PROVIDER, conclude, denial, screen, type AllowSource, type Screening } from "./decide.ts";
+import { newDecisionId } from "./decision-id.ts";
+import { grantBooks, newDelegation, newSession, type CreateDelegationInput, type CreateSessionInput, type GrantBook, type Revocation } from "./grants.ts";
+import { AuditJournal, type RecordMode, type SameTripRecorder } from "./journal.ts";
+import { askProvider, providerFunction, type UserPermissionsFunction, type UserPermissionsProvider } from "./provider.ts";
+import { prepareDecision, type PreparedDecision } from "./same-trip.ts";
+
+/** What an {@link AuthEngine} works with besides its policy. */
+export interface AuthEngineOptions {
+  /** Sessions and delegations. */
+  readonly store: StateStore;
+  /** Where decisions are recorded. Default: nowhere. */
+  readonly audit?: readonly AuditSink[] | undefined;
+  /**
+   * One of the audit sinks (added to them if missing) that records a
+   * state-dependent decision in the same round trip as its state read.
+   */
+  readonly sameTripAudit?: SameTripRecorder | undefined;
+  /** Consulted when neither the profile nor a delegation allows the action. */
+  readonly userPermissions?: UserPermissionsProvider | UserPermissionsFunction | undefined;
+  /** Time source for expiry and records. Default: the system clock. */
+  readonly clock?: Clock | undefined;
+  readonly limits?: Partial<RequestLimits> | undefined;
+  readonly expressionLimits?: Partial<ExpressionLimits> | undefined;
+  /**
+   * Receives errors the engine handled by failing closed (store, provider,
+   * audit), with the id of the decision that denied because of them.
+   */
+  readonly onError?: ((error: unknown, context: string, decisionId?: string) => void) | undefined;
+  /** Sees every state read a decision makes: how long it took (ms) and whether it answered. */
+  readonly onStateRead?: ((ms: number, ok: boolean) => void) | undefined;
+  /** Whether {@link AuthEngine.close} closes the store too. Default false. */
+  readonly ownsStore?: boolean | undefined;
+}
+
+/**
+ * The decision engine: a compiled policy, a state store and audit sinks.
+ *
+ * `authorize` runs the original's pipeline — session, profile deny list,
+ * scope, profile allow, delegation, user-permission provider, A2A, "not
+ * authorized", approval tier — with at most one state read, and never allows
+ * because something failed: an unreachable store or provider denies.
+ */
+export class AuthEngine {
+  #policy: CompiledPolicy;
+  #loadedAt: number;
+  readonly #store: StateStore;
+  readonly #ownsStore: boolean;
+  readonly #journal: AuditJournal;
+  readonly #clock: Clock;
+  readonly #limits: RequestLimits;
+  readonly #expressionLimits: Partial<ExpressionLimits> | undefined;
+  readonly #provider: UserPermissionsFunction | undefined;
+  readonly #onError: (error: unknown, context: string, decisionId?: string) => void;
+  readonly #onStateRead: ((ms: number, ok: boolean) => void) | undefined;
+  readonly #sessions: GrantBook<SessionRecord, Session>;
+  readonly #delegations: GrantBook<DelegationRecord, DelegationGrant>;
+
+  constructor(config: AuthConfig, options: AuthEngineOptions) {
+    this.#expressionLimits = options.expressionLimits;
+    this.#policy = compilePolicy(config, this.#compileOptions());
+    this.#clock = options.clock ?? systemClock;
+    this.#loadedAt = this.#clock.now();
+    this.#store = options.store;
+    this.#ownsStore = options.ownsStore === true;
+    this.#limits = { ...DEFAULT_REQUEST_LIMITS, ...options.limits };
+    this.#onError = options.onError ?? (() => {});
+    this.#onStateRead = options.onStateRead;
+    this.#provider = providerFunction(options.userPermissions);
+    this.#journal = new AuditJournal(options.audit ?? [], options.sameTripAudit, this.#onError);
+    const books = grantBooks(() => this.#store, this.#limits, this.#clock);
+    this.#sessions = books.sessions;
+    this.#delegations = books.delegations;
+  }
+
+  /** The policy currently deciding. */
+  get policy(): CompiledPolicy {
+    return this.#policy;
+  }
+
+  get config(): AuthConfig {
+    return this.#policy.config;
+  }
+
+  /** Content hash of the current policy; every decision names the revision it used. */
+  get revision(): string {
+    return this.#policy.revision;
+  }
+
+  /** When the current policy was installed (ms since the epoch). */
+  get loadedAt(): number {
+    return this.#loadedAt;
+  }
+
+  get store(): StateStore {
+    return this.#store;
+  }
+
+  /** The engine's clock. */
+  get clock(): Clock {
+    return this.#clock;
+  }
+
+  /**
+   * Compiles `config` and swaps it in atomically. Decisions already running
+   * finish on the policy they started with; later ones use the new one. Throws
+   * (keeping the current policy) if the config cannot be compiled.
+   */
+  setConfig(config: AuthConfig): CompiledPolicy {
+    const compiled = compilePolicy(config, this.#compileOptions());
+    this.#policy = compiled;
+    this.#loadedAt = this.#clock.now();
+    return compiled;
+  }
+
+  /**
+   * Decides a request. Rejects only for a malformed request
+   * (InvalidRequestError naming the field); every failure after that is a
+   * denial with a reason.
+   */
+  authorize(request: AuthRequest): Promise<AuthDecision> {
+    try {
+      const decision = this.decide(request);
+      return decision instanceof Promise ? decision : Promise.resolve(decision);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Decides a request like {@link authorize}, but returns the decision itself
+   * when it needed nothing asynchronous (no state read, no wait for an audit
+   * sink), and a promise otherwise; throws InvalidRequestError for a
+   * malformed request. For callers on a hot path that would only wrap the
+   * answer in another promise.
+   */
+  decide(request: AuthRequest): AuthDecision | Promise<AuthDecision> {
+    const start = performance.now();
+    const req = normalizeRequest(request, this.#limits);
+    const policy = this.#policy;
+    const screening = screen(policy, req);
+    if (req.sessionId === "" && !screening.needDelegations) {
+      const source = screening.profileAllows ? BY_PROFILE : undefined;
+      return this.#record(policy, req, conclude({ policy, req, screening, source, decisionId: newDecisionId(), start }), start, "normal");
+    }
+    return this.#decideWithState(policy, req, screening, start);
+  }
+
+  async #decideWithState(policy: CompiledPolicy, req: NormalizedRequest, screening: Screening, start: number): Promise<AuthDecision> {
+    const query: OutcomeQuery = {
+      sessionId: req.sessionId,
+      agent: req.agent,
+      user: req.user,
+      scope: req.scope,
+      action: req.action,
+      delegations: screening.needDelegations,
+    };
+    const decisionId = newDecisionId();
+    // Asked alongside the state read (not after it) so a decision waits once.
+    const provider =
+      screening.needDelegations && this.#provider !== undefined
+        ? askProvider(this.#provider, req.user, req.action, (e) => this.#onError(e, "user permissions provider", decisionId))
+        : undefined;
+    const sameTrip = this.#journal.sameTrip;
+    let prepared: PreparedDecision | undefined;
+    if (sameTrip !== undefined) {
+      prepared = prepareDecision({
+        policy,
+        req,
+        screening,
+        providerAnswer: provider === undefined ? false : await provider,
+        decisionId,
+        elapsedMs: performance.now() - start,
+        eventOf: (d) => this.#eventOf(policy, req, d, start),
+      });
+    }
+
+    let outcome: StateOutcome;
+    const onRead = this.#onStateRead;
+    const readStart = onRead === undefined ? 0 : performance.now();
+    try {
+      outcome = await (prepared === undefined ? this.#store.resolveOutcome(query) : sameTrip!.resolveOutcomeAndRecord(query, prepared.records));
+    } catch (error) {
+      onRead?.(performance.now() - readStart, false);
+      this.#onError(error, "state store", decisionId);
+      // Recorded without waiting: with the store unreachable, a same-trip
+      // recorder would only hold this deny back for another command timeout.
+      return this.#record(policy, req, denial(policy, reasons.STATE_UNAVAILABLE, performance.now() - start, decisionId), start, "background");
+    }
+    onRead?.(performance.now() - readStart, true);
+
+    if (prepared !== undefined) {
+      const decision =
+        outcome.kind !== "ok"
+          ? denial(policy, sessionDenial(outcome, req), prepared.elapsedMs, decisionId)
+          : outcome.grant !== undefined
+            ? prepared.ifGrant
+            : prepared.ifNoGrant;
+      // The recorder appended the record matching the outcome; the other sinks get the very same one.
+      const event = prepared.records.event;
+      return this.#journal.record(decision === prepared.ifNoGrant ? event : withDecision(event, decision), "in-trip");
+    }
+    if (outcome.kind !== "ok") return this.#record(policy, req, denial(policy, sessionDenial(outcome, req), performance.now() - start, decisionId), start, "normal");
+    let source: AllowSource;
+    if (outcome.grant !== undefined) source = { kind: "delegation", fromUser: outcome.grant.fromUser };
+    else {
+      source = screening.profileAllows ? BY_PROFILE : undefined;
+      if (provider !== undefined) {
+        const answer = await provider;
+        if (answer === "error") {
+          return this.#record(policy, req, denial(policy, reasons.USER_PERMISSIONS_UNAVAILABLE, performance.now() - start, decisionId), start, "normal");
+        }
+        if (answer) source = BY_PROVIDER;
+      }
+    }
+    return this.#record(policy, req, conclude({ policy, req, screening, source, decisionId, start }), start, "normal");
+  }
+
+  /** Hands the decision to the audit sinks; waits only when a sink asks to (sync durability, backpressure). */
+  #record(policy: CompiledPolicy, req: NormalizedRequest, decision: AuthDecision, start: number, mode: RecordMode): AuthDecision | Promise<AuthDecision> {
+    if (!this.#journal.active) return decision;
+    return this.#journal.record(this.#eventOf(policy, req, decision, start), mode);
+  }
+
+  #eventOf(policy: CompiledPolicy, req: NormalizedRequest, decision: AuthDecision, start: number): AuditEvent {
+    return {
+      // With the real clock the decision's own timer gives the time without another clock read.
+      time: this.#clock === systemClock ? Math.floor(performance.timeOrigin + start + decision.evaluationTimeMs) : this.#clock.now(),
+      request: req,
+      decision,
+      configName: policy.config.metadata.name,
+      configVersion: policy.config.version,
+    };
+  }
+
+  /** Opens a session for an agent acting for a user. */
+  async createSession(input: CreateSessionInput): Promise<Session> {
+    return this.#sessions.create(newSession(input, this.#policy, this.#limits, this.#clock.now()));
+  }
+
+  /** The session, revoked or not, until it expires; undefined after. */
+  getSession(sessionId: string): Promise<Session | undefined> {
+    return this.#sessions.get(sessionId);
+  }
+
+  /** Active sessions (and revoked ones with `includeRevoked`), oldest first. */
+  listSessions(filter: ListFilter = {}): Promise<Session[]> {
+    return this.#sessions.list(filter);
+  }
+
+  /** Revokes a session; the revocation is stored before this resolves. */
+  revokeSession(sessionId: string): Promise<Revocation<Session>> {
+    return this.#sessions.revoke(sessionId);
+  }
+
+  /**
+   * Grants actions from a user to an agent. Throws DelegationValidationError
+   * (the original's messages) when the delegation settings or rules refuse it.
+   */
+  async createDelegation(input: CreateDelegationInput): Promise<DelegationGrant> {
+    return this.#delegations.create(newDelegation(input, this.#policy, this.#limits, this.#clock.now()));
+  }
+
+  /** The delegation, revoked or not, until it expires; undefined after. */
+  getDelegation(delegationId: string): Promise<DelegationGrant | undefined> {
+    return this.#delegations.get(delegationId);
+  }
+
+  /** Active delegations (`agent` filters the receiving agent, `user` the granting user). */
+  listDelegations(filter: ListFilter = {}): Promise<DelegationGrant[]> {
+    return this.#delegations.list(filter);
+  }
+
+  /** Revokes a delegation; stored before this resolves. */
+  revokeDelegation(delegationId: string): Promise<Revocation<DelegationGrant>> {
+    return this.#delegations.revoke(delegationId);
+  }
+
+  /** Writes out buffered audit records. */
+  async flush(): Promise<void> {
+    await this.#journal.flush();
+  }
+
+  /** Flushes and closes the audit sinks, and the store when the engine owns it. */
+  async close(): Promise<void> {
+    await this.#journal.close();
+    if (this.#ownsStore) await this.#store.close();
+  }
+
+  #compileOptions(): { expressionLimits?: Partial<ExpressionLimits> } {
+    return this.#expressionLimits === undefined ? {} : { expressionLimits: this.#expressionLimits };
+  }
+}
+
+/** The reason for a failed session check. */
+function sessionDenial(outcome: Exclude<StateOutcome, { kind: "ok" }>, req: NormalizedRequest): string {
+  switch (outcome.kind) {
+    case "session_invalid":
+      return reasons.INVALID_SESSION;
+    case "agent_mismatch":
+      return reasons.sessionAgentMismatch(outcome.expected, req.agent);
+    case "user_mismatch":
+      return reasons.sessionUserMismatch(outcome.expected, req.user);
+    case "scope_outside":
+      return reasons.scopeOutsideSession(req.scope, outcome.pattern);
+  }
+}

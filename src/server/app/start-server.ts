@@ -1,0 +1,207 @@
+import { status } from "@grpc/grpc-js";
+import type { AuditHub } from "../../audit/hub.ts";
+import type { AuthConfig, ConfigLimits } from "../../config/index.ts";
+import type { AuthEngine } from "../../engine/auth-engine.ts";
+import type { RequestLimits } from "../../model/request.ts";
+import type { StateStore } from "../../state/store.ts";
+import { createCallerCheck } from "../callers.ts";
+import type { CallHooks } from "../grpc/adapter.ts";
+import { startGrpcServer, type RunningGrpcServer } from "../grpc/server.ts";
+import type { TlsFiles } from "../grpc/tls.ts";
+import type { ServiceContext } from "../handlers/context.ts";
+import { createJsonLogger, type Logger } from "../logger.ts";
+import { ServerMetrics, serveMetrics, type MetricsEndpoint } from "../metrics.ts";
+import { PolicyReloader } from "../reload.ts";
+import type { CallerConfig } from "../server-config.ts";
+import { openDecisionBackend, type RedisOptions } from "./decision-backend.ts";
+import { hostedServices } from "./grpc-services.ts";
+import { watchStoreHealth } from "./health-watch.ts";
+import { refusalReporter } from "./refusals.ts";
+import { ReplicaAnnouncer } from "./replica-announcer.ts";
+
+/** Options for {@link startAgentAuthServer}. */
+export interface AgentAuthServerOptions {
+  readonly config: AuthConfig;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 50051; 0 picks a free port. */
+  readonly port?: number;
+  readonly tls?: TlsFiles | undefined;
+  /** Shared state in Redis; without it the embedded memory store is used. */
+  readonly redis?: RedisOptions | undefined;
+  /** Largest AuthorizeBatch. Default 1000. */
+  readonly maxBatch?: number;
+  /** Largest request message. Default 4 MiB. */
+  readonly maxMessageBytes?: number;
+  readonly limits?: Partial<RequestLimits>;
+  /** Live subscribers per process. Default 1000. */
+  readonly maxSubscribers?: number;
+  /** Events a subscriber may lag behind before its stream ends. Default 4096. */
+  readonly subscriberBuffer?: number;
+  /** Decisions kept for resuming subscribers and Query in memory mode. Default 10,000. */
+  readonly auditRetain?: number;
+  readonly logger?: Logger;
+  /**
+   * Named callers and their RPC groups. When given (non-empty), every call
+   * must identify a caller by bearer token or client certificate.
+   */
+  readonly callers?: readonly CallerConfig[] | undefined;
+  /** Refused calls are appended here as JSON lines (besides the log). Default: none. */
+  readonly refusalLog?: string | undefined;
+  /** Serve Prometheus metrics at http://host:port/metrics. */
+  readonly metrics?: { readonly host: string; readonly port: number } | undefined;
+  /**
+   * The file `config` was read from: enables PolicyService.ReloadPolicy and
+   * (with `watch`) reloading when the file changes.
+   */
+  readonly policyFile?:
+    | {
+        readonly path: string;
+        readonly watch?: boolean;
+        readonly env?: Readonly<Record<string, string | undefined>>;
+        readonly limits?: Partial<ConfigLimits>;
+      }
+    | undefined;
+}
+
+/** A running agent-auth server. */
+export interface AgentAuthServer {
+  readonly port: number;
+  readonly address: string;
+  readonly engine: AuthEngine;
+  readonly hub: AuditHub;
+  readonly store: StateStore;
+  readonly grpc: RunningGrpcServer;
+  readonly metrics: ServerMetrics;
+  /** The Prometheus endpoint, when asked for. */
+  readonly metricsEndpoint: MetricsEndpoint | undefined;
+  /** Reloads the policy file, when the server was given one. */
+  readonly reloader: PolicyReloader | undefined;
+  /**
+   * Graceful stop: refuse new calls, end audit streams, let calls in flight
+   * finish (up to `graceMs`), flush audit records, close the store.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Health service name that reports whether the policy file on disk is the one served. */
+export const POLICY_HEALTH = "agentauth.policy";
+
+/** Starts the gRPC decision service for a validated config. */
+export async function startAgentAuthServer(options: AgentAuthServerOptions): Promise<AgentAuthServer> {
+  const logger = options.logger ?? createJsonLogger();
+  const config = options.config;
+  const metrics = new ServerMetrics();
+  const backend = await openDecisionBackend({
+    config,
+    redis: options.redis,
+    limits: options.limits,
+    maxSubscribers: options.maxSubscribers ?? 1000,
+    subscriberBuffer: options.subscriberBuffer ?? 4096,
+    auditRetain: options.auditRetain,
+    logger,
+    metrics,
+  });
+  const { engine, store, hub } = backend;
+
+  let grpc: RunningGrpcServer | undefined;
+  let address = "";
+  const reloader = options.policyFile === undefined ? undefined : policyReloader(options.policyFile, engine, logger, metrics, () => grpc, () => replicas.announce());
+  const replicas = new ReplicaAnnouncer(backend.redis?.replicas, () => ({ address, revision: engine.revision, reloadErrors: reloader?.errors ?? [] }));
+  metrics.setPolicy(engine.revision, config.metadata.name, config.version);
+  metrics.reloadFailing.set(0);
+  metrics.sources = { subscribers: () => hub.subscriberCount, storeUp: () => store.health().ok };
+
+  const ctx: ServiceContext = {
+    engine,
+    hub,
+    maxBatch: options.maxBatch ?? 1000,
+    logger,
+    metrics,
+    reloader,
+    replicas: () => replicas.list(),
+    configLimits: options.policyFile?.limits,
+  };
+  grpc = await startGrpcServer({
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.port === undefined ? {} : { port: options.port }),
+    tls: options.tls,
+    // grpc-js cuts off anything far over the limit; between the two, the adapter answers naming the limit.
+    maxReceiveMessageBytes: 2 * (options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) + 64 * 1024,
+    services: hostedServices(ctx, callHooks(options, logger, metrics)),
+  });
+  const running = grpc;
+  address = running.address;
+  const stopWatching = watchStoreHealth(store, running.health, logger);
+  running.health.setExtra(POLICY_HEALTH, "SERVING");
+  if (options.policyFile?.watch === true) reloader?.watch();
+  const metricsEndpoint = options.metrics === undefined ? undefined : await serveMetrics(metrics, options.metrics.host, options.metrics.port);
+  replicas.start(running.port);
+
+  let closing: Promise<void> | undefined;
+  return {
+    port: running.port,
+    address: running.address,
+    engine,
+    hub,
+    store,
+    grpc: running,
+    metrics,
+    metricsEndpoint,
+    reloader,
+    close: (graceMs = 10_000) =>
+      (closing ??= (async () => {
+        stopWatching();
+        await replicas.stop();
+        reloader?.close();
+        const shutdown = running.shutdown(graceMs);
+        // Open audit streams would otherwise hold the shutdown for the whole grace period.
+        hub.closeAll();
+        await shutdown;
+        await backend.close();
+        await metricsEndpoint?.close();
+      })()),
+  };
+}
+
+const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/** Caller checks, size limit, logging and metrics around every call. */
+function callHooks(options: AgentAuthServerOptions, logger: Logger, metrics: ServerMetrics): CallHooks {
+  const callerCheck =
+    options.callers !== undefined && options.callers.length > 0 ? createCallerCheck(options.callers, refusalReporter(logger, metrics, options.refusalLog)) : undefined;
+  return {
+    maxRequestBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    ...(callerCheck === undefined ? {} : { before: (call, method) => callerCheck.check(call, method) }),
+    onInternalError: (error, call) => logger.error("internal error", { method: call.method, peer: call.peer, error }),
+    onDone: (call, code, durationMs) => metrics.observeCall(call.method, STATUS_NAMES[code] ?? String(code), durationMs / 1000),
+  };
+}
+
+/** Reloads the policy file; each result updates metrics, the policy health entry and the replica registry. */
+function policyReloader(
+  file: NonNullable<AgentAuthServerOptions["policyFile"]>,
+  engine: AuthEngine,
+  logger: Logger,
+  metrics: ServerMetrics,
+  grpc: () => RunningGrpcServer | undefined,
+  announce: () => void,
+): PolicyReloader {
+  return new PolicyReloader({
+    path: file.path,
+    engine,
+    logger,
+    ...(file.env === undefined ? {} : { env: file.env }),
+    ...(file.limits === undefined ? {} : { limits: file.limits }),
+    onResult: (result) => {
+      metrics.reloads.inc({ result: !result.ok ? "error" : result.changed ? "ok" : "unchanged" });
+      metrics.reloadFailing.set(result.ok ? 0 : 1);
+      const p = engine.policy;
+      metrics.setPolicy(p.revision, p.config.metadata.name, p.config.version);
+      grpc()?.health.setExtra(POLICY_HEALTH, result.ok ? "SERVING" : "NOT_SERVING");
+      announce();
+    },
+  });
+}
+
+const STATUS_NAMES: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(status).filter(([, v]) => typeof v === "number").map(([k, v]) => [v, k]));

@@ -1,0 +1,6 @@
+export { createRedisStore, type RedisStore, type RedisStoreOptions } from "./redis-store.ts";
+export type { RedisConnection } from "./connection.ts";
+export type { RedisAuditStream } from "./audit-stream.ts";
+export type { ReplicaInfo, ReplicaRegistry } from "./replicas.ts";
+export { RedisKeys } from "./keys.ts";
+export { parseRedisTarget } from "./redis-target.ts";

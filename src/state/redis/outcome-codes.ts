@@ -1,0 +1,39 @@
+import { OK_NO_GRANT, SESSION_INVALID, type StateOutcome } from "../outcome.ts";
+import { StateUnavailableError } from "../../model/errors.ts";
+
+/**
+ * How the RESOLVE script reports one decision's outcome: "" (ok, no grant),
+ * `g<grant id>\x1f<grantor>`, `i` (invalid session), `a<expected agent>`,
+ * `u<expected user>`, `s<session scope pattern>`. The script is generated
+ * with these very codes.
+ */
+export const OUTCOME_CODE = Object.freeze({
+  grant: "g",
+  separator: "\x1f",
+  sessionInvalid: "i",
+  agentMismatch: "a",
+  userMismatch: "u",
+  scopeOutside: "s",
+});
+
+/** Reads one outcome as the script reports it. */
+export function toOutcome(reply: string | undefined): StateOutcome {
+  if (reply === "") return OK_NO_GRANT;
+  const detail = reply?.slice(1) ?? "";
+  switch (reply?.[0]) {
+    case OUTCOME_CODE.grant: {
+      const at = detail.indexOf(OUTCOME_CODE.separator);
+      if (at < 0) break;
+      return { kind: "ok", grant: { id: detail.slice(0, at), fromUser: detail.slice(at + 1) } };
+    }
+    case OUTCOME_CODE.sessionInvalid:
+      return SESSION_INVALID;
+    case OUTCOME_CODE.agentMismatch:
+      return { kind: "agent_mismatch", expected: detail };
+    case OUTCOME_CODE.userMismatch:
+      return { kind: "user_mismatch", expected: detail };
+    case OUTCOME_CODE.scopeOutside:
+      return { kind: "scope_outside", pattern: detail };
+  }
+  throw new StateUnavailableError(`unexpected outcome from Redis: ${String(reply)}`);
+}
