@@ -58,9 +58,14 @@ export async function h2load(options: { url: string; body: Buffer; requests: num
   return { requests: latencies.length, perSecond, meanUs: mean, p50Us: at(0.5), p90Us: at(0.9), p99Us: at(0.99), failed };
 }
 
-/** Starts a Node process (pinned to a CPU when taskset exists) and waits for it to print `READY <port>`. */
+/**
+ * Starts a Node process (pinned to a CPU when taskset exists) and waits for
+ * it to print `READY <port>`. `script` names a bench program by its source
+ * path (`bench/servers.ts`); it runs compiled, as `npm run bench:build`
+ * leaves it in .bench/, so servers run the same JavaScript users run.
+ */
 export function startProcess(script: string, args: string[], cpu: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; port: number }> {
-  const node = [process.execPath, "--import", "tsx", script, ...args];
+  const node = [process.execPath, join(".bench", script.replace(/\.ts$/, ".js")), ...args];
   const child = cpu === undefined ? spawn(node[0]!, node.slice(1), { env, stdio: ["ignore", "pipe", "inherit"] }) : spawn("taskset", ["-c", cpu, ...node], { env, stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     let buffer = "";

@@ -4,7 +4,11 @@ import { UsageError } from "./io.ts";
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /** Parses a command's arguments strictly; unknown options and stray words are usage errors. */
-export function parseCommandArgs<O extends Options>(command: string, args: readonly string[], options: O) {
+export function parseCommandArgs<O extends Options>(
+  command: string,
+  args: readonly string[],
+  options: O,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>>["values"] {
   try {
     return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
   } catch (error) {

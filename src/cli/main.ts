@@ -2,15 +2,8 @@
  * The `agent-auth` command. Global options come before the command, as in the
  * original: `agent-auth -c policy.yaml check --agent a --user u --action x`.
  */
-import { auditCommand } from "./commands/audit.ts";
-import { checkCommand } from "./commands/check.ts";
-import { delegateCommand, delegationsCommand } from "./commands/delegations.ts";
-import { inspectCommand } from "./commands/inspect.ts";
-import { serveCommand } from "./commands/serve.ts";
-import { sessionsCommand } from "./commands/sessions.ts";
-import { validateCommand } from "./commands/validate.ts";
-import { versionCommand } from "./commands/version.ts";
-import { isClientError } from "../client/index.ts";
+// Commands are loaded when run: `version` must not pay for gRPC, Redis and the server.
+import { isClientError } from "../client/client-error.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, isUsageError, processIo, UsageError, type CliIo } from "./io.ts";
 
 export const USAGE = `Usage: agent-auth [GLOBAL OPTIONS] COMMAND [OPTIONS]
@@ -145,23 +138,23 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     switch (g.command) {
       case "version":
-        return versionCommand(io);
+        return (await import("./commands/version.ts")).versionCommand(io);
       case "serve":
-        return await serveCommand(io, g, g.args);
+        return await (await import("./commands/serve.ts")).serveCommand(io, g, g.args);
       case "validate":
-        return await validateCommand(io, g, g.args);
+        return await (await import("./commands/validate.ts")).validateCommand(io, g, g.args);
       case "inspect":
-        return await inspectCommand(io, g, g.args);
+        return await (await import("./commands/inspect.ts")).inspectCommand(io, g, g.args);
       case "check":
-        return await checkCommand(io, g, g.args);
+        return await (await import("./commands/check.ts")).checkCommand(io, g, g.args);
       case "sessions":
-        return await sessionsCommand(io, g, g.args);
+        return await (await import("./commands/sessions.ts")).sessionsCommand(io, g, g.args);
       case "delegate":
-        return await delegateCommand(io, g, g.args);
+        return await (await import("./commands/delegations.ts")).delegateCommand(io, g, g.args);
       case "delegations":
-        return await delegationsCommand(io, g, g.args);
+        return await (await import("./commands/delegations.ts")).delegationsCommand(io, g, g.args);
       case "audit":
-        return await auditCommand(io, g, g.args);
+        return await (await import("./commands/audit.ts")).auditCommand(io, g, g.args);
       default:
         throw new UsageError(`unknown command '${g.command}'`);
     }

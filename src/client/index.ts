@@ -9,15 +9,8 @@
  *   client.close();
  */
 export { createAgentAuthClient, type AgentAuthClient } from "./agent-auth-client.ts";
-export {
-  ClientError,
-  isClientError,
-  toClientError,
-  type ConnectOptions,
-  type FieldViolation,
-  type RequestOptions,
-  type TypedClient,
-} from "./typed-client.ts";
+export { toClientError, type ConnectOptions, type RequestOptions, type TypedClient } from "./typed-client.ts";
+export { ClientError, isClientError, type FieldViolation } from "./client-error.ts";
 export { Code, codeName } from "./code.ts";
 export { effectName, tierName, type TierName } from "./names.ts";
 

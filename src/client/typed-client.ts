@@ -13,7 +13,8 @@ import { anyUnpack } from "@bufbuild/protobuf/wkt";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import { BadRequestSchema, ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.ts";
 import { StatusSchema } from "../../gen/google/rpc/status_pb.ts";
-import { codeName, type Code } from "./code.ts";
+import type { Code } from "./code.ts";
+import { ClientError, type FieldViolation } from "./client-error.ts";
 import { readPem } from "./tls.ts";
 
 /** Per-call options. */
@@ -34,35 +35,6 @@ type MethodFor<M> = M extends { methodKind: "unary"; input: infer I extends Desc
 
 /** A typed client for a generated service: one method per RPC, by local name. */
 export type TypedClient<S> = S extends GenService<infer R extends GenServiceMethods> ? { [K in keyof R]: MethodFor<R[K]> } : never;
-
-/** One invalid field of a request, as the server names it. */
-export interface FieldViolation {
-  readonly field: string;
-  readonly description: string;
-}
-
-/**
- * A failed call, with the standard rich details (google.rpc BadRequest and
- * ErrorInfo) decoded. A denied request is not an error: it is a decision.
- */
-export class ClientError extends Error {
-  override readonly name = "ClientError" as const;
-  constructor(
-    /** The gRPC status code (see {@link Code}). */
-    readonly code: Code,
-    readonly details: string,
-    readonly fieldViolations: readonly FieldViolation[],
-    readonly errorInfo: { reason: string; metadata: Record<string, string> } | undefined,
-    readonly metadata: Metadata | undefined,
-  ) {
-    super(`${codeName(code)}: ${details}`);
-  }
-}
-
-/** True for a {@link ClientError}, also one from another copy of this module. */
-export function isClientError(e: unknown): e is ClientError {
-  return e instanceof Error && e.name === "ClientError";
-}
 
 /** How to reach a server. */
 export interface ConnectOptions {

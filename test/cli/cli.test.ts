@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../../src/cli/main.ts";
 import type { CliIo } from "../../src/cli/io.ts";
+import { CLI } from "../support/processes.ts";
 
 interface Run {
   code: number;
@@ -119,12 +120,12 @@ audit: {enabled: true, path: ${JSON.stringify(join(dir, "audit.jsonl"))}}
     });
   }
 
-  it("runs as a program (bin/agent-auth.mjs)", function () {
+  it("runs as a program (the built bin)", function () {
     this.timeout(30_000);
-    const r = spawnSync(process.execPath, ["bin/agent-auth.mjs", "-c", policy, "check", "--agent", "bot", "--user", "alice", "--action", "read", "-o", "json"], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [CLI, "-c", policy, "check", "--agent", "bot", "--user", "alice", "--action", "read", "-o", "json"], { encoding: "utf8" });
     expect(r.status, r.stderr).to.equal(0);
     expect(JSON.parse(r.stdout)).to.deep.include({ allowed: true });
-    const bad = spawnSync(process.execPath, ["bin/agent-auth.mjs", "-c", policy, "check"], { encoding: "utf8" });
+    const bad = spawnSync(process.execPath, [CLI, "-c", policy, "check"], { encoding: "utf8" });
     expect(bad.status).to.equal(2);
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAgentAuthClient } from "../../src/client/index.ts";
-import { exited, startServe } from "../support/processes.ts";
+import { CLI, exited, startServe } from "../support/processes.ts";
 
 describe("agent-auth serve (a real process)", function () {
   this.timeout(60_000);
@@ -20,7 +20,7 @@ describe("agent-auth serve (a real process)", function () {
   it("serves, answers the CLI over --server, and stops gracefully on SIGTERM with a stream open", async () => {
     const { child, address, logs } = await startServe(["serve", "-c", policy, "--port", "0"]);
     try {
-      const check = spawnSync(process.execPath, ["bin/agent-auth.mjs", "--server", address, "check", "--agent", "bot", "--user", "u", "--action", "read", "-o", "json"], { encoding: "utf8" });
+      const check = spawnSync(process.execPath, [CLI, "--server", address, "check", "--agent", "bot", "--user", "u", "--action", "read", "-o", "json"], { encoding: "utf8" });
       expect(check.status, check.stderr).to.equal(0);
       expect(JSON.parse(check.stdout)).to.deep.include({ allowed: true, reason: "Allowed by profile 'bot'" });
 
@@ -51,7 +51,7 @@ describe("agent-auth serve (a real process)", function () {
   it("refuses to start on an invalid policy, printing every problem", () => {
     const bad = join(dir, "bad.yaml");
     writeFileSync(bad, "profiles: {a: {default_tier: hard, max_session_duration: -1}}\n");
-    const r = spawnSync(process.execPath, ["bin/agent-auth.mjs", "serve", "-c", bad, "--port", "0"], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [CLI, "serve", "-c", bad, "--port", "0"], { encoding: "utf8" });
     expect(r.status).to.equal(1);
     expect(r.stderr).to.contain("invalid default_tier 'hard'").and.contain("max_session_duration must be >= 1");
     expect(r.stderr).to.not.contain("    at ");

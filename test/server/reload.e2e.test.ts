@@ -10,7 +10,7 @@ import { POLICY_HEALTH, startAgentAuthServer, type AgentAuthServer } from "../..
 import { silentLogger } from "../../src/server/logger.ts";
 import { createAgentAuthClient, isClientError, type AgentAuthClient } from "../../src/client/index.ts";
 import { healthClient } from "../support/health.ts";
-import { exited, startServe } from "../support/processes.ts";
+import { CLI, exited, startServe } from "../support/processes.ts";
 
 /** Two policies that answer `read` differently, so a decision shows which one decided it. */
 const ALLOWS_READ = `version: "1.0"\nmetadata: {name: reload-test}\nprofiles: {bot: {allow: [read]}}\naudit: {enabled: false}\n`;
@@ -163,7 +163,7 @@ describe("agent-auth serve: SIGHUP reload and --server-config (a real process)",
     try {
       const serving = JSON.parse(logs.find((l) => l.includes('"msg":"serving"'))!) as { metrics: string; revision: string; callers: string[] };
       expect(serving.callers).to.deep.equal(["operator"]);
-      const cli = (...args: string[]) => spawnSync(process.execPath, ["bin/agent-auth.mjs", "--server", address, ...args], { encoding: "utf8" });
+      const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, "--server", address, ...args], { encoding: "utf8" });
       const check = ["check", "--agent", "bot", "--user", "u", "--action", "read", "-o", "json"];
 
       const anonymous = cli(...check);

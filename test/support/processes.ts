@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 
+/** The `agent-auth` program as built (`npm test` builds before it runs the tests). */
+export const CLI = "dist/src/cli/bin.js";
+
 /** Starts `agent-auth serve` and resolves with its address once it logs "serving". */
 export function startServe(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; address: string; logs: string[] }> {
-  const child = spawn(process.execPath, ["bin/agent-auth.mjs", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   const logs: string[] = [];
   return new Promise((resolve, reject) => {
     let buffer = "";

@@ -1,10 +1,5 @@
-import { readFileSync } from "node:fs";
+import { VERSION } from "../../model/version.ts";
 import { EXIT_OK, type CliIo } from "../io.ts";
-
-/** The package version, read once from package.json. */
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }
-).version;
 
 /** `agent-auth version` */
 export function versionCommand(io: CliIo): number {

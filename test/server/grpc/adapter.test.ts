@@ -11,7 +11,8 @@ import { AuditService } from "../../../gen/agentauth/v1/audit_pb.ts";
 import { createServiceDefinition, type CallContext } from "../../../src/server/grpc/adapter.ts";
 import { RpcError, invalidArgument } from "../../../src/server/grpc/errors.ts";
 import { startGrpcServer, type RunningGrpcServer } from "../../../src/server/grpc/server.ts";
-import { createTypedClient, isClientError, type ClientError } from "../../../src/client/typed-client.ts";
+import { createTypedClient } from "../../../src/client/typed-client.ts";
+import { isClientError, type ClientError } from "../../../src/client/client-error.ts";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
