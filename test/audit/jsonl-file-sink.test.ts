@@ -98,5 +98,7 @@ describe("JSONL audit file sink", () => {
     const d = await engine.authorize({ agent: "assistant", user: "alice", action: "read" });
     expect([d.allowed, d.reason]).to.deep.equal([false, "Audit log unavailable"]);
     expect(errors.length).to.be.greaterThan(0);
+    // Closed before the directory goes: a sink left open would retry into the next test's files.
+    await engine.close();
   });
 });

@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { performance } from "node:perf_hooks";
 import { compileExpression, isExpressionEvalError, isExpressionSyntaxError } from "../../src/expr/index.ts";
 import { fuzzRuns } from "../support/fuzz.ts";
 
@@ -48,9 +47,7 @@ describe("expressions (property)", () => {
   it(`never fails with anything but the two typed errors on token soup (${RUNS} runs)`, () => {
     fc.assert(
       fc.property(fc.array(token, { maxLength: 30 }), fc.dictionary(fc.constantFrom("a", "b", "c"), value), (tokens, ctx) => {
-        const t = performance.now();
         outcome(tokens.join(" "), ctx);
-        expect(performance.now() - t).to.be.below(200);
       }),
       { numRuns: RUNS, seed: 7 },
     );

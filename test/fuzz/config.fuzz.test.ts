@@ -4,13 +4,14 @@
  * Invariant for every input: `parseConfig(text, { env: {} })` either returns a
  * config — which then compiles into an engine that decides — or throws a
  * ConfigError whose `errors` is a non-empty list of non-empty strings. No other
- * exception, and no input takes a second or more.
+ * exception. The slowest input is reported, not asserted: the reader's budgets
+ * (nodes, merge copies, depth, size) bound the work whatever the machine.
  *
- * Complements test/config/config.fuzz.test.ts (line-level edits of the example
- * policy): here the policies are edited as data — keys deleted, renamed and
- * added, values retyped, nested past the depth limit, shared (anchors and
- * aliases) and made recursive — then printed with random YAML styles and
- * edited again as text (duplicate keys, garbage characters).
+ * Policies are edited as data — keys deleted, renamed and added, values
+ * retyped, nested past the depth limit, shared (anchors and aliases) and made
+ * recursive — then printed with random YAML styles and edited again as text
+ * (duplicate keys, garbage characters); and as lines of text (deleted,
+ * duplicated, swapped, truncated, re-indented, spiked with nasty pieces).
  */
 import { expect } from "chai";
 import fc from "fast-check";
@@ -23,8 +24,6 @@ import { fuzzRuns, fuzzSeed, fuzzTimeout, InputTimer } from "../support/fuzz.ts"
 
 const MUTATION_RUNS = fuzzRuns(300);
 const DOCUMENT_RUNS = fuzzRuns(300);
-/** The bound on one input (parse, and for a valid config, engine build and one decision). */
-const MAX_INPUT_MS = 1000;
 
 type Tree = null | boolean | number | string | Tree[] | { [key: string]: Tree };
 
@@ -222,12 +221,12 @@ const BASE_TREES: readonly Tree[] = BASES.map((b) => load(b.text) as Tree);
 
 /**
  * The invariant. Returns "valid" or "invalid"; any other exception, a malformed
- * ConfigError, an engine that cannot be built from a valid config, or an input
- * over MAX_INPUT_MS fails the test.
+ * ConfigError, or an engine that cannot be built from a valid config fails the test.
  */
 async function loadOutcome(text: string, timer: InputTimer): Promise<"valid" | "invalid"> {
   let outcome: "valid" | "invalid" = "invalid";
-  const ms = await timer.timeAsync(async () => {
+  // Timed for the report (the slowest input is printed), never asserted: the reader's budgets bound the work.
+  await timer.timeAsync(async () => {
     let config;
     try {
       config = parseConfig(text, { env: {} });
@@ -253,7 +252,6 @@ async function loadOutcome(text: string, timer: InputTimer): Promise<"valid" | "
     await engine.close();
   });
   timer.tally(outcome);
-  expect(ms, `input took ${ms.toFixed(0)} ms: ${preview(text)}`).to.be.below(MAX_INPUT_MS);
   return outcome;
 }
 
@@ -262,10 +260,62 @@ function preview(text: string): string {
   return JSON.stringify(shown);
 }
 
-describe("config loader (fuzz: structural mutations, random documents, hostile documents)", function () {
+/** Line-level edits: a policy file as a careless hand might leave it. */
+/** Pieces of YAML and of policies that tend to break readers. */
+const NASTY = [
+  "", "null", "~", "[]", "{}", "*", "&a x", "*a", "<<: *a", "!!binary aGk=", "!!python/object:os.system", "1e999", "-1", "0x10", "0o7",
+  "'", '"', "{", "]", ": :", "? ", "%YAML 1.1", "---", "...", "\t", "\u0000", "\uFEFF", "🙂", "yes", "No", "2026-11-22", ".nan",
+  "extends: reader", "condition: 'action =='", "tier: hard", "default: maybe", "- ", "-\n-\n-", "a: &x [*x]",
+];
+
+const lineEdit = fc.oneof(
+  fc.record({ kind: fc.constant("delete" as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant("duplicate" as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant("swap" as const), at: fc.nat(), with: fc.nat() }),
+  fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), text: fc.oneof(fc.constantFrom(...NASTY), fc.string({ maxLength: 12 })) }),
+  fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant("indent" as const), at: fc.nat(), by: fc.integer({ min: -4, max: 4 }) }),
+);
+
+function editLines(text: string, ops: readonly { kind: string; at: number; with?: number; text?: string; by?: number }[]): string {
+  let lines = text.split("\n");
+  for (const op of ops) {
+    const i = lines.length === 0 ? 0 : op.at % lines.length;
+    switch (op.kind) {
+      case "delete":
+        lines.splice(i, 1);
+        break;
+      case "duplicate":
+        lines.splice(i, 0, lines[i] ?? "");
+        break;
+      case "swap": {
+        const j = lines.length === 0 ? 0 : op.with! % lines.length;
+        [lines[i], lines[j]] = [lines[j] ?? "", lines[i] ?? ""];
+        break;
+      }
+      case "insert": {
+        const line = lines[i] ?? "";
+        const col = line.length === 0 ? 0 : op.at % (line.length + 1);
+        lines[i] = line.slice(0, col) + op.text! + line.slice(col);
+        break;
+      }
+      case "truncate":
+        lines = lines.slice(0, i + 1);
+        break;
+      case "indent": {
+        const line = lines[i] ?? "";
+        lines[i] = op.by! >= 0 ? " ".repeat(op.by!) + line : line.replace(new RegExp(`^ {0,${-op.by!}}`), "");
+        break;
+      }
+    }
+  }
+  return lines.join("\n");
+}
+
+describe("config loader (fuzz: structural mutations, random documents, line edits, hostile documents)", function () {
   this.timeout(fuzzTimeout(Math.max(MUTATION_RUNS, DOCUMENT_RUNS), 50));
 
-  it(`mutated valid policies load or fail with a ConfigError, each in under 1 s (${MUTATION_RUNS} inputs)`, async () => {
+  it(`mutated valid policies load or fail with a ConfigError (${MUTATION_RUNS} inputs)`, async () => {
     const timer = new InputTimer();
     try {
       await fc.assert(
@@ -289,7 +339,7 @@ describe("config loader (fuzz: structural mutations, random documents, hostile d
     }
   });
 
-  it(`random YAML documents, random text and random bytes load or fail with a ConfigError, each in under 1 s (${DOCUMENT_RUNS} inputs)`, async () => {
+  it(`random YAML documents, random text and random bytes load or fail with a ConfigError (${DOCUMENT_RUNS} inputs)`, async () => {
     const timer = new InputTimer();
     const pattern = fc.constantFrom("*", "read", "read*", "[a-z]*", "pr:*", "?", "[", "deploy");
     // Policy-shaped documents: the right top-level keys with values that are sometimes well typed.
@@ -334,7 +384,21 @@ describe("config loader (fuzz: structural mutations, random documents, hostile d
     }
   });
 
-  it("hostile documents (recursive and deep aliases, merge-key chains, size limits, deep nesting) load or fail with a ConfigError, each in under 1 s", async () => {
+  it(`valid policies edited line by line load or fail with a ConfigError (${MUTATION_RUNS} inputs)`, async () => {
+    const timer = new InputTimer();
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.nat({ max: BASES.length - 1 }), fc.array(lineEdit, { minLength: 1, maxLength: 6 }), async (base, ops) => {
+          await loadOutcome(editLines(BASES[base]!.text, ops), timer);
+        }),
+        { numRuns: MUTATION_RUNS, seed: fuzzSeed(3) },
+      );
+    } finally {
+      timer.report("config loader, line edits");
+    }
+  });
+
+  it("hostile documents (recursive and deep aliases, merge-key chains, size limits, deep nesting) load or fail with a ConfigError", async () => {
     const chain = (n: number): string => Array.from({ length: n }, (_, i) => (i === 0 ? "&a0 [0]" : `&a${i} [*a${i - 1}]`)).join(", ");
     const merges = (n: number): string =>
       Array.from({ length: n }, (_, i) => `  m${i}: &m${i} {${i === 0 ? "" : `<<: *m${i - 1}, `}k${i}: ${i}}`).join("\n");
@@ -354,6 +418,9 @@ describe("config loader (fuzz: structural mutations, random documents, hostile d
       ["10,000 nested flow mappings", `variables: ${"{a: ".repeat(10_000)}1${"}".repeat(10_000)}\n`],
       ["a condition with 10,000 parentheses", `approval_policies: [{name: p, tier: soft, condition: '${"(".repeat(10_000)}true${")".repeat(10_000)}'}]\n`],
       ["a condition with 10,000 nots", `approval_policies: [{name: p, tier: soft, condition: '${"not ".repeat(10_000)}true'}]\n`],
+      ["a condition of 3,000 alternatives", `approval_policies: [{name: p, tier: soft, condition: '${Array(3000).fill('action == "x"').join(" or ")}'}]\n`],
+      ["a regular expression that backtracks in other engines", `approval_policies: [{name: p, tier: soft, condition: 'resource matches "(a+)+$"'}]\n`],
+      ["10,000 nested lists of roles", "roles: " + "[".repeat(10_000) + "]".repeat(10_000) + "\n"],
     ];
     const timer = new InputTimer();
     const failures: string[] = [];

@@ -21,7 +21,6 @@ import { fuzzRuns, fuzzSeed, fuzzTimeout, InputTimer } from "../support/fuzz.ts"
 
 const TREE_RUNS = fuzzRuns(500);
 const SOUP_RUNS = fuzzRuns(400);
-const MAX_INPUT_MS = 1000;
 
 const VARIABLES = new Map<string, unknown>([
   ["limit", 2],
@@ -167,7 +166,6 @@ describe("expressions (fuzz: every operator against a reference interpreter, mut
     } finally {
       timer.report("expressions, random trees");
     }
-    expect(timer.maxMs).to.be.below(MAX_INPUT_MS);
   });
 
   it(`token soups, random text and mutated valid sources compile or fail with ExpressionSyntaxError, and evaluate or fail with ExpressionEvalError (${SOUP_RUNS} inputs)`, () => {
@@ -209,7 +207,6 @@ describe("expressions (fuzz: every operator against a reference interpreter, mut
     } finally {
       timer.report("expressions, token soup and mutated sources");
     }
-    expect(timer.maxMs).to.be.below(MAX_INPUT_MS);
   });
 
   const SHAPES: ReadonlyArray<readonly [string, (n: number) => string]> = [
@@ -238,7 +235,6 @@ describe("expressions (fuzz: every operator against a reference interpreter, mut
       }
     }
     timer.report("expressions, deep nesting (default depth limit)");
-    expect(timer.maxMs).to.be.below(MAX_INPUT_MS);
   });
 
   it("20,000-operand and/or chains and 20,000-part field paths compile and evaluate without recursion", () => {
@@ -261,7 +257,6 @@ describe("expressions (fuzz: every operator against a reference interpreter, mut
       });
     }
     timer.report("expressions, long flat chains");
-    expect(timer.maxMs).to.be.below(MAX_INPUT_MS);
   });
 
   it("with the depth limit raised (server config limits.max_expression_depth: 1000000), 10,000 levels compile or fail with ExpressionSyntaxError, never a stack overflow", () => {

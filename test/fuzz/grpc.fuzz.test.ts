@@ -9,11 +9,11 @@
  * no approval and no approval policy; afterwards the server still answers
  * health checks and a known-good Authorize.
  *
- * Complements test/server/grpc.fuzz.test.ts: every unary method, strings up to
- * 1 MiB, reuse of real session and delegation ids, Query time ranges, and raw
- * bodies that are structured protobuf (random fields and wire types, lying
- * lengths, overlong varints, groups, deeply nested Structs) or bit-flipped
- * valid messages, sent to every method.
+ * Covered: every unary method, strings up to 1 MiB, out-of-range durations
+ * and page sizes, reuse of real session and delegation ids, Query time
+ * ranges, and raw bodies — random bytes, structured protobuf (random fields
+ * and wire types, lying lengths, overlong varints, groups, deeply nested
+ * Structs) and bit-flipped valid messages — sent to every method.
  */
 import { expect } from "chai";
 import fc from "fast-check";

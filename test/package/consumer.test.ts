@@ -30,7 +30,8 @@ describe("the packed package, installed in an empty project", function () {
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
     // From the npm cache `npm ci` filled: the same versions the project was tested with.
     execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", tarball, `@types/node@${typesNode}`], { cwd: dir, stdio: "pipe" });
-    server = await startTestServer("profiles: {copilot: {allow: [read], deny: [delete]}}\naudit: {enabled: false}\n");
+    // Allows what the examples of docs/api.md ask the example policy (copilot reads in project:web).
+    server = await startTestServer("profiles: {copilot: {allow: [read], deny: [delete], scopes: ['project:*']}}\naudit: {enabled: false}\n");
   });
 
   after(async () => {
@@ -141,6 +142,35 @@ try {
   it("(d) the require() stub older Node versions get says what to do", () => {
     const r = spawnSync(process.execPath, ["-e", `try { require(${JSON.stringify(join(dir, "node_modules", "agent-auth", "cjs", "require.cjs"))}) } catch (e) { console.log(e.message) }`], { encoding: "utf8" });
     expect(r.stdout).to.match(/agent-auth is an ES module package.*await import\("agent-auth"\).*README/s);
+  });
+
+  describe("the examples of docs/api.md, run as written", () => {
+    const examples = new Map<string, string>();
+    for (const m of readFileSync(join(root, "docs", "api.md"), "utf8").matchAll(/<!-- example: (\w+) -->\n```js\n([\s\S]*?)```/g)) examples.set(m[1]!, m[2]!);
+    const run = async (name: string): Promise<string> => {
+      const code = examples.get(name);
+      expect(code, `docs/api.md example '${name}'`).to.be.a("string");
+      writeFileSync(join(dir, `${name}.mjs`), code!);
+      const r = await promisify(execFile)(process.execPath, [`${name}.mjs`], { cwd: dir, encoding: "utf8", env: { ...process.env, AGENT_AUTH_SERVER: server.address } });
+      expect(r.stderr).to.equal("");
+      return r.stdout;
+    };
+
+    it("has one for each entry point", () => {
+      expect([...examples.keys()]).to.have.members(["engine", "client", "server", "testing"]);
+    });
+    it("engine", async () => {
+      expect(await run("engine")).to.equal("true Action 'pr:merge' denied by profile 'copilot' soft true\n");
+    });
+    it("client", async () => {
+      expect(await run("client")).to.equal("true autonomous Allowed by profile 'copilot'\nbad request: agent: must not be empty\n");
+    });
+    it("server", async () => {
+      expect(await run("server")).to.match(/^127\.0\.0\.1:\d+ Allowed by profile 'bot'\n$/);
+    });
+    it("testing", async () => {
+      expect(await run("testing")).to.equal("true Invalid or expired session\n");
+    });
   });
 
   it("runs the agent-auth program from node_modules/.bin", () => {

@@ -1,46 +1,68 @@
 import { Redis } from "ioredis";
+import { freePort, hasRedisServer, PrivateRedis } from "./private-redis.ts";
 
 /** The variable that points the Redis suites at a server (CI sets it). */
 export const REDIS_ENV = "AGENT_AUTH_TEST_REDIS";
-const DEFAULT_URL = "redis://127.0.0.1:6379";
 
 let probe: Promise<string | undefined> | undefined;
 let reported = false;
 
 /**
- * The Redis URL for tests, or undefined when none answers and the variable is
- * not set (then the Redis suites are skipped, with one line saying how to
- * enable them). With the variable set, an unreachable Redis fails the suite.
+ * The Redis URL for tests. With AGENT_AUTH_TEST_REDIS set, that server (an
+ * unreachable one fails the suite). Without it, a private redis-server this
+ * test run starts on a spare port and stops by its pid when the run ends —
+ * never the shared server's database 0 — or, when redis-server is not
+ * installed, undefined (the Redis suites are then skipped with one line; under
+ * CI=true that is an error instead).
  */
 export function redisTestUrl(): Promise<string | undefined> {
   probe ??= (async () => {
     const configured = process.env[REDIS_ENV];
-    const url = configured ?? DEFAULT_URL;
-    const client = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
-    client.on("error", () => {});
-    try {
-      await client.connect();
-      await client.ping();
-      return url;
-    } catch (error) {
-      if (configured !== undefined || process.env["CI"] === "true") {
-        throw new Error(`Redis at ${url} is required (${REDIS_ENV}${configured === undefined ? " unset, CI=true" : ` = ${configured}`}) but unreachable: ${String(error)}`);
-      }
-      return undefined;
-    } finally {
-      client.disconnect();
+    if (configured !== undefined) {
+      await ping(configured).catch((error: unknown) => {
+        throw new Error(`Redis at ${configured} (${REDIS_ENV}) is required but unreachable: ${String(error)}`);
+      });
+      return configured;
     }
+    if (!hasRedisServer()) {
+      if (process.env["CI"] === "true") throw new Error(`CI=true: the Redis suites need ${REDIS_ENV} or redis-server on the PATH`);
+      return undefined;
+    }
+    const own = new PrivateRedis(await freePort());
+    await own.start();
+    // Stopped by its pid when mocha's process exits, whatever the suites did.
+    process.once("exit", () => {
+      if (own.pid !== undefined) {
+        try {
+          process.kill(own.pid, "SIGTERM");
+        } catch {
+          // already gone
+        }
+      }
+    });
+    return own.url;
   })();
   return probe;
 }
 
-/** In a `before` hook: skips the suite when no Redis is available. */
+async function ping(url: string): Promise<void> {
+  const client = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    await client.ping();
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** In a `before` hook: the URL, or skips the suite (one line for the whole run) when no Redis can be had. */
 export async function requireRedis(ctx: Mocha.Context): Promise<string> {
   const url = await redisTestUrl();
   if (url === undefined) {
     if (!reported) {
       reported = true;
-      process.stdout.write(`  Redis suites skipped: no Redis at ${DEFAULT_URL}; set ${REDIS_ENV}=redis://HOST:PORT to run them.\n`);
+      process.stdout.write(`  Redis suites skipped: redis-server is not installed and ${REDIS_ENV} is not set (set it to redis://HOST:PORT, or install redis-server).\n`);
     }
     ctx.skip();
   }
