@@ -26,6 +26,7 @@ export class ConfigError extends Error {
   }
 }
 
+/** True for a {@link ConfigError}, also one from another copy of this module. */
 export function isConfigError(e: unknown): e is ConfigError {
   return e instanceof Error && e.name === "ConfigError";
 }

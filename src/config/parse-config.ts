@@ -20,6 +20,7 @@ export interface ConfigLimits {
   readonly expression: ExpressionLimits;
 }
 
+/** The limits a policy file is read under unless others are given: 4 MiB of text, and the expression defaults. */
 export const DEFAULT_CONFIG_LIMITS: ConfigLimits = Object.freeze({
   maxBytes: 4 * 1024 * 1024,
   maxNodes: 1_000_000,
@@ -27,6 +28,7 @@ export const DEFAULT_CONFIG_LIMITS: ConfigLimits = Object.freeze({
   expression: DEFAULT_EXPRESSION_LIMITS,
 });
 
+/** Options for reading a policy: where `${NAME}` values come from, and the limits. */
 export interface ParseConfigOptions {
   /** Environment for `${NAME}` interpolation; default process.env. Treated as the whole environment. */
   readonly env?: Readonly<Record<string, string | undefined>>;

@@ -5,6 +5,7 @@ import { compileRegex } from "./regex.ts";
 import { requiredPrefixes, requiredValues } from "./required-values.ts";
 import { compareOrdered, isTruthy, listIncludes, valuesEqual, type Value } from "./values.ts";
 
+/** Bounds on a condition: its length in characters and its nesting depth; exceeding one is a ConfigError naming it. */
 export interface ExpressionLimits {
   readonly maxLength: number;
   readonly maxDepth: number;

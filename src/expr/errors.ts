@@ -24,10 +24,12 @@ export class ExpressionEvalError extends Error {
   override readonly name = "ExpressionEvalError" as const;
 }
 
+/** True for an {@link ExpressionSyntaxError}, also one from another copy of this module. */
 export function isExpressionSyntaxError(e: unknown): e is ExpressionSyntaxError {
   return e instanceof Error && e.name === "ExpressionSyntaxError";
 }
 
+/** True for an {@link ExpressionEvalError}, also one from another copy of this module. */
 export function isExpressionEvalError(e: unknown): e is ExpressionEvalError {
   return e instanceof Error && e.name === "ExpressionEvalError";
 }

@@ -16,6 +16,7 @@ export class InvalidRequestError extends Error {
   }
 }
 
+/** True for an {@link InvalidRequestError}, also one from another copy of this module. */
 export function isInvalidRequestError(e: unknown): e is InvalidRequestError {
   return e instanceof Error && e.name === "InvalidRequestError";
 }
@@ -31,6 +32,7 @@ export class DelegationValidationError extends Error {
   }
 }
 
+/** True for a {@link DelegationValidationError}, also one from another copy of this module. */
 export function isDelegationValidationError(e: unknown): e is DelegationValidationError {
   return e instanceof Error && e.name === "DelegationValidationError";
 }
@@ -46,6 +48,7 @@ export class StateUnavailableError extends Error {
   }
 }
 
+/** True for a {@link StateUnavailableError}, also one from another copy of this module. */
 export function isStateUnavailableError(e: unknown): e is StateUnavailableError {
   return e instanceof Error && e.name === "StateUnavailableError";
 }

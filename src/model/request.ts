@@ -14,6 +14,7 @@ export interface RequestLimits {
 /** Metadata is checked one level per call: a larger `maxMetadataDepth` is treated as this one. */
 export const MAX_METADATA_DEPTH = 64;
 
+/** The limits a request gets unless the server config sets others (`limits.*`). */
 export const DEFAULT_REQUEST_LIMITS: RequestLimits = Object.freeze({
   maxStringLength: 4096,
   maxMetadataEntries: 256,

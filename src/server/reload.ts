@@ -12,8 +12,10 @@ import { isConfigError, loadConfigWithWarnings, type AuthConfig, type ConfigIssu
 import type { AuthEngine } from "../engine/auth-engine.ts";
 import type { Logger } from "./logger.ts";
 
+/** What asked for a reload. */
 export type ReloadTrigger = "file change" | "SIGHUP" | "rpc";
 
+/** The outcome of one reload attempt: installed (or unchanged), or refused with every problem of the file. */
 export type ReloadResult =
   | { readonly ok: true; readonly changed: boolean; readonly revision: string; readonly previousRevision: string; readonly warnings: readonly ConfigIssue[] }
   | { readonly ok: false; readonly revision: string; readonly errors: readonly string[]; readonly issues: readonly ConfigIssue[] };
@@ -30,6 +32,7 @@ export interface PolicyReloaderOptions {
   readonly debounceMs?: number;
 }
 
+/** Reads the policy file again (watched, on SIGHUP, on ReloadPolicy) and installs it only when it is valid. */
 export class PolicyReloader {
   readonly path: string;
   readonly #options: PolicyReloaderOptions;

@@ -24,6 +24,7 @@ import { DEFAULT_EXPRESSION_LIMITS, MAX_EXPRESSION_DEPTH, type ExpressionLimits 
 
 /** What a caller may be granted: one group per service. */
 export const RPC_GROUPS = ["authorize", "sessions", "delegations", "audit", "policy"] as const;
+/** One RPC group (see {@link RPC_GROUPS}). */
 export type RpcGroup = (typeof RPC_GROUPS)[number];
 
 /** A named caller, recognised by a bearer token or a client certificate. */
@@ -36,6 +37,7 @@ export interface CallerConfig {
   readonly groups: ReadonlySet<RpcGroup>;
 }
 
+/** Request limits plus the server's own: message size, batch size, subscribers, expressions. */
 export interface ServerLimits extends RequestLimits {
   readonly maxMessageBytes: number;
   readonly maxBatch: number;
@@ -44,6 +46,7 @@ export interface ServerLimits extends RequestLimits {
   readonly expression: ExpressionLimits;
 }
 
+/** The server config file (`--server-config`), validated: callers, limits, Redis, metrics, reload. */
 export interface ServerConfig {
   /** Empty: no caller authentication (anyone who reaches the port may call anything). */
   readonly callers: readonly CallerConfig[];
@@ -57,6 +60,7 @@ export interface ServerConfig {
   readonly redis: { readonly commandTimeoutMs: number };
 }
 
+/** The limits a server applies when its config sets none. */
 export const DEFAULT_SERVER_LIMITS: ServerLimits = Object.freeze({
   ...DEFAULT_REQUEST_LIMITS,
   maxMessageBytes: 4 * 1024 * 1024,
@@ -66,6 +70,7 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = Object.freeze({
   expression: DEFAULT_EXPRESSION_LIMITS,
 });
 
+/** The server config without a file: no callers (no authentication), default limits, reload on file change. */
 export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   callers: [],
   limits: DEFAULT_SERVER_LIMITS,
@@ -102,6 +107,7 @@ const EXPRESSION_FIELDS: ReadonlyArray<readonly [string, keyof ExpressionLimits,
   ["max_expression_depth", "maxDepth", MAX_EXPRESSION_DEPTH],
 ];
 
+/** True for a {@link ServerConfigError}, also one from another copy of this module. */
 export function isServerConfigError(e: unknown): e is ServerConfigError {
   return e instanceof Error && e.name === "ServerConfigError";
 }
