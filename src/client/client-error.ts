@@ -20,6 +20,12 @@ export class ClientError extends Error {
     readonly fieldViolations: readonly FieldViolation[],
     readonly errorInfo: { reason: string; metadata: Record<string, string> } | undefined,
     readonly metadata: Metadata | undefined,
+    /**
+     * Whether the request was handed to a connection: false when the call
+     * failed before any connection took it (no server was reachable), so it
+     * cannot have reached a server; undefined when unknown (streams).
+     */
+    readonly sent?: boolean | undefined,
   ) {
     super(`${codeName(code)}: ${details}`);
   }

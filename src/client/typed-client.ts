@@ -36,11 +36,23 @@ type MethodFor<M> = M extends { methodKind: "unary"; input: infer I extends Desc
 /** A typed client for a generated service: one method per RPC, by local name. */
 export type TypedClient<S> = S extends GenService<infer R extends GenServiceMethods> ? { [K in keyof R]: MethodFor<R[K]> } : never;
 
+/** The deadline of a unary call when neither the call nor the client sets one. */
+export const DEFAULT_DEADLINE_MS = 5000;
+
 /** How to reach a server. */
 export interface ConnectOptions {
-  /** TLS (with `ca` to trust a private CA; with `cert`/`key` for mutual TLS). Default: plaintext. */
+  /**
+   * TLS (with `ca` to trust a private CA; with `cert`/`key` for mutual TLS;
+   * `serverName` to check the server's certificate against another name than
+   * the address, e.g. when connecting by IP). Default: plaintext.
+   */
   readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string; readonly serverName?: string };
-  /** Default per-call deadline. */
+  /**
+   * Deadline of every unary call (ms) unless the call sets its own. Default
+   * {@link DEFAULT_DEADLINE_MS}; Infinity for none. Streams have none by default.
+   */
+  readonly deadlineMs?: number;
+  /** Deadline of every call, streams included, unless the call sets its own. Overrides `deadlineMs`. */
   readonly defaultDeadlineMs?: number;
   /** Sent with every call (e.g. a bearer token). */
   readonly metadata?: Readonly<Record<string, string>>;
@@ -73,8 +85,9 @@ export function createTypedClient<S extends DescService>(service: S, channel: Cl
     if (method.methodKind === "unary") {
       out[method.localName] = (request: unknown, options: RequestOptions = {}) =>
         new Promise((resolve, reject) => {
-          const call = channel.makeUnaryRequest(path, serialize, deserialize, request, metadataOf(defaults, options), callOptions(defaults, options), (error: ServiceError | null, response?: unknown) =>
-            error ? reject(toClientError(error)) : resolve(response),
+          const call = channel.makeUnaryRequest(path, serialize, deserialize, request, metadataOf(defaults, options), callOptions(defaults, options, "unary"), (error: ServiceError | null, response?: unknown) =>
+            // A call no connection ever took still reports the channel's target as its peer.
+            error ? reject(toClientError(error, call.getPeer() !== channel.getChannel().getTarget())) : resolve(response),
           );
           options.signal?.addEventListener("abort", () => call.cancel(), { once: true });
         });
@@ -99,7 +112,7 @@ function streamOf(
   defaults: ConnectOptions,
   options: RequestOptions,
 ): AsyncIterable<never> {
-  const call = channel.makeServerStreamRequest(path, serialize, deserialize, request, metadataOf(defaults, options), callOptions(defaults, options));
+  const call = channel.makeServerStreamRequest(path, serialize, deserialize, request, metadataOf(defaults, options), callOptions(defaults, options, "stream"));
   const onAbort = (): void => call.cancel();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   return {
@@ -124,13 +137,13 @@ function metadataOf(defaults: ConnectOptions, options: RequestOptions): Metadata
   return m;
 }
 
-function callOptions(defaults: ConnectOptions, options: RequestOptions): CallOptions {
-  const ms = options.deadlineMs ?? defaults.defaultDeadlineMs;
+function callOptions(defaults: ConnectOptions, options: RequestOptions, kind: "unary" | "stream"): CallOptions {
+  const ms = options.deadlineMs ?? defaults.defaultDeadlineMs ?? (kind === "unary" ? (defaults.deadlineMs ?? DEFAULT_DEADLINE_MS) : undefined);
   return ms === undefined || ms === Infinity ? {} : { deadline: Date.now() + ms };
 }
 
-/** Decodes a failed call's status and its google.rpc details. */
-export function toClientError(error: ServiceError): ClientError {
+/** Decodes a failed call's status and its google.rpc details (`sent`: whether a connection took the request). */
+export function toClientError(error: ServiceError, sent?: boolean): ClientError {
   const violations: FieldViolation[] = [];
   let info: ClientError["errorInfo"];
   const bin = error.metadata?.get("grpc-status-details-bin")[0];
@@ -147,5 +160,5 @@ export function toClientError(error: ServiceError): ClientError {
       // Undecodable details: the code and message still say what happened.
     }
   }
-  return new ClientError((error.code ?? status.UNKNOWN) as Code, error.details ?? error.message, violations, info, error.metadata);
+  return new ClientError((error.code ?? status.UNKNOWN) as Code, error.details ?? error.message, violations, info, error.metadata, sent);
 }
