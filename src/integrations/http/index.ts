@@ -1,0 +1,1 @@
+export { createHttpAuthorizer, RouteUnknownError, type AgentAuthContext, type AgentAuthHeaders, type HttpAuthOptions, type HttpOutcome, type HttpRequestFacts, type RouteAuthOptions } from "./http-authorizer.ts";

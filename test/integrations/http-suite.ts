@@ -1,0 +1,139 @@
+import { expect } from "chai";
+import type { Decider } from "../../src/client/index.ts";
+import type { HttpAuthOptions } from "../../src/integrations/http/index.ts";
+import { DECIDERS, unreachableDecider, type ObservedDecider } from "../support/integrations.ts";
+
+/**
+ * A real web application built by one framework for the shared HTTP suite:
+ * app-level middleware (or plugin) with `options`, routes GET /orders,
+ * GET /orders/:id, POST /orders, DELETE /orders/:id answering
+ * `{handled, decision_id}` from the attached decision; POST /refunds guarded
+ * per route with `requireAuth({ action: "refund" })` only; GET /by-route/:id
+ * guarded per route with `action: "route"`.
+ */
+export type StartApp = (decider: Decider, options: HttpAuthOptions<unknown>) => Promise<{ url: string; close(): Promise<void> }>;
+
+const BOT = { "X-Agent-Name": "api-bot", "X-User-Name": "alice" };
+
+async function call(url: string, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  const r = await fetch(url, init);
+  return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+}
+
+/** The HTTP middleware suite every framework adapter passes, with both deciders. */
+export function httpSuite(framework: string, startApp: StartApp): void {
+  for (const { name, start } of DECIDERS) {
+    describe(`${framework} with the ${name}`, () => {
+      let decider: ObservedDecider;
+      let stop: () => Promise<void>;
+      let app: { url: string; close(): Promise<void> };
+      before(async () => {
+        ({ decider, stop } = await start());
+        app = await startApp(decider, {});
+      });
+      after(async () => {
+        await app.close();
+        await stop();
+      });
+
+      it("lets an allowed request through with the decision attached; action lowercase-method:path, resource the full URL", async () => {
+        const r = await call(`${app.url}/orders?limit=5`, { headers: { ...BOT, "X-Session-Id": "" } });
+        const asked = decider.seen.at(-1)!;
+        expect([r.status, r.body["handled"]]).to.deep.equal([200, true]);
+        expect(r.body["decision_id"]).to.match(/^[0-9a-f-]{36}$/);
+        expect([asked.agent, asked.user, asked.action, asked.resource, asked.sessionId]).to.deep.equal(["api-bot", "alice", "get:/orders", `${app.url}/orders?limit=5`, undefined]);
+      });
+
+      it("answers 400 with the original's body when the agent or user header is missing", async () => {
+        for (const headers of [{}, { "X-Agent-Name": "api-bot" }, { "X-User-Name": "alice" }, { "X-Agent-Name": "", "X-User-Name": "alice" }]) {
+          const r = await call(`${app.url}/orders`, { headers });
+          expect([r.status, r.body]).to.deep.equal([400, { error: "X-Agent-Name and X-User-Name headers are required" }]);
+        }
+      });
+
+      it("answers 403 with the reason and decision id when denied; the handler never runs", async () => {
+        const r = await call(`${app.url}/orders/7`, { method: "DELETE", headers: BOT });
+        expect(r.status).to.equal(403);
+        expect(Object.keys(r.body)).to.deep.equal(["error", "reason", "decision_id"]);
+        expect([r.body["error"], r.body["reason"]]).to.deep.equal(["Authorization denied", "Action 'delete:/orders/7' denied by profile 'api-bot'"]);
+        expect(r.body["decision_id"]).to.match(/^[0-9a-f-]{36}$/);
+        const session = await call(`${app.url}/orders`, { headers: { ...BOT, "X-Session-Id": "no-such-session" } });
+        expect([session.status, session.body["reason"]]).to.deep.equal([403, "Invalid or expired session"]);
+        expect(decider.seen.at(-1)!.sessionId).to.equal("no-such-session");
+      });
+
+      it("answers 403 'Approval required' with the tier, reason and approval policy", async () => {
+        const r = await call(`${app.url}/orders`, { method: "POST", headers: BOT });
+        expect(r.status).to.equal(403);
+        expect(Object.keys(r.body)).to.deep.equal(["error", "tier", "reason", "approval_policy"]);
+        expect([r.body["error"], r.body["tier"], r.body["approval_policy"]]).to.deep.equal(["Approval required", "soft", "new-order"]);
+      });
+
+      it("decides a route guarded with requireAuth({ action }) with that action", async () => {
+        const r = await call(`${app.url}/refunds`, { method: "POST", headers: BOT });
+        expect([r.status, r.body["handled"], decider.seen.at(-1)!.action]).to.deep.equal([200, true, "refund"]);
+        const unknown = await call(`${app.url}/refunds`, { method: "POST", headers: { "X-Agent-Name": "stranger", "X-User-Name": "alice" } });
+        expect([unknown.status, unknown.body["error"]]).to.deep.equal([403, "Authorization denied"]);
+      });
+
+      it("uses the route pattern as the action with action: 'route'", async () => {
+        const r = await call(`${app.url}/by-route/42?x=1`, { headers: BOT });
+        expect([r.status, decider.seen.at(-1)!.action]).to.deep.equal([200, "get:/by-route/:id"]);
+      });
+    });
+  }
+
+  describe(`${framework}: options and failures`, () => {
+    it("reads configurable header names and names them in the 400", async () => {
+      const { decider, stop } = await DECIDERS[0]!.start();
+      const app = await startApp(decider, { headers: { agent: "X-Bot", user: "X-On-Behalf-Of", session: "X-Run" } });
+      try {
+        const missing = await call(`${app.url}/orders`, { headers: BOT });
+        expect([missing.status, missing.body]).to.deep.equal([400, { error: "X-Bot and X-On-Behalf-Of headers are required" }]);
+        const ok = await call(`${app.url}/orders`, { headers: { "X-Bot": "api-bot", "X-On-Behalf-Of": "alice", "X-Run": "" } });
+        expect(ok.status).to.equal(200);
+      } finally {
+        await app.close();
+        await stop();
+      }
+    });
+
+    it("takes a function for the action and the metadata", async () => {
+      const { decider, stop } = await DECIDERS[0]!.start();
+      const app = await startApp(decider, { action: () => "pay", metadata: () => ({ amount: 5000 }) });
+      try {
+        const r = await call(`${app.url}/orders`, { headers: BOT });
+        expect([r.status, r.body["tier"], r.body["approval_policy"]]).to.deep.equal([403, "strong", "big-payment"]);
+      } finally {
+        await app.close();
+        await stop();
+      }
+    });
+
+    it("answers 503 and never runs the handler when agent-auth cannot be reached", async () => {
+      const decider = unreachableDecider();
+      const errors: unknown[] = [];
+      const app = await startApp(decider, { onError: (e) => errors.push(e) });
+      try {
+        const r = await call(`${app.url}/orders`, { headers: BOT });
+        expect([r.status, r.body["error"], r.body["handled"]]).to.deep.equal([503, "Authorization unavailable", undefined]);
+        expect(errors).to.have.length(1);
+      } finally {
+        await app.close();
+        decider.close();
+      }
+    });
+
+    it("answers 400 naming the limit when a header breaks the request limits", async () => {
+      const { decider, stop } = await DECIDERS[0]!.start();
+      const app = await startApp(decider, {});
+      try {
+        const r = await call(`${app.url}/orders`, { headers: { "X-Agent-Name": "a".repeat(5000), "X-User-Name": "alice" } });
+        expect([r.status, r.body["error"], r.body["reason"]]).to.deep.equal([400, "Invalid authorization request", "agent: is 5000 characters long; the limit is 4096 (limits.max_string_length)"]);
+      } finally {
+        await app.close();
+        await stop();
+      }
+    });
+  });
+}

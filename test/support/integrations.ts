@@ -1,0 +1,62 @@
+import { AuthEngine } from "../../src/index.ts";
+import { parseConfig } from "../../src/config/index.ts";
+import { createAgentAuthClient, type Decider, type DeciderRequest } from "../../src/client/index.ts";
+import type { AgentAuthServer } from "../../src/server/app/start-server.ts";
+import { startTestServer } from "./server.ts";
+
+/** The policy the integration tests decide with. */
+export const INTEGRATIONS_POLICY = `
+version: "1.0"
+metadata: {name: integrations-test}
+profiles:
+  api-bot:
+    allow: ["get:/orders*", "post:/orders", "get:/orders/:id", "get:/by-route/:id", "refund", "read", "pay", "summarize"]
+    deny: ["delete:*"]
+  notes:
+    allow: ["read-only:*"]
+approval_policies:
+  - {name: big-payment, condition: 'action == "pay" and amount > 1000', tier: strong}
+  - {name: new-order, condition: 'action == "post:/orders"', tier: soft}
+audit: {enabled: false}
+`;
+
+/** The real engine, with every request it is asked recorded for the test to read. */
+export interface ObservedDecider extends Decider {
+  readonly seen: DeciderRequest[];
+}
+
+function observed(inner: Decider): ObservedDecider {
+  const seen: DeciderRequest[] = [];
+  return { seen, authorize: (r) => (seen.push(r), inner.authorize(r)) };
+}
+
+/** The two deciders every integration must work with: the embedded engine and the client of a real server. */
+export const DECIDERS: readonly { readonly name: string; start(policy?: string): Promise<{ decider: ObservedDecider; stop(): Promise<void> }> }[] = [
+  {
+    name: "embedded engine",
+    async start(policy = INTEGRATIONS_POLICY) {
+      const engine = new AuthEngine(parseConfig(policy, { env: {} }), { audit: false });
+      return { decider: observed(engine), stop: () => engine.close() };
+    },
+  },
+  {
+    name: "remote client",
+    async start(policy = INTEGRATIONS_POLICY) {
+      const { server, client: typed }: { server: AgentAuthServer; client: { close(): void } } = await startTestServer({}, policy);
+      typed.close();
+      const client = createAgentAuthClient(`127.0.0.1:${server.port}`);
+      return {
+        decider: observed(client),
+        async stop() {
+          client.close();
+          await server.close();
+        },
+      };
+    },
+  },
+];
+
+/** A client whose server is gone: every call fails UNAVAILABLE, quickly. */
+export function unreachableDecider(): Decider & { close(): void } {
+  return createAgentAuthClient({ address: "127.0.0.1:9", retry: false, deadlineMs: 2000 });
+}
