@@ -39,8 +39,13 @@ Commands:
   delegations           --list [--agent A] [--user U] [--all] | --revoke ID
   audit                 [--since ISO] [--agent A] [--user U] [--action X] [--effect allow|deny]
                         [--limit N] [--output-file F] | --follow [--after CURSOR]
+  mcp-proxy             guard an MCP server's tools (needs @modelcontextprotocol/sdk):
+                          --name NAME --agent A --user U [--session ID] [--scope S]
+                          [--max-restarts N] -- COMMAND [ARGS...]             (stdio)
+                        | --name NAME --listen HOST:PORT --upstream URL --clients FILE
+                          [--path /mcp] [--upstream-header 'K: V' ...]        (HTTP)
 
-validate, inspect and check run locally unless --server is given; sessions,
+validate, inspect, check and mcp-proxy decide locally unless --server is given; sessions,
 delegate and delegations need --server or --redis; audit reads the local audit
 file unless --server is given (--follow streams live decisions from a server).
 Every command takes -o/--output console|json where it prints results.
@@ -106,6 +111,11 @@ export function parseGlobal(argv: readonly string[], env: CliIo["env"]): GlobalO
   const rest: string[] = [];
   for (let j = i + 1; j < argv.length; j++) {
     const arg = argv[j]!;
+    if (arg === "--") {
+      // Everything after `--` belongs to the command (mcp-proxy's server command line).
+      rest.push(...argv.slice(j));
+      break;
+    }
     if (arg === "-c" || arg === "--config") {
       const value = argv[++j];
       if (value === undefined || value === "") throw new UsageError(`${arg} needs a value`);
@@ -155,6 +165,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await (await import("./commands/delegations.ts")).delegationsCommand(io, g, g.args);
       case "audit":
         return await (await import("./commands/audit.ts")).auditCommand(io, g, g.args);
+      case "mcp-proxy":
+        return await (await import("./commands/mcp-proxy.ts")).mcpProxyCommand(io, g, g.args);
       default:
         throw new UsageError(`unknown command '${g.command}'`);
     }

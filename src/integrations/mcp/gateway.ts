@@ -1,0 +1,172 @@
+import type { JSONRPCMessage, JSONRPCRequest, JSONRPCResponse, RequestId } from "@modelcontextprotocol/sdk/types.js";
+import type { Decider } from "../../client/decider.ts";
+import { gateOf, listRequest, type McpIdentity } from "./decision-request.ts";
+import { approvalAnswer, deniedAnswer, failureAnswer } from "./gateway-answers.ts";
+import { ErrorCodes, errorResponse, idKey, isNotification, isRequest, isResponse } from "./json-rpc.ts";
+
+/** What a gateway needs: who decides, the server's name in policy actions, who acts, and where messages go. */
+export interface McpGatewayOptions {
+  readonly decider: Decider;
+  /** The server's name: actions are `NAME:TOOL`, resources `mcp://NAME/tools/TOOL`. */
+  readonly server: string;
+  readonly identity: McpIdentity;
+  /** Sends to the client; `relatedRequestId` names the client's request a server message belongs to, when known. */
+  toClient(message: JSONRPCMessage, relatedRequestId?: RequestId): Promise<void> | void;
+  /** Sends to the server. A rejection for a request is answered to the client as an error. */
+  toServer(message: JSONRPCMessage): Promise<void> | void;
+  /** Sees failures the gateway handled (a send that failed, a decision that could not be had). */
+  onError?(error: unknown, context: string): void;
+}
+
+/** One gateway between one client and one server. */
+export interface McpGateway {
+  /** A message from the client: forwarded, held while it is decided, or answered here. */
+  fromClient(message: JSONRPCMessage): void;
+  /** A message from the server: forwarded; a `tools/list` result is filtered first. */
+  fromServer(message: JSONRPCMessage): void;
+  /** The server went away: every request forwarded to it and not answered gets an error saying so. */
+  serverGone(detail: string): void;
+  /** Whether `id` is a client request forwarded and not yet answered. */
+  awaitsAnswer(id: RequestId): boolean;
+}
+
+interface Forwarded {
+  readonly method: string;
+  readonly progressToken: string | number | undefined;
+}
+
+/**
+ * The MCP gateway's decisions, between any two transports.
+ *
+ * A `tools/call`, `resources/read` or `prompts/get` is held until agent-auth
+ * decides it: allowed → forwarded; denied, needing approval, or undecidable
+ * → answered with an error and never forwarded. A `tools/list` result is
+ * cut to the tools the agent may call (those that need approval stay).
+ * Everything else passes untouched, both ways.
+ */
+export function createMcpGateway(options: McpGatewayOptions): McpGateway {
+  const { decider, server, identity } = options;
+  const onError = options.onError ?? (() => {});
+  /** Client requests sent to the server and not answered yet. */
+  const forwarded = new Map<string, Forwarded>();
+  /** Client requests being decided, and whether the client cancelled them meanwhile. */
+  const deciding = new Map<string, { cancelled: boolean }>();
+  /** Progress tokens of forwarded requests, to send the server's progress on the request's own stream. */
+  const progress = new Map<string | number, RequestId>();
+
+  const sendToClient = (message: JSONRPCMessage, related?: RequestId): void => {
+    Promise.resolve()
+      .then(() => options.toClient(message, related))
+      .catch((e: unknown) => onError(e, "sending to the client"));
+  };
+
+  const forward = (message: JSONRPCRequest): void => {
+    const key = idKey(message.id);
+    const token = (message.params?._meta as { progressToken?: string | number } | undefined)?.progressToken;
+    forwarded.set(key, { method: message.method, progressToken: token });
+    if (token !== undefined) progress.set(token, message.id);
+    Promise.resolve()
+      .then(() => options.toServer(message))
+      .catch((e: unknown) => {
+        onError(e, `forwarding ${message.method}`);
+        if (!forwarded.delete(key)) return;
+        sendToClient(errorResponse(message.id, ErrorCodes.INTERNAL_ERROR, `the MCP server '${server}' could not be reached: ${e instanceof Error ? e.message : String(e)}`));
+      });
+  };
+
+  const decideAndForward = (message: JSONRPCRequest, request: Parameters<Decider["authorize"]>[0], what: string): void => {
+    const key = idKey(message.id);
+    const state = { cancelled: false };
+    deciding.set(key, state);
+    let answered: Promise<void>;
+    try {
+      answered = decider.authorize(request).then(
+        (decision) => {
+          if (state.cancelled) return;
+          if (!decision.allowed) sendToClient(deniedAnswer(message.id, what, decision));
+          // Approvals plug in here: request a task for this call (or redeem the one
+          // requested for the same call before) and answer with it.
+          else if (decision.requiresApproval) sendToClient(approvalAnswer(message.id, what, decision));
+          else forward(message);
+        },
+        (error: unknown) => {
+          onError(error, `deciding ${what}`);
+          if (!state.cancelled) sendToClient(failureAnswer(message.id, what, error));
+        },
+      );
+    } catch (error) {
+      onError(error, `deciding ${what}`);
+      answered = Promise.resolve(sendToClient(failureAnswer(message.id, what, error)));
+    }
+    void answered.finally(() => deciding.delete(key));
+  };
+
+  const filterTools = (response: JSONRPCResponse): void => {
+    const tools = "result" in response ? (response.result as { tools?: unknown }).tools : undefined;
+    if (!Array.isArray(tools)) return sendToClient(response);
+    const named = tools as { name?: unknown }[];
+    Promise.all(named.map((t) => (typeof t.name === "string" ? decider.authorize(listRequest(server, identity, t.name)).then((d) => d.allowed) : false))).then(
+      (keep) => {
+        const result = { ...(response as { result: Record<string, unknown> }).result, tools: named.filter((_, i) => keep[i]) };
+        sendToClient({ jsonrpc: "2.0", id: response.id!, result } as JSONRPCResponse);
+      },
+      (error: unknown) => {
+        onError(error, "deciding which tools to list");
+        sendToClient(failureAnswer(response.id!, "tools/list", error));
+      },
+    );
+  };
+
+  return {
+    fromClient(message) {
+      if (isRequest(message)) {
+        const gate = gateOf(message, server, identity);
+        if (gate.kind === "pass") forward(message);
+        else if (gate.kind === "invalid") sendToClient(errorResponse(message.id, ErrorCodes.INVALID_PARAMS, gate.message));
+        else decideAndForward(message, gate.request, gate.what);
+        return;
+      }
+      if (isNotification(message) && message.method === "notifications/cancelled") {
+        const id = (message.params as { requestId?: RequestId } | undefined)?.requestId;
+        const held = id === undefined ? undefined : deciding.get(idKey(id));
+        // A request still being decided never reached the server: nothing there to cancel.
+        if (held !== undefined) {
+          held.cancelled = true;
+          return;
+        }
+      }
+      Promise.resolve()
+        .then(() => options.toServer(message))
+        .catch((e: unknown) => onError(e, "forwarding to the server"));
+    },
+
+    fromServer(message) {
+      if (isResponse(message) && message.id !== undefined) {
+        const key = idKey(message.id);
+        const request = forwarded.get(key);
+        if (request !== undefined) {
+          forwarded.delete(key);
+          if (request.progressToken !== undefined) progress.delete(request.progressToken);
+          if (request.method === "tools/list" && "result" in message) return filterTools(message);
+        }
+        return sendToClient(message);
+      }
+      if (isNotification(message) && message.method === "notifications/progress") {
+        const token = (message.params as { progressToken?: string | number } | undefined)?.progressToken;
+        return sendToClient(message, token === undefined ? undefined : progress.get(token));
+      }
+      sendToClient(message);
+    },
+
+    serverGone(detail) {
+      for (const [key] of forwarded) {
+        const id: RequestId = key.startsWith("n") ? Number(key.slice(1)) : key.slice(1);
+        sendToClient(errorResponse(id, ErrorCodes.INTERNAL_ERROR, `the MCP server '${server}' ${detail} before answering; the request may or may not have been carried out`));
+      }
+      forwarded.clear();
+      progress.clear();
+    },
+
+    awaitsAnswer: (id) => forwarded.has(idKey(id)),
+  };
+}
