@@ -7,7 +7,8 @@
  *   const decision = await engine.authorize({ agent: "copilot", user: "alice", action: "read" });
  *
  * The gRPC client is `agent-auth/client`, the server `agent-auth/server`,
- * test helpers `agent-auth/testing`.
+ * test helpers `agent-auth/testing`; the integrations are `agent-auth/guard`,
+ * `agent-auth/express`, `agent-auth/fastify` and `agent-auth/mcp`.
  */
 
 // The engine
@@ -22,6 +23,10 @@ export type {
   UserPermissionsProvider,
 } from "./engine/index.ts";
 export type { CompiledPolicy } from "./policy/index.ts";
+// What the integrations take: the engine above and the client both meet it.
+export type { Decider, DeciderDecision, DeciderRequest } from "./client/decider.ts";
+export { guard, type GuardOptions } from "./integrations/guard/guard.ts";
+export { ApprovalRequiredError, AuthorizationDeniedError, isApprovalRequiredError, isAuthorizationDeniedError } from "./integrations/guard/errors.ts";
 
 // Requests, decisions, sessions, delegations
 export {

@@ -6,6 +6,7 @@ describe("the package entry point (src/index.ts)", () => {
     for (const name of [
       "AuthEngine", "AuthDecision", "TIER_ORDER", "DelegationValidationError", "InvalidRequestError", "StateUnavailableError",
       "loadConfig", "parseConfig", "ConfigError", "createMemoryStore", "createRedisStore", "createJsonlFileSink", "fnmatch",
+      "guard", "AuthorizationDeniedError", "ApprovalRequiredError",
     ]) {
       expect(agentAuth, name).to.have.property(name);
     }

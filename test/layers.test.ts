@@ -29,6 +29,8 @@ const LAYERS: readonly (readonly string[])[] = [
 const PACKAGE_OWNERS: readonly { readonly pattern: RegExp; readonly folders: readonly string[] }[] = [
   { pattern: /^@grpc\//, folders: ["server", "client"] },
   { pattern: /^ioredis$/, folders: ["state"] },
+  // Optional peer dependencies: only the integrations behind their own entry points use them.
+  { pattern: /^(express|fastify|@modelcontextprotocol\/sdk)(\/|$)/, folders: ["integrations"] },
 ];
 
 const RANK = new Map(LAYERS.flatMap((level, rank) => level.map((folder) => [folder, rank] as const)));
@@ -83,7 +85,7 @@ describe("layers of src/ (CONTRIBUTING.md)", () => {
     expect(violations).to.deep.equal([]);
   });
 
-  it("keeps gRPC in src/server and src/client, and Redis in src/state", () => {
+  it("keeps gRPC in src/server and src/client, Redis in src/state, and the optional peers in src/integrations", () => {
     const violations: string[] = [];
     for (const { file, spec } of edges) {
       for (const rule of PACKAGE_OWNERS) {
