@@ -20,6 +20,7 @@ export interface RetryPolicy {
   readonly maxBackoffMs: number;
 }
 
+/** The retries a client makes unless told otherwise: 4 attempts, 50 ms backoff doubling to 1 s. */
 export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ maxAttempts: 4, initialBackoffMs: 50, maxBackoffMs: 1000 });
 
 /** The policy for `retry` (false: no retries), each value checked. */

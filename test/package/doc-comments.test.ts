@@ -3,7 +3,16 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
 /** The package's entry points (package.json "exports"), as sources. */
-const ENTRY_POINTS = ["src/index.ts", "src/client/index.ts", "src/server/index.ts", "src/testing.ts"];
+const ENTRY_POINTS = [
+  "src/index.ts",
+  "src/client/index.ts",
+  "src/server/index.ts",
+  "src/testing.ts",
+  "src/integrations/guard/index.ts",
+  "src/integrations/express/index.ts",
+  "src/integrations/fastify/index.ts",
+  "src/integrations/mcp/index.ts",
+];
 
 interface Found {
   readonly name: string;
@@ -51,11 +60,11 @@ function exportedNames(file: string): string[] {
   return names;
 }
 
-describe("the public API (the four entry points)", () => {
+describe("the public API (every entry point)", () => {
   for (const entry of ENTRY_POINTS) {
     it(`${entry}: every exported name is declared with a doc comment`, () => {
       const names = exportedNames(entry);
-      expect(names.length, "names found").to.be.greaterThan(3);
+      expect(names.length, "names found").to.be.greaterThan(2);
       const problems: string[] = [];
       for (const name of names) {
         const found = resolveExport(resolve(entry), name);

@@ -26,6 +26,7 @@ export class McpClientsFileError extends Error {
   }
 }
 
+/** True for a {@link McpClientsFileError}, also one from another copy of this module. */
 export function isMcpClientsFileError(e: unknown): e is McpClientsFileError {
   return e instanceof Error && e.name === "McpClientsFileError";
 }
