@@ -88,7 +88,7 @@ describe("JSONL audit file sink", () => {
   });
 
   it("denies in sync mode when the file cannot be written", async function () {
-    this.timeout(20_000);
+    this.timeout(120_000);
     const blocker = join(dir, "not-a-dir");
     writeFileSync(blocker, "");
     const errors: unknown[] = [];

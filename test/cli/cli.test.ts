@@ -121,7 +121,7 @@ audit: {enabled: true, path: ${JSON.stringify(join(dir, "audit.jsonl"))}}
   }
 
   it("runs as a program (the built bin)", function () {
-    this.timeout(30_000);
+    this.timeout(120_000);
     const r = spawnSync(process.execPath, [CLI, "-c", policy, "check", "--agent", "bot", "--user", "alice", "--action", "read", "-o", "json"], { encoding: "utf8" });
     expect(r.status, r.stderr).to.equal(0);
     expect(JSON.parse(r.stdout)).to.deep.include({ allowed: true });

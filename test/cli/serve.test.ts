@@ -7,7 +7,7 @@ import { createAgentAuthClient } from "../../src/client/index.ts";
 import { CLI, exited, startServe } from "../support/processes.ts";
 
 describe("agent-auth serve (a real process)", function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   let dir: string;
   let policy: string;
   before(() => {

@@ -24,7 +24,7 @@ function runClient(address: string, stubs: string, action: string): Promise<{ st
 }
 
 describe("Python client (examples/clients/python)", function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   let stubs: string;
   let server: AgentAuthServer;
   let address: string;

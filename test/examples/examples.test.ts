@@ -8,7 +8,7 @@ const run = promisify(execFile);
 
 /** The examples run as the README says, against this checkout's build (the package refers to itself by name). */
 describe("examples/node and examples/mcp, run as the README says", function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
 
   it("node examples/node/agent-loop.mjs: guarded tools run, need approval or are denied", async () => {
     const { stdout } = await run(process.execPath, ["examples/node/agent-loop.mjs"]);

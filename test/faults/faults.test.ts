@@ -345,6 +345,8 @@ describe("faults: serve process on a private redis-server (SIGKILL, Redis restar
       const { child, client } = await serve(redis, durability);
       const { session } = await client.sessions.createSession({ agent: "bot", user: "alice" });
       const received = new Map<string, string>();
+      let stallStarted = false;
+      let receivedInStall = 0;
       let stop = false;
       let cutOff = 0;
       const loops = Array.from({ length: 8 }, async (_, i) => {
@@ -358,6 +360,7 @@ describe("faults: serve process on a private redis-server (SIGKILL, Redis restar
               ...(i % 2 === 0 ? { sessionId: session!.sessionId } : {}),
             });
             received.set(r.decision!.decisionId, r.decision!.reason);
+            if (stallStarted) receivedInStall++;
           } catch (error) {
             if (!isClientError(error)) throw error;
             cutOff++; // the process died with this call in flight: the client got no decision
@@ -367,12 +370,15 @@ describe("faults: serve process on a private redis-server (SIGKILL, Redis restar
       });
       // Loaded once enough decisions were answered to mean something, however fast this machine is today.
       await eventually(async () => received.size, (n) => n >= 150, 120_000, 20);
-      // Redis stops answering for a moment and the replica is killed inside that moment,
-      // with whatever it had not yet written.
+      // Redis stops answering and the replica is killed while it sleeps, with whatever it had not
+      // yet written — once at least 20 answers were given during the stall (counted, not timed:
+      // the stall is long enough for that on a busy machine).
       const staller = new Redis(redis.url);
       staller.on("error", () => {});
-      const sleeping = staller.call("DEBUG", "SLEEP", "0.6").catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 300));
+      const sleeping = staller.call("DEBUG", "SLEEP", "10").catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 50));
+      stallStarted = true;
+      await eventually(async () => receivedInStall, (n) => n >= 20, 9_000, 10);
       child.kill("SIGKILL");
       await exited(child);
       stop = true;

@@ -32,7 +32,7 @@ async function metric(server: AgentAuthServer, name: string): Promise<string[]> 
 }
 
 describe("live policy reload", function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   let dir: string;
   let path: string;
   let server: AgentAuthServer;
@@ -142,7 +142,7 @@ describe("live policy reload", function () {
 });
 
 describe("agent-auth serve: SIGHUP reload and --server-config (a real process)", function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "agent-auth-hup-"));

@@ -86,7 +86,7 @@ colour: blue
 });
 
 describe("caller authentication and RPC groups (end to end)", function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   const callers: CallerConfig[] = [
     { name: "orchestrator", tokenHashes: [sha("orch-token")], certificates: [], groups: new Set(["authorize", "sessions"] as const) },
     { name: "auditor", tokenHashes: [sha("audit-token")], certificates: [], groups: new Set(["audit"] as const) },
@@ -219,7 +219,7 @@ describe("caller authentication and RPC groups (end to end)", function () {
 });
 
 describe("callers identified by client certificate (mutual TLS)", function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   let dir: string;
   const file = (n: string): string => join(dir, n);
   let server: AgentAuthServer;
@@ -278,7 +278,7 @@ describe("callers identified by client certificate (mutual TLS)", function () {
 });
 
 describe("limits (configurable, each naming its setting)", function () {
-  this.timeout(30_000);
+  this.timeout(120_000);
   let server: AgentAuthServer;
   let client: AgentAuthClient;
   before(async () => {
@@ -337,7 +337,7 @@ describe("limits (configurable, each naming its setting)", function () {
 });
 
 describe("metrics endpoint (Prometheus)", function () {
-  this.timeout(30_000);
+  this.timeout(120_000);
   let server: AgentAuthServer;
   let client: AgentAuthClient;
   before(async () => {

@@ -69,7 +69,7 @@ describe("Redis state store", function () {
 
   describe("Lua glob matcher", () => {
     it("agrees with the engine's fnmatch on every vector", async function () {
-      this.timeout(60_000);
+      this.timeout(120_000);
       const vectors = JSON.parse(readFileSync("test/fixtures/fnmatch-vectors.json", "utf8")) as { vectors: [string, string, boolean][] };
       const client = new Redis(url);
       try {

@@ -45,7 +45,7 @@ export function fuzzSeedOr(fixed: number): number {
 
 /** A mocha timeout for `runs` inputs of at most `perInputMs` each, never below 20 s. */
 export function fuzzTimeout(runs: number, perInputMs: number): number {
-  return Math.max(20_000, runs * perInputMs);
+  return Math.max(120_000, runs * perInputMs);
 }
 
 /** Counts inputs and keeps the slowest one's time. */

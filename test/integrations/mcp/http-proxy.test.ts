@@ -31,7 +31,7 @@ function startUntil(args: string[], env: NodeJS.ProcessEnv, pattern: RegExp): Pr
 const sha256 = (t: string) => createHash("sha256").update(t).digest("hex");
 
 describe("agent-auth mcp-proxy over Streamable HTTP", function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   const work = workdir();
   let upstream: ChildProcess;
   let proxy: ChildProcess;

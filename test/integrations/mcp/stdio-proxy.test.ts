@@ -9,7 +9,7 @@ import { CLI } from "../../support/processes.ts";
 const toolCalls = (calls: Record<string, unknown>[], tool?: string) => calls.filter((c) => c["tool"] !== undefined && (tool === undefined || c["tool"] === tool));
 
 describe("agent-auth mcp-proxy over stdio, deciding in process (-c)", function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   const work = workdir();
   let client: Client;
   let stderr: () => string;
@@ -124,7 +124,7 @@ function rawProxy(args: string[], env: NodeJS.ProcessEnv) {
 }
 
 describe("agent-auth mcp-proxy: malformed JSON-RPC from the client", function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
 
   it("answers a line that is not JSON with -32700 (id null) and an invalid message with -32600 and its id; keeps serving", async () => {
     const work = workdir();
@@ -173,7 +173,7 @@ describe("agent-auth mcp-proxy: malformed JSON-RPC from the client", function ()
 });
 
 describe("agent-auth mcp-proxy against a server (--server)", function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
 
   it("decides remotely; every decision is audited with the MCP server and tool", async () => {
     const { server, client: typed } = await startTestServer({}, MCP_POLICY);

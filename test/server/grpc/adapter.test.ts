@@ -182,7 +182,7 @@ describe("graceful shutdown and TLS", () => {
     let dir: string;
     const file = (n: string) => join(dir, n);
     before(function () {
-      this.timeout(30_000);
+      this.timeout(120_000);
       dir = mkdtempSync(join(tmpdir(), "agent-auth-tls-"));
       const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
       ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=test-ca");

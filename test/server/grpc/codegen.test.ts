@@ -15,7 +15,7 @@ function files(dir: string): string[] {
 }
 
 describe("protobuf contract and generated code", function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
 
   it("is buf-lint clean (STANDARD rules)", () => {
     const r = spawnSync("buf", ["lint"], { env, encoding: "utf8" });
