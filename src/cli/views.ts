@@ -112,7 +112,7 @@ export function decisionViewOf(d: Decision | undefined): DecisionView {
   const ms = time === undefined ? 0 : Number(time.seconds) * 1000 + time.nanos / 1e6;
   return {
     allowed: d?.effect === Effect.ALLOW,
-    // The wire has no tier on a denial; the original's JSON says "autonomous".
+    // A denial carries TIER_AUTONOMOUS (0.1.0 servers sent none: also "autonomous").
     tier: TIER_NAME[d?.tier ?? 0] ?? "autonomous",
     reason: d?.reason ?? "",
     requires_approval: d?.requiresApproval ?? false,

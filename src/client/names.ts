@@ -4,9 +4,9 @@ import { Effect, Tier } from "../../gen/agentauth/v1/decision_pb.ts";
 export type TierName = "autonomous" | "soft" | "strong";
 
 /**
- * The name of a wire tier. A deny carries no tier on the wire
- * (`TIER_UNSPECIFIED`); it reads as `autonomous`, as the library and the
- * audit log report a deny's tier.
+ * The name of a wire tier. A deny carries `TIER_AUTONOMOUS` (agent-auth
+ * 0.1.0 sent `TIER_UNSPECIFIED`, which reads as `autonomous` too), as the
+ * library and the audit log report a deny's tier.
  */
 export function tierName(tier: Tier): TierName {
   return tier === Tier.SOFT ? "soft" : tier === Tier.STRONG ? "strong" : "autonomous";

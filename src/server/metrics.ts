@@ -34,7 +34,7 @@ export class ServerMetrics {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: "agent_auth_" });
     const registry = this.registry;
-    this.decisions = new HotCounter("agent_auth_decisions_total", "Decisions answered, by effect and tier (none on a denial).", ["effect", "tier"], registry);
+    this.decisions = new HotCounter("agent_auth_decisions_total", "Decisions answered, by effect and tier (autonomous on a denial).", ["effect", "tier"], registry);
     this.decisionSeconds = new HotHistogram(
       "agent_auth_decision_duration_seconds",
       "Time the engine took to decide, state store round trip included.",
@@ -53,7 +53,7 @@ export class ServerMetrics {
     this.#decisionSlot = this.decisionSeconds.slot({});
     this.#outcomes = {
       allow: { autonomous: this.decisions.slot({ effect: "allow", tier: "autonomous" }), soft: this.decisions.slot({ effect: "allow", tier: "soft" }), strong: this.decisions.slot({ effect: "allow", tier: "strong" }) },
-      deny: this.decisions.slot({ effect: "deny", tier: "none" }),
+      deny: this.decisions.slot({ effect: "deny", tier: "autonomous" }),
     };
     this.refusals = new Counter({ name: "agent_auth_calls_refused_total", help: "Calls refused by caller authentication, by RPC group and status.", labelNames: ["group", "code"], registers });
     this.storeErrors = new Counter({ name: "agent_auth_state_store_errors_total", help: "State store reads that failed (each decision affected denied).", registers });

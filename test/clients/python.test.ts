@@ -60,6 +60,6 @@ describe("Python client (examples/clients/python)", function () {
   it("sees denials and reasons exactly as the Node client does", async () => {
     const r = await runClient(address, stubs, "delete");
     expect(r.status, r.stderr).to.equal(0);
-    expect(JSON.parse(r.stdout)).to.deep.include({ effect: "EFFECT_DENY", tier: "TIER_UNSPECIFIED", reason: "Action 'delete' denied by profile 'assistant'" });
+    expect(JSON.parse(r.stdout)).to.deep.include({ effect: "EFFECT_DENY", tier: "TIER_AUTONOMOUS", reason: "Action 'delete' denied by profile 'assistant'" });
   });
 });

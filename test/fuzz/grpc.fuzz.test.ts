@@ -5,7 +5,7 @@
  * NOT_FOUND, FAILED_PRECONDITION, RESOURCE_EXHAUSTED) — never INTERNAL or
  * UNKNOWN, and nothing reaches the server log as an internal error; an agent
  * without a profile (and without a delegation created during the run) is never
- * allowed, on typed calls as on raw bodies; a denial on the wire has no tier,
+ * allowed, on typed calls as on raw bodies; a denial on the wire has tier autonomous,
  * no approval and no approval policy; afterwards the server still answers
  * health checks and a known-good Authorize.
  *
@@ -253,11 +253,11 @@ describe("gRPC server under random traffic (fuzz)", function () {
     });
   }
 
-  /** A decision on the wire: a denial has no tier, no approval and no approval policy; an allow has a tier. */
+  /** A decision on the wire: a denial has tier autonomous, no approval and no approval policy; an allow has a tier. */
   function checkDecision(d: Decision | undefined, agent: string, where: string): void {
     expect(d, `${where}: no decision`).to.not.equal(undefined);
     if (d!.effect === Effect.DENY) {
-      expect([d!.tier, d!.requiresApproval, d!.approvalPolicy], `${where}: denial fields`).to.deep.equal([Tier.UNSPECIFIED, false, ""]);
+      expect([d!.tier, d!.requiresApproval, d!.approvalPolicy], `${where}: denial fields`).to.deep.equal([Tier.AUTONOMOUS, false, ""]);
     } else {
       expect(d!.effect, `${where}: effect`).to.equal(Effect.ALLOW);
       expect([Tier.AUTONOMOUS, Tier.SOFT, Tier.STRONG], `${where}: tier`).to.include(d!.tier);

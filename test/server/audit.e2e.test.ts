@@ -60,7 +60,7 @@ describe("AuditService (end to end, real sockets)", () => {
     expect(got[0]!.event?.decision?.effect).to.equal(Effect.ALLOW);
     expect(got[0]!.event?.cursor).to.match(/^\d+-\d+$/);
     const denied = await take(denials, 1);
-    expect(denied.map((r) => [r.event?.user, r.event?.decision?.tier])).to.deep.equal([["u2", Tier.UNSPECIFIED]]);
+    expect(denied.map((r) => [r.event?.user, r.event?.decision?.tier])).to.deep.equal([["u2", Tier.AUTONOMOUS]]);
   });
 
   it("resumes after a cursor with nothing lost and nothing twice", async () => {

@@ -186,7 +186,7 @@ describe("agent-auth serve: SIGHUP reload and --server-config (a real process)",
       const text = await (await fetch(serving.metrics)).text();
       expect(text).to.match(/^agent_auth_policy_reloads_total\{result="ok"\} 1$/m);
       expect(text).to.match(/^agent_auth_decisions_total\{effect="allow",tier="autonomous"\} 2$/m);
-      expect(text).to.match(/^agent_auth_decisions_total\{effect="deny",tier="none"\} 1$/m);
+      expect(text).to.match(/^agent_auth_decisions_total\{effect="deny",tier="autonomous"\} 1$/m);
       expect(text).to.match(/^agent_auth_calls_refused_total\{group="authorize",code="UNAUTHENTICATED"\} 1$/m);
       expect(text).to.match(/^agent_auth_audit_records_dropped_total 0$/m);
 

@@ -37,9 +37,9 @@ describe("gRPC services (end to end, real sockets)", () => {
       expect(decision!.evaluationTime).to.not.equal(undefined);
     });
 
-    it("gives a denial no tier", async () => {
+    it("gives a denial the tier autonomous, as the library does", async () => {
       const { decision } = await client.authorization.authorize({ agent: "assistant", user: "alice", action: "delete" });
-      expect(decision).to.deep.include({ effect: Effect.DENY, tier: Tier.UNSPECIFIED, reason: "Action 'delete' denied by profile 'assistant'" });
+      expect(decision).to.deep.include({ effect: Effect.DENY, tier: Tier.AUTONOMOUS, reason: "Action 'delete' denied by profile 'assistant'" });
     });
 
     it("passes metadata to conditions and escalates tiers", async () => {

@@ -383,7 +383,7 @@ describe("metrics endpoint (Prometheus)", function () {
     const m = await scrape();
     expect(m.get('agent_auth_decisions_total{effect="allow",tier="autonomous"}')).to.equal(3);
     expect(m.get('agent_auth_decisions_total{effect="allow",tier="soft"}')).to.equal(1);
-    expect(m.get('agent_auth_decisions_total{effect="deny",tier="none"}')).to.equal(1);
+    expect(m.get('agent_auth_decisions_total{effect="deny",tier="autonomous"}')).to.equal(1);
     expect(m.get("agent_auth_decision_duration_seconds_count")).to.equal(5);
     expect(m.get("agent_auth_state_store_duration_seconds_count")).to.equal(3);
     expect(m.get("agent_auth_state_store_up")).to.equal(1);

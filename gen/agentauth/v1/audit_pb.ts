@@ -157,7 +157,8 @@ export type AuditFilter = Message<"agentauth.v1.AuditFilter"> & {
   effect: Effect;
 
   /**
-   * Only allowed decisions with these tiers (denials have no tier).
+   * Only allowed decisions with these tiers (a denial never matches a tier
+   * filter, though it carries TIER_AUTONOMOUS).
    *
    * @generated from field: repeated agentauth.v1.Tier tiers = 5;
    */

@@ -28,7 +28,8 @@ export type Decision = Message<"agentauth.v1.Decision"> & {
   effect: Effect;
 
   /**
-   * The approval tier of an allowed action; TIER_UNSPECIFIED on a denial.
+   * The approval tier of an allowed action; TIER_AUTONOMOUS on a denial
+   * (agent-auth 0.1.0 sent TIER_UNSPECIFIED there).
    *
    * @generated from field: agentauth.v1.Tier tier = 2;
    */
@@ -127,14 +128,15 @@ export const EffectSchema: GenEnum<Effect> = /*@__PURE__*/
  */
 export enum Tier {
   /**
-   * No tier: every denial carries this.
+   * Not set. Never sent by the server in a Decision; in filters it is not a tier.
    *
    * @generated from enum value: TIER_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
-   * No approval needed: the agent may act on its own.
+   * No approval needed: the agent may act on its own. Every denial carries
+   * this tier too, as the library and the audit log report it.
    *
    * @generated from enum value: TIER_AUTONOMOUS = 1;
    */

@@ -14,13 +14,16 @@ export function tierToProto(tier: string): Tier {
   return TIERS[tier] ?? Tier.UNSPECIFIED;
 }
 
-/** Every field of the wire decision as a plain object (explicit effect, no tier on a denial). */
+/**
+ * Every field of the wire decision as a plain object. A denial carries
+ * TIER_AUTONOMOUS, as the library, the audit log, the CLI and the metrics say.
+ */
 export function decisionFields(d: AuthDecision): Omit<Decision, "$typeName" | "evaluationTime"> & { evaluationTime: { seconds: bigint; nanos: number } } {
   const ms = d.evaluationTimeMs;
   const seconds = Math.floor(ms / 1000);
   return {
     effect: d.allowed ? Effect.ALLOW : Effect.DENY,
-    tier: d.allowed ? tierToProto(d.tier) : Tier.UNSPECIFIED,
+    tier: tierToProto(d.tier),
     requiresApproval: d.requiresApproval,
     approvalPolicy: d.approvalPolicy,
     reason: d.reason,
