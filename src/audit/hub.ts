@@ -18,6 +18,11 @@ export interface AuditEntry {
 export interface AuditHistory {
   /** Entries strictly after `after` ("0-0" for the start), oldest first, at most `count`. */
   read(after: string, count: number): Promise<AuditEntry[]>;
+  /**
+   * Entries strictly before `before` ("" for the newest), newest first, at
+   * most `count`. Without it, a newest-first query reads forward.
+   */
+  readBefore?(before: string, count: number): Promise<AuditEntry[]>;
   /** Cursor of the newest entry ever trimmed ("0-0" when none was). */
   trimmedUpTo(): Promise<string>;
   /** Cursor of the newest entry ("0-0" when none): where "start now" begins. */
@@ -61,6 +66,8 @@ export interface QueryOptions {
   readonly since?: number | undefined;
   readonly until?: number | undefined;
   readonly limit: number;
+  /** Newest first (`after` then pages towards older entries). Default false. */
+  readonly newestFirst?: boolean | undefined;
 }
 
 const PAGE = 1000;
@@ -94,6 +101,7 @@ export class AuditHub implements AuditSink {
     this.#clock = options.clock ?? systemClock;
     this.#history = options.history ?? {
       read: async (after, count) => this.#ringAfter(after, count),
+      readBefore: async (before, count) => this.#ringBefore(before, count),
       trimmedUpTo: async () => this.#ring!.evicted,
       latest: async () => (this.latestCursor === "" ? "0-0" : this.latestCursor),
     };
@@ -182,9 +190,10 @@ export class AuditHub implements AuditSink {
     return record.sub;
   }
 
-  /** A page of past entries, oldest first. */
+  /** A page of past entries, oldest first (or newest first with `newestFirst`). */
   async query(options: QueryOptions): Promise<AuditEntry[]> {
     const matches = compileAuditFilter(options.filter);
+    if (options.newestFirst === true) return this.#queryNewestFirst(options, matches);
     let cursor = options.after === undefined || options.after === "" ? "0-0" : options.after;
     if (parseCursor(cursor) === undefined) throw new InvalidCursorError(cursor);
     const out: AuditEntry[] = [];
@@ -230,6 +239,53 @@ export class AuditHub implements AuditSink {
       const oldest = (await this.#history.read("0-0", 1))[0]?.cursor ?? "";
       throw new CursorExpiredError(after, oldest);
     }
+  }
+
+  async #queryNewestFirst(options: QueryOptions, matches: (e: AuditEvent) => boolean): Promise<AuditEntry[]> {
+    const before = options.after ?? "";
+    if (before !== "" && parseCursor(before) === undefined) throw new InvalidCursorError(before);
+    const wanted = (entry: AuditEntry): boolean => {
+      const t = entry.event.time;
+      return (options.since === undefined || t >= options.since) && (options.until === undefined || t <= options.until) && matches(entry.event);
+    };
+    const readBefore = this.#history.readBefore;
+    if (readBefore === undefined) {
+      // Forward only: keep the newest `limit` seen.
+      const kept: AuditEntry[] = [];
+      for (let cursor = "0-0"; ; ) {
+        const page = await this.#history.read(cursor, PAGE);
+        for (const e of page) {
+          if (before !== "" && compareCursors(e.cursor, before) >= 0) break;
+          if (!wanted(e)) continue;
+          kept.push(e);
+          if (kept.length > options.limit) kept.shift();
+        }
+        if (page.length < PAGE) break;
+        cursor = page[page.length - 1]!.cursor;
+      }
+      return kept.reverse();
+    }
+    const out: AuditEntry[] = [];
+    for (let cursor = before; out.length < options.limit; ) {
+      const page = await readBefore.call(this.#history, cursor, PAGE);
+      for (const entry of page) {
+        // Older than `since`: everything after it in this order is older still.
+        if (options.since !== undefined && entry.event.time < options.since) return out;
+        if (!wanted(entry)) continue;
+        out.push(entry);
+        if (out.length >= options.limit) return out;
+      }
+      if (page.length < PAGE) break;
+      cursor = page[page.length - 1]!.cursor;
+    }
+    return out;
+  }
+
+  /** Up to `count` retained entries before a cursor ("" for the newest), newest first. */
+  #ringBefore(before: string, count: number): AuditEntry[] {
+    const at = before === "" ? [Number.POSITIVE_INFINITY, 0] : parseCursor(before);
+    if (at === undefined) throw new InvalidCursorError(before);
+    return this.#ring!.before(at[0], at[1], count).map((e) => ({ cursor: e.cursor, event: auditEventFromJson(e.line) }));
   }
 
   /** Up to `count` retained entries after a cursor. */

@@ -94,6 +94,27 @@ export class AuditLineRing {
     return out;
   }
 
+  /** Up to `count` entries strictly before cursor `ms-seq`, newest first. */
+  before(ms: number, seq: number, count: number): { cursor: string; line: string }[] {
+    let lo = 0;
+    let hi = this.#count;
+    // The first index whose cursor is at or after ms-seq.
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const slot = (this.#first + mid) % this.#slots;
+      const m = this.#ms[slot]!;
+      if (m < ms || (m === ms && this.#seq[slot]! < seq)) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: { cursor: string; line: string }[] = [];
+    for (let i = lo - 1; i >= 0 && out.length < count; i--) {
+      const slot = (this.#first + i) % this.#slots;
+      const off = this.#off[slot]!;
+      out.push({ cursor: `${this.#ms[slot]}-${this.#seq[slot]}`, line: this.#buf.toString("utf8", off, off + this.#len[slot]!) });
+    }
+    return out;
+  }
+
   #evictOldest(): void {
     const slot = this.#first;
     this.#evictedMs = this.#ms[slot]!;

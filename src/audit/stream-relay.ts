@@ -11,6 +11,8 @@ export interface StreamEntry {
 export interface SharedAuditStream {
   /** Entries strictly after `after` ("0-0" for the start), oldest first. */
   readStream(after: string, count: number): Promise<StreamEntry[]>;
+  /** Entries strictly before `before` ("" for the newest), newest first. */
+  readStreamBefore?(before: string, count: number): Promise<StreamEntry[]>;
   /** Waits up to `blockMs` for entries after `after`. */
   waitForStream(after: string, count: number, blockMs: number): Promise<StreamEntry[]>;
   /** The id of the newest entry ever added ("0-0" when none). */
@@ -60,6 +62,7 @@ export function toEntries(entries: readonly StreamEntry[], onError: (e: unknown)
 export function streamHistory(stream: SharedAuditStream, onError: (e: unknown) => void = () => {}): AuditHistory {
   return {
     read: async (after, count) => toEntries(await stream.readStream(after, count), onError),
+    ...(stream.readStreamBefore === undefined ? {} : { readBefore: async (before: string, count: number) => toEntries(await stream.readStreamBefore!(before, count), onError) }),
     trimmedUpTo: () => stream.trimmedUpTo(),
     latest: () => stream.lastStreamId(),
   };

@@ -1,29 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "./io.ts";
-
-type Options = NonNullable<ParseArgsConfig["options"]>;
-
-/** Parses a command's arguments strictly; unknown options and stray words are usage errors. */
-export function parseCommandArgs<O extends Options>(
-  command: string,
-  args: readonly string[],
-  options: O,
-): ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>>["values"] {
-  try {
-    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new UsageError(`${command}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-/** `--output/-o`: console (default) or json. */
-export const outputOption = { output: { type: "string", short: "o", default: "console" } } as const;
-
-/** Validates the `--output` value. */
-export function outputMode(command: string, value: unknown): "console" | "json" {
-  if (value === "console" || value === "json") return value;
-  throw new UsageError(`${command}: --output must be 'console' or 'json', got '${String(value)}'`);
-}
 
 /** A required option's value, or a usage error naming it. */
 export function requireOption(command: string, name: string, value: unknown): string {

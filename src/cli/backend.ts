@@ -2,7 +2,8 @@ import { Code, createAgentAuthClient, isClientError, type AgentAuthClient } from
 import { AuthEngine } from "../engine/auth-engine.ts";
 import { isDelegationValidationError } from "../model/errors.ts";
 import { createRedisStore, parseRedisTarget } from "../state/redis/index.ts";
-import type { GlobalOptions } from "./main.ts";
+import type { GlobalOptions } from "./global-options.ts";
+import { parseServerTarget } from "./server-target.ts";
 import { loadPolicyOrReport } from "./load-policy.ts";
 import { UsageError, type CliIo } from "./io.ts";
 import { delegationView, delegationViewOf, sessionView, sessionViewOf, type DelegationView, type SessionView } from "./views.ts";
@@ -24,14 +25,21 @@ export interface Backend {
   createDelegation(i: { fromUser: string; toAgent: string; actions: string[]; duration: number | undefined; reason: string }): Promise<DelegationView>;
   listDelegations(f: { agent: string; user: string; includeRevoked: boolean }): Promise<DelegationView[]>;
   revokeDelegation(id: string): Promise<RevokeResult<DelegationView>>;
+  /** The profile names of the policy in force; undefined when they cannot be read (no policy right). */
+  profileNames(): Promise<ReadonlySet<string> | undefined>;
   close(): Promise<void>;
 }
 
 /** A client for `--server`, with the global TLS and token options. */
 export function serverClient(g: GlobalOptions): AgentAuthClient {
   if (g.server === undefined) throw new UsageError("this needs --server HOST:PORT (or AGENT_AUTH_SERVER)");
-  const tls = g.tlsCa !== undefined || g.tlsCert !== undefined ? { ...(g.tlsCa === undefined ? {} : { ca: g.tlsCa }), ...(g.tlsCert === undefined ? {} : { cert: g.tlsCert }), ...(g.tlsKey === undefined ? {} : { key: g.tlsKey }) } : undefined;
-  return createAgentAuthClient(g.server, {
+  const server = parseServerTarget(g.server);
+  if ((g.tlsCert === undefined) !== (g.tlsKey === undefined)) throw new UsageError("--tls-cert and --tls-key go together");
+  const tls =
+    server.tls || g.tlsCa !== undefined || g.tlsCert !== undefined
+      ? { ...(g.tlsCa === undefined ? {} : { ca: g.tlsCa }), ...(g.tlsCert === undefined ? {} : { cert: g.tlsCert }), ...(g.tlsKey === undefined ? {} : { key: g.tlsKey }) }
+      : undefined;
+  return createAgentAuthClient(server.target, {
     ...(tls === undefined ? {} : { tls }),
     ...(g.token === undefined ? {} : { metadata: { authorization: `Bearer ${g.token}` } }),
     defaultDeadlineMs: 10_000,
@@ -110,6 +118,13 @@ function remoteBackend(client: AgentAuthClient): Backend {
         const r = await client.delegations.revokeDelegation({ delegationId: id });
         return { record: delegationViewOf(r.delegation!), alreadyRevoked: r.alreadyRevoked };
       }),
+    async profileNames() {
+      try {
+        return new Set((await client.policy.describePolicy({})).profiles.map((p) => p.name));
+      } catch {
+        return undefined;
+      }
+    },
     close: async () => client.close(),
   };
 }
@@ -135,6 +150,7 @@ function localBackend(engine: AuthEngine, closeStore: () => Promise<void>): Back
       const r = await engine.revokeDelegation(id);
       return r.status === "not_found" ? { status: "not_found" } : { status: r.status, record: delegationView(r.record) };
     },
+    profileNames: async () => new Set(engine.config.profiles.keys()),
     async close() {
       await engine.close();
       await closeStore();

@@ -17,6 +17,7 @@ export function loadPolicyOrReport(io: CliIo, path: string, limits?: Partial<Con
     return loadConfigWithWarnings(path, limits === undefined ? {} : { limits });
   } catch (error) {
     if (!isConfigError(error)) throw error;
+    printWarnings(io, error.warnings);
     io.stderr(paint(io.color, red, "Validation failed:") + "\n");
     for (const issue of error.issues) io.stderr(`  - ${formatIssue(issue)}\n`);
     return undefined;

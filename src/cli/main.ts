@@ -1,188 +1,140 @@
 /**
- * The `agent-auth` command. Global options come before the command, as in the
- * original: `agent-auth -c policy.yaml check --agent a --user u --action x`.
+ * The `agent-auth` command. Global options may stand before or after the
+ * command: `agent-auth -c policy.yaml check --agent a --user u --action x`.
  */
 // Commands are loaded when run: `version` must not pay for gRPC, Redis and the server.
 import { isClientError } from "../client/client-error.ts";
+import type { CommandSpec } from "./command-spec.ts";
+import { renderCommandHelp } from "./command-spec.ts";
+import { explainConnectionError } from "./connection-errors.ts";
+import { GLOBAL_OPTIONS, parseCommandLine, type GlobalOptions } from "./global-options.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, isUsageError, processIo, UsageError, type CliIo } from "./io.ts";
+import { dialInfo } from "./server-target.ts";
+import { auditSpec } from "./specs/audit.ts";
+import { checkSpec } from "./specs/check.ts";
+import { delegateSpec, delegationsSpec } from "./specs/delegations.ts";
+import { explainSpec } from "./specs/explain.ts";
+import { helpSpec } from "./specs/help.ts";
+import { inspectSpec } from "./specs/inspect.ts";
+import { replaySpec } from "./specs/replay.ts";
+import { serveSpec } from "./specs/serve.ts";
+import { sessionsSpec } from "./specs/sessions.ts";
+import { testSpec } from "./specs/test.ts";
+import { validateSpec } from "./specs/validate.ts";
+import { versionSpec } from "./specs/version.ts";
 
-export const USAGE = `Usage: agent-auth [GLOBAL OPTIONS] COMMAND [OPTIONS]
+export type { GlobalOptions } from "./global-options.ts";
 
-A policy decision point for AI agents.
+/**
+ * Every command, in the order `agent-auth help` lists them. A new command is
+ * a spec in specs/ (its options, help and example), a module in commands/,
+ * and one line here.
+ */
+export const COMMANDS: readonly CommandSpec[] = [
+  serveSpec,
+  validateSpec,
+  inspectSpec,
+  checkSpec,
+  explainSpec,
+  testSpec,
+  replaySpec,
+  sessionsSpec,
+  delegateSpec,
+  delegationsSpec,
+  auditSpec,
+  versionSpec,
+  helpSpec,
+];
 
-Global options (before the command):
-  -c, --config FILE     policy file (default: agent_auth.yaml, or $AGENT_AUTH_CONFIG);
-                        also accepted after the command
-  --server HOST:PORT    talk to a running server ($AGENT_AUTH_SERVER)
-  --redis URL           work on shared state in Redis directly ($AGENT_AUTH_REDIS_URL)
-  --redis-prefix P      Redis key prefix (default agent-auth)
-  --tls-ca FILE         CA to trust for --server over TLS
-  --tls-cert FILE       client certificate for --server (mutual TLS), with --tls-key FILE
-  --token TOKEN         bearer token for --server ($AGENT_AUTH_TOKEN)
-  -h, --help            show this help
-
-Commands:
-  serve                 serve the policy over gRPC
-                          [--host H] [--port P] [--tls-cert F --tls-key F [--tls-client-ca F]]
-                          [--redis URL] [--redis-prefix P] [--max-batch N] [--grace-ms MS]
-                          [--server-config FILE]  callers, limits, metrics, reload
-                          ($AGENT_AUTH_SERVER_CONFIG); SIGHUP reloads the policy
-  version               print the version
-  validate              check the policy file and report every problem
-  inspect               show roles, profiles, policies and rules
-  check                 decide one request:
-                          --agent A --user U --action X [--resource R] [--scope S]
-                          [--target-agent T] [--session ID] [--metadata k=v ...]
-  sessions              --create --agent A --user U [--scope S] [--duration SEC]
-                        | --list [--agent A] [--user U] [--all] | --revoke ID
-  delegate              --from-user U --to-agent A --actions a,b [--duration SEC] [--reason R]
-  delegations           --list [--agent A] [--user U] [--all] | --revoke ID
-  audit                 [--since ISO] [--agent A] [--user U] [--action X] [--effect allow|deny]
-                        [--limit N] [--output-file F] | --follow [--after CURSOR]
-  mcp-proxy             guard an MCP server's tools (needs @modelcontextprotocol/sdk):
-                          --name NAME --agent A --user U [--session ID] [--scope S]
-                          [--max-restarts N] -- COMMAND [ARGS...]             (stdio)
-                        | --name NAME --listen HOST:PORT --upstream URL --clients FILE
-                          [--path /mcp] [--upstream-header 'K: V' ...]        (HTTP)
-
-validate, inspect, check and mcp-proxy decide locally unless --server is given; sessions,
-delegate and delegations need --server or --redis; audit reads the local audit
-file unless --server is given (--follow streams live decisions from a server).
-Every command takes -o/--output console|json where it prints results.
-Exit codes: 0 allowed / ok, 1 denied or error, 2 usage error.
-`;
-
-/** Global options and where the command starts. */
-export interface GlobalOptions {
-  readonly configPath: string;
-  readonly server: string | undefined;
-  readonly redis: string | undefined;
-  readonly redisPrefix: string | undefined;
-  readonly tlsCa: string | undefined;
-  readonly tlsCert: string | undefined;
-  readonly tlsKey: string | undefined;
-  readonly token: string | undefined;
-  readonly command: string | undefined;
-  readonly args: readonly string[];
-  readonly help: boolean;
-}
-
-const VALUED = new Map<string, keyof GlobalOptions>([
-  ["-c", "configPath"],
-  ["--config", "configPath"],
-  ["--server", "server"],
-  ["--redis", "redis"],
-  ["--redis-prefix", "redisPrefix"],
-  ["--tls-ca", "tlsCa"],
-  ["--tls-cert", "tlsCert"],
-  ["--tls-key", "tlsKey"],
-  ["--token", "token"],
-]);
-
-/** Splits argv into global options, the command and its arguments. */
-export function parseGlobal(argv: readonly string[], env: CliIo["env"]): GlobalOptions {
-  const values: Record<string, string | undefined> = {
-    configPath: env["AGENT_AUTH_CONFIG"] ?? "agent_auth.yaml",
-    server: env["AGENT_AUTH_SERVER"] || undefined,
-    redis: env["AGENT_AUTH_REDIS_URL"] || undefined,
-    token: env["AGENT_AUTH_TOKEN"] || undefined,
-  };
-  let help = false;
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "-h" || arg === "--help") {
-      help = true;
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    const key = VALUED.get(name);
-    if (key !== undefined) {
-      const value = name === arg ? argv[++i] : arg.slice(eq + 1);
-      if (value === undefined || value === "") throw new UsageError(`${name} needs a value`);
-      values[key] = value;
-      continue;
-    }
-    if (arg.startsWith("-")) throw new UsageError(`unknown global option ${arg}`);
-    break;
-  }
-  // `-c FILE` is also accepted after the command (`agent-auth serve -c policy.yaml`).
-  const rest: string[] = [];
-  for (let j = i + 1; j < argv.length; j++) {
-    const arg = argv[j]!;
-    if (arg === "--") {
-      // Everything after `--` belongs to the command (mcp-proxy's server command line).
-      rest.push(...argv.slice(j));
-      break;
-    }
-    if (arg === "-c" || arg === "--config") {
-      const value = argv[++j];
-      if (value === undefined || value === "") throw new UsageError(`${arg} needs a value`);
-      values["configPath"] = value;
-    } else if (arg.startsWith("--config=")) values["configPath"] = arg.slice("--config=".length);
-    else rest.push(arg);
-  }
-  return {
-    configPath: values["configPath"]!,
-    server: values["server"],
-    redis: values["redis"],
-    redisPrefix: values["redisPrefix"],
-    tlsCa: values["tlsCa"],
-    tlsCert: values["tlsCert"],
-    tlsKey: values["tlsKey"],
-    token: values["token"],
-    command: argv[i],
-    args: rest,
-    help,
-  };
+/** `agent-auth help`: the global options and every command in one line. */
+export function programHelp(): string {
+  const globals = GLOBAL_OPTIONS.map((o) => [`${o.names.join(", ")} ${o.value}`, `${o.help}${o.env === undefined ? "" : ` ($${o.env})`}`] as const);
+  const width = Math.max(...globals.map(([f]) => f.length), ...COMMANDS.map((c) => c.name.length));
+  return [
+    "Usage: agent-auth [GLOBAL OPTIONS] COMMAND [OPTIONS]",
+    "",
+    "A policy decision point for AI agents.",
+    "",
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Global options (before or after the command):",
+    ...globals.map(([f, h]) => `  ${f.padEnd(width)}  ${h}`),
+    `  ${"-h, --help".padEnd(width)}  this help; 'agent-auth COMMAND --help' for a command's`,
+    `  ${"-V, --version".padEnd(width)}  the version`,
+    "",
+    "validate, inspect, check and explain run locally unless --server is given; sessions,",
+    "delegate and delegations need --server or --redis; audit reads the local audit file",
+    "unless --server is given. '--' ends the options.",
+    "Exit codes: 0 allowed / ok, 1 denied or an error, 2 a usage error (2 also: unusable test files).",
+    "",
+  ].join("\n");
 }
 
 /** Runs the CLI and returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let g: GlobalOptions | undefined;
   try {
-    const g = parseGlobal(argv, io.env);
-    if (g.help || g.command === undefined || g.command === "help") {
-      (g.command === undefined && !g.help ? io.stderr : io.stdout)(USAGE);
-      return g.command === undefined && !g.help ? EXIT_USAGE : EXIT_OK;
+    const line = parseCommandLine(argv, io.env, COMMANDS);
+    g = line.globals;
+    if (line.command === undefined) {
+      if (line.version) return await (await versionSpec.load())(io, g, []);
+      (line.help ? io.stdout : io.stderr)(programHelp());
+      return line.help ? EXIT_OK : EXIT_USAGE;
     }
-    switch (g.command) {
-      case "version":
-        return (await import("./commands/version.ts")).versionCommand(io);
-      case "serve":
-        return await (await import("./commands/serve.ts")).serveCommand(io, g, g.args);
-      case "validate":
-        return await (await import("./commands/validate.ts")).validateCommand(io, g, g.args);
-      case "inspect":
-        return await (await import("./commands/inspect.ts")).inspectCommand(io, g, g.args);
-      case "check":
-        return await (await import("./commands/check.ts")).checkCommand(io, g, g.args);
-      case "sessions":
-        return await (await import("./commands/sessions.ts")).sessionsCommand(io, g, g.args);
-      case "delegate":
-        return await (await import("./commands/delegations.ts")).delegateCommand(io, g, g.args);
-      case "delegations":
-        return await (await import("./commands/delegations.ts")).delegationsCommand(io, g, g.args);
-      case "audit":
-        return await (await import("./commands/audit.ts")).auditCommand(io, g, g.args);
-      case "mcp-proxy":
-        return await (await import("./commands/mcp-proxy.ts")).mcpProxyCommand(io, g, g.args);
-      default:
-        throw new UsageError(`unknown command '${g.command}'`);
+    const spec = COMMANDS.find((c) => c.name === line.command);
+    if (spec === undefined) throw new UsageError(`unknown command '${line.command}'${suggest(line.command)}`);
+    if (line.help) {
+      io.stdout(renderCommandHelp(spec));
+      return EXIT_OK;
     }
+    if (line.version) return await (await versionSpec.load())(io, g, []);
+    return await (await spec.load())(io, g, line.args);
   } catch (error) {
-    if (isUsageError(error)) {
-      io.stderr(`Error: ${error.message}\nRun 'agent-auth --help' for usage.\n`);
-      return EXIT_USAGE;
-    }
-    if (isClientError(error)) {
-      io.stderr(`Error: ${error.message}\n`);
-      for (const v of error.fieldViolations) io.stderr(`  - ${v.field}: ${v.description}\n`);
+    return reportError(io, g, error);
+  }
+}
+
+/** Prints an error the way every command does: one line, and a hint where one helps. Never a stack trace. */
+function reportError(io: CliIo, g: GlobalOptions | undefined, error: unknown): number {
+  if (isUsageError(error)) {
+    io.stderr(`Error: ${error.message}\nHint: run 'agent-auth ${error.command === undefined ? "help" : `${error.command} --help`}' for usage.\n`);
+    return EXIT_USAGE;
+  }
+  if (isClientError(error)) {
+    const friendly = g?.server === undefined ? undefined : explainConnectionError(error, dialInfo(g));
+    if (friendly !== undefined) {
+      io.stderr(`Error: ${friendly.message}\nHint: ${friendly.hint}\n`);
       return EXIT_FAILURE;
     }
-    io.stderr(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`Error: ${error.message}\n`);
+    for (const v of error.fieldViolations) io.stderr(`  - ${v.field}: ${v.description}\n`);
     return EXIT_FAILURE;
   }
+  io.stderr(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (io.env["AGENT_AUTH_DEBUG"] && error instanceof Error && error.stack !== undefined) io.stderr(`${error.stack}\n`);
+  return EXIT_FAILURE;
+}
+
+/** " (did you mean 'x'?)" for a near miss of a command name. */
+function suggest(name: string): string {
+  const near = COMMANDS.map((c) => c.name).find((c) => distance(c, name) <= 2 || c.startsWith(name));
+  return near === undefined ? "" : ` (did you mean '${near}'?)`;
+}
+
+/** Edit distance, for suggestions. */
+export function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
 }
 
 /** Entry point when run as a program. */

@@ -15,7 +15,7 @@ import { BadRequestSchema, ErrorInfoSchema } from "../../gen/google/rpc/error_de
 import { StatusSchema } from "../../gen/google/rpc/status_pb.ts";
 import type { Code } from "./code.ts";
 import { ClientError, type FieldViolation } from "./client-error.ts";
-import { readPem } from "./tls.ts";
+import { readCertificatePem, readPrivateKeyPem } from "./tls.ts";
 
 /** Per-call options. */
 export interface RequestOptions {
@@ -64,9 +64,9 @@ export function channelCredentials(options: ConnectOptions): ChannelCredentials 
   const tls = options.tls;
   if (tls === undefined) return credentials.createInsecure();
   return credentials.createSsl(
-    tls.ca === undefined ? null : readPem(tls.ca, "CA"),
-    tls.key === undefined ? null : readPem(tls.key, "client key"),
-    tls.cert === undefined ? null : readPem(tls.cert, "client certificate"),
+    tls.ca === undefined ? null : readCertificatePem(tls.ca, "CA"),
+    tls.key === undefined ? null : readPrivateKeyPem(tls.key, "client key"),
+    tls.cert === undefined ? null : readCertificatePem(tls.cert, "client certificate"),
   );
 }
 

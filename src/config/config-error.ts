@@ -19,7 +19,11 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError" as const;
   readonly errors: readonly string[];
 
-  constructor(readonly issues: readonly ConfigIssue[]) {
+  constructor(
+    readonly issues: readonly ConfigIssue[],
+    /** Warnings found beside the errors (unknown keys, lint), shown with them. */
+    readonly warnings: readonly ConfigIssue[] = [],
+  ) {
     const errors = issues.map((i) => i.message);
     super("Invalid auth config:\n  " + errors.join("\n  "));
     this.errors = Object.freeze(errors);

@@ -1,11 +1,13 @@
 import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { DEFAULT_EXPRESSION_LIMITS, type ExpressionLimits } from "../expr/index.ts";
 import { buildConfig } from "./build.ts";
 import { ConfigError, type ConfigIssue } from "./config-error.ts";
 import { deepFreeze } from "./freeze.ts";
 import { ConfigReader, NodeBudgetExceeded } from "./reader.ts";
 import type { AuthConfig } from "./types.ts";
+import { lintConfig } from "./lint.ts";
 import { validateConfig } from "./validate.ts";
 import { parseYaml, YamlProblem } from "./yaml.ts";
 
@@ -35,6 +37,12 @@ export interface ParseConfigOptions {
   readonly limits?: Partial<ConfigLimits>;
   /** Name of the source (a file path), for messages. */
   readonly sourceName?: string;
+  /**
+   * Directory a relative `audit.path` is resolved against. {@link loadConfig}
+   * sets it to the policy file's directory, so the audit log does not depend
+   * on where a command was started; without it the path stays as written.
+   */
+  readonly baseDir?: string;
 }
 
 /** A valid config and the warnings found on the way (unknown keys). */
@@ -63,7 +71,7 @@ export function loadConfigWithWarnings(path: string, options: ParseConfigOptions
     const message = code === "ENOENT" ? `Auth config file not found: ${path}` : `Cannot read auth config file ${path}: ${(error as Error).message}`;
     throw new ConfigError([{ path: "", message }]);
   }
-  return parseConfigWithWarnings(text, { sourceName: path, ...options });
+  return parseConfigWithWarnings(text, { sourceName: path, baseDir: dirname(resolve(path)), ...options });
 }
 
 /** {@link parseConfig}, also returning warnings. */
@@ -90,11 +98,15 @@ export function parseConfigWithWarnings(text: string, options: ParseConfigOption
   let config: AuthConfig;
   try {
     config = buildConfig(root, reader);
+    const auditPath = config.audit.path;
+    if (options.baseDir !== undefined && auditPath !== "" && !isAbsolute(auditPath)) config = { ...config, audit: { ...config.audit, path: resolve(options.baseDir, auditPath) } };
   } catch (error) {
     if (error instanceof NodeBudgetExceeded) return fail(`Auth config ${error.message}`);
     throw error;
   }
-  const issues = [...reader.issues, ...validateConfig(config, (p) => reader.positions.get(p), limits.expression)];
-  if (issues.length > 0) throw new ConfigError(issues);
-  return { config: deepFreeze(config), warnings: Object.freeze(reader.warnings) };
+  const at = (p: string): { line: number; column: number } | undefined => reader.positions.get(p);
+  const issues = [...reader.issues, ...validateConfig(config, at, limits.expression)];
+  const warnings = Object.freeze([...reader.warnings, ...lintConfig(config, at)]);
+  if (issues.length > 0) throw new ConfigError(issues, warnings);
+  return { config: deepFreeze(config), warnings };
 }

@@ -3,6 +3,7 @@ import { AuthEngine } from "../engine/auth-engine.ts";
 import { createMemoryStore } from "../state/memory/memory-store.ts";
 import { ManualClock } from "../model/clock.ts";
 import type { AuthzCase, CaseResult, ExpectedDecision, SetupOp } from "./cases.ts";
+import { runSetupOp } from "./setup-ops.ts";
 
 const DECISION_FIELDS = ["allowed", "tier", "requires_approval", "approval_policy", "reason"] as const;
 
@@ -82,46 +83,11 @@ export async function runAuthzCase(c: AuthzCase): Promise<CaseResult> {
 }
 
 async function runOp(engine: AuthEngine, clock: ManualClock, ids: Map<string, string>, op: SetupOp): Promise<string | undefined> {
-  if (op.op === "advance_clock") {
-    clock.advance(op.seconds ?? 0);
-    return undefined;
-  }
-  let error: unknown;
-  try {
-    switch (op.op) {
-      case "session": {
-        const s = await engine.createSession({ agent: op.agent ?? "", user: op.user ?? "", scope: op.scope ?? "", duration: op.duration ?? null });
-        if (op.id !== undefined) ids.set(op.id, s.sessionId);
-        break;
-      }
-      case "delegation": {
-        const d = await engine.createDelegation({
-          fromUser: op.from_user ?? "",
-          toAgent: op.to_agent ?? "",
-          actions: op.actions ?? [],
-          duration: op.duration ?? null,
-          reason: op.reason ?? "",
-        });
-        if (op.id !== undefined) ids.set(op.id, d.delegationId);
-        break;
-      }
-      case "revoke_session":
-        await engine.revokeSession(ids.get(op.id ?? "") ?? op.id ?? "");
-        break;
-      case "revoke_delegation":
-        await engine.revokeDelegation(ids.get(op.id ?? "") ?? op.id ?? "");
-        break;
-      default:
-        return `unknown op ${JSON.stringify(op.op)}`;
-    }
-  } catch (e) {
-    error = e;
-  }
-  const message = error instanceof Error ? error.message : error === undefined ? undefined : String(error);
-  if (op.expect_error === true) {
-    if (message === undefined) return `expected error ${JSON.stringify(op.error)}, but it succeeded`;
-    if (op.error !== undefined && message !== op.error) return `expected error ${JSON.stringify(op.error)}, got ${JSON.stringify(message)}`;
-    return undefined;
-  }
-  return message === undefined ? undefined : `unexpected error ${JSON.stringify(message)}`;
+  const { op: name, expect_error: expectError, error, ...args } = op;
+  // An expected failure without its text accepts any error message.
+  return runSetupOp({ engine, clock, ids }, name, args, expectError === true ? (error ?? ANY_ERROR) : undefined).then((problem) =>
+    problem !== undefined && error === undefined && expectError === true && problem.startsWith("expected the error") && !problem.endsWith("but it succeeded") ? undefined : problem,
+  );
 }
+
+const ANY_ERROR = "(any error)";

@@ -12,6 +12,7 @@ import type { OutcomeQuery, StateOutcome } from "../state/outcome.ts";
 import type { DelegationRecord, ListFilter, SessionRecord, StateStore } from "../state/store.ts";
 import { BY_PROFILE, BY_PROVIDER, conclude, denial, screen, type AllowSource, type Screening } from "./decide.ts";
 import { newDecisionId } from "./decision-id.ts";
+import { explainDecision, type Explanation } from "./explain.ts";
 import { grantBooks, newDelegation, newSession, type CreateDelegationInput, type CreateSessionInput, type GrantBook, type Revocation } from "./grants.ts";
 import { AuditJournal, type RecordMode, type SameTripRecorder } from "./journal.ts";
 import { askProvider, providerFunction, type UserPermissionsFunction, type UserPermissionsProvider } from "./provider.ts";
@@ -156,6 +157,30 @@ export class AuthEngine {
       return this.#record(policy, req, conclude({ policy, req, screening, source, decisionId: newDecisionId(), start }), start, "normal");
     }
     return this.#decideWithState(policy, req, screening, start);
+  }
+
+  /**
+   * The path `decide` would take for a request, step by step, reading the
+   * same state (sessions, delegations, user permissions) but recording
+   * nothing: an explanation is not a decision. Throws InvalidRequestError for
+   * a malformed request.
+   */
+  async explain(request: AuthRequest): Promise<Explanation> {
+    const req = normalizeRequest(request, this.#limits);
+    const policy = this.#policy;
+    const screening = screen(policy, req);
+    let outcome: StateOutcome | "unavailable" | undefined;
+    if (req.sessionId !== "" || screening.needDelegations) {
+      try {
+        outcome = await this.#store.resolveOutcome({ sessionId: req.sessionId, agent: req.agent, user: req.user, scope: req.scope, action: req.action, delegations: screening.needDelegations });
+      } catch (error) {
+        this.#onError(error, "state store");
+        outcome = "unavailable";
+      }
+    }
+    const needProvider = screening.needDelegations && outcome !== "unavailable" && (outcome === undefined || (outcome.kind === "ok" && outcome.grant === undefined));
+    const provider = needProvider && this.#provider !== undefined ? await askProvider(this.#provider, req.user, req.action, (e) => this.#onError(e, "user permissions provider")) : undefined;
+    return explainDecision(policy, req, { outcome, provider });
   }
 
   async #decideWithState(policy: CompiledPolicy, req: NormalizedRequest, screening: Screening, start: number): Promise<AuthDecision> {

@@ -37,6 +37,8 @@ export interface CompileOptions<C> {
 
 export interface CompiledExpression<C> {
   readonly source: string;
+  /** The syntax tree it was compiled from (for explanations and lint; never evaluated from). */
+  readonly ast: Node;
   /** Every `$name` the expression references, even in branches that never run. */
   readonly variables: ReadonlySet<string>;
   /** Evaluates to a value. Throws ExpressionEvalError. */
@@ -78,6 +80,7 @@ export function compileExpression<C = Readonly<Record<string, unknown>>>(
   const isTrue = compiler.compileTest(ast);
   return Object.freeze({
     source,
+    ast,
     variables: names,
     evaluate: evaluate as (ctx: C) => Value,
     test: isTrue,

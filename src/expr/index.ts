@@ -16,3 +16,6 @@ export {
 export { isTruthy, valuesEqual, type Value } from "./values.ts";
 export { tokenize, type Token, type TokenKind } from "./lexer.ts";
 export type { Node as ExpressionNode } from "./ast.ts";
+export { traceExpression, type ExpressionTrace } from "./trace.ts";
+export { printExpression } from "./print.ts";
+export { parse as parseExpression } from "./parser.ts";

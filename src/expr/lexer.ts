@@ -1,4 +1,5 @@
 import { ExpressionSyntaxError } from "./errors.ts";
+import { suggestionFor } from "./suggest.ts";
 
 /** Token kinds. Keyword kinds are the lower-case keyword. */
 export type TokenKind =
@@ -105,7 +106,8 @@ export function tokenize(source: string): Token[] {
       continue;
     }
     const bad = String.fromCodePoint(source.codePointAt(pos)!);
-    throw new ExpressionSyntaxError(`unexpected character '${bad}'`, source, pos);
+    const run = /^[&|!=]+/.exec(source.slice(pos))?.[0] ?? bad;
+    throw new ExpressionSyntaxError(`unexpected character '${bad}'${suggestionFor(run)}`, source, pos);
   }
   tokens.push({ kind: "eof", text: "", value: 0, pos });
   return tokens;

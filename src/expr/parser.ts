@@ -1,6 +1,7 @@
 import type { CompareOp, Node } from "./ast.ts";
 import { ExpressionSyntaxError } from "./errors.ts";
 import { tokenize, type Token, type TokenKind } from "./lexer.ts";
+import { suggestionFor } from "./suggest.ts";
 
 const COMPARE_OPS: ReadonlySet<TokenKind> = new Set<TokenKind>([
   "==",
@@ -60,7 +61,7 @@ class Parser {
   }
 
   #unexpected(t: Token): ExpressionSyntaxError {
-    return new ExpressionSyntaxError(t.kind === "eof" ? "unexpected end of expression" : `unexpected ${describe(t)}`, this.source, t.pos);
+    return new ExpressionSyntaxError(t.kind === "eof" ? "unexpected end of expression" : `unexpected ${describe(t)}${t.kind === "ident" ? suggestionFor(t.text) : ""}`, this.source, t.pos);
   }
 
   #enter(t: Token): void {

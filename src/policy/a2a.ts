@@ -10,7 +10,12 @@ export interface A2AResult {
   readonly reason: string;
 }
 
-interface CompiledA2APolicy {
+/** An A2A rule as compiled, in file order (for explanations). */
+export interface CompiledA2APolicy {
+  readonly name: string;
+  readonly fromAgent: string;
+  readonly toAgent: string;
+  readonly actionPattern: string;
   readonly deny: boolean;
   readonly from: (agent: string) => boolean;
   readonly to: (agent: string) => boolean;
@@ -32,6 +37,10 @@ const DEFAULT_DENY: A2AResult = Object.freeze({ allowed: false, reason: "Denied 
 export class A2AEvaluator {
   readonly #policies: readonly CompiledA2APolicy[];
   readonly #default: A2AResult;
+  /** Every rule in file order (decisions use them through {@link evaluate}). */
+  readonly rules: readonly CompiledA2APolicy[];
+  /** What applies when no rule matches. */
+  readonly defaultResult: A2AResult;
 
   constructor(
     config: A2AConfig,
@@ -40,6 +49,10 @@ export class A2AEvaluator {
   ) {
     this.#default = config.default === "allow" ? DEFAULT_ALLOW : DEFAULT_DENY;
     this.#policies = config.policies.map((p) => ({
+      name: p.name,
+      fromAgent: p.fromAgent,
+      toAgent: p.toAgent,
+      actionPattern: p.action,
       deny: p.effect === "deny",
       from: compileGlob(p.fromAgent),
       to: compileGlob(p.toAgent),
@@ -51,6 +64,8 @@ export class A2AEvaluator {
       }),
       label: p.description === "" ? p.name : p.description,
     }));
+    this.rules = this.#policies;
+    this.defaultResult = this.#default;
   }
 
   /** Evaluates the rules for `request.agent` calling `request.targetAgent`. */

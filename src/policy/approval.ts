@@ -11,7 +11,8 @@ export interface ApprovalResult {
   readonly policy: string;
 }
 
-interface CompiledApprovalPolicy {
+/** An approval policy as compiled, in file order (for explanations). */
+export interface CompiledApprovalPolicy {
   /** Position in the file: the lowest matching index names the tier's policy. */
   readonly index: number;
   readonly name: string;
@@ -61,6 +62,8 @@ export class ApprovalEvaluator {
   readonly #always: readonly CompiledApprovalPolicy[];
   readonly #tally = new Tally();
   readonly size: number;
+  /** Every policy in file order; decisions go through the indexes instead. */
+  readonly policies: readonly CompiledApprovalPolicy[];
   /** How many policies each index holds (for `inspect` and benchmarks). */
   readonly indexed: { readonly byAction: number; readonly byResourcePrefix: number; readonly always: number };
 
@@ -73,6 +76,7 @@ export class ApprovalEvaluator {
     const byResource = new PrefixIndex<CompiledApprovalPolicy>();
     const always: CompiledApprovalPolicy[] = [];
     const counts = { byAction: 0, byResourcePrefix: 0, always: 0 };
+    const ordered: CompiledApprovalPolicy[] = [];
     policies.forEach((p, index) => {
       const policy: CompiledApprovalPolicy = {
         index,
@@ -84,6 +88,7 @@ export class ApprovalEvaluator {
           ...(limits === undefined ? {} : { limits }),
         }),
       };
+      ordered.push(policy);
       const actions = policy.condition.requiredValues("action");
       if (actions !== undefined) {
         counts.byAction++;
@@ -107,6 +112,7 @@ export class ApprovalEvaluator {
     this.#byResource = byResource;
     this.#always = Object.freeze(always);
     this.size = policies.length;
+    this.policies = Object.freeze(ordered);
     this.indexed = Object.freeze(counts);
   }
 

@@ -10,7 +10,7 @@
 export { startAgentAuthServer, POLICY_HEALTH, type AgentAuthServer, type AgentAuthServerOptions } from "./app/start-server.ts";
 export type { RedisOptions } from "./app/decision-backend.ts";
 export type { TlsFiles } from "./grpc/tls.ts";
-export { createJsonLogger, silentLogger, type Logger } from "./logger.ts";
+export { createJsonLogger, createLogger, createPrettyLogger, silentLogger, type LogFormat, type Logger } from "./logger.ts";
 export {
   DEFAULT_SERVER_CONFIG,
   DEFAULT_SERVER_LIMITS,

@@ -89,7 +89,7 @@ audit: {enabled: true, path: ${JSON.stringify(join(dir, "audit.jsonl"))}}
   it("checks requests: exit 0 when allowed, 1 when denied", async () => {
     const allowed = await cli("-c", policy, "check", "--agent", "bot", "--user", "alice", "--action", "read", "--scope", "project:x");
     expect(allowed.code).to.equal(0);
-    expect(allowed.out).to.match(/^ALLOWED\n  Reason: Allowed by profile 'bot'\n/);
+    expect(allowed.out).to.match(/^ALLOWED\n  Tier: autonomous\n  Reason: Allowed by profile 'bot'\n/);
     const denied = await cli("-c", policy, "check", "-a", "bot", "-u", "alice", "--action", "delete", "-o", "json");
     expect(denied.code).to.equal(1);
     expect(JSON.parse(denied.out)).to.deep.include({ allowed: false, tier: "autonomous", reason: "Action 'delete' denied by profile 'bot'" });

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file agentauth/v1/audit.proto.
  */
 export const file_agentauth_v1_audit: GenFile = /*@__PURE__*/
-  fileDesc("ChhhZ2VudGF1dGgvdjEvYXVkaXQucHJvdG8SDGFnZW50YXV0aC52MSKqAgoKQXVkaXRFdmVudBIOCgZjdXJzb3IYASABKAkSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZGVjaXNpb25faWQYAyABKAkSDQoFYWdlbnQYBCABKAkSDAoEdXNlchgFIAEoCRIOCgZhY3Rpb24YBiABKAkSEAoIcmVzb3VyY2UYByABKAkSDQoFc2NvcGUYCCABKAkSFAoMdGFyZ2V0X2FnZW50GAkgASgJEhIKCnNlc3Npb25faWQYCiABKAkSKAoIZGVjaXNpb24YCyABKAsyFi5hZ2VudGF1dGgudjEuRGVjaXNpb24SEwoLY29uZmlnX25hbWUYDCABKAkSFgoOY29uZmlnX3ZlcnNpb24YDSABKAkihgEKC0F1ZGl0RmlsdGVyEg4KBmFnZW50cxgBIAMoCRINCgV1c2VycxgCIAMoCRIPCgdhY3Rpb25zGAMgAygJEiQKBmVmZmVjdBgEIAEoDjIULmFnZW50YXV0aC52MS5FZmZlY3QSIQoFdGllcnMYBSADKA4yEi5hZ2VudGF1dGgudjEuVGllciJTChBTdWJzY3JpYmVSZXF1ZXN0EikKBmZpbHRlchgBIAEoCzIZLmFnZW50YXV0aC52MS5BdWRpdEZpbHRlchIUCgxhZnRlcl9jdXJzb3IYAiABKAkiPAoRU3Vic2NyaWJlUmVzcG9uc2USJwoFZXZlbnQYASABKAsyGC5hZ2VudGF1dGgudjEuQXVkaXRFdmVudCK2AQoMUXVlcnlSZXF1ZXN0EikKBmZpbHRlchgBIAEoCzIZLmFnZW50YXV0aC52MS5BdWRpdEZpbHRlchIpCgVzaW5jZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoFdW50aWwYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIlIKDVF1ZXJ5UmVzcG9uc2USKAoGZXZlbnRzGAEgAygLMhguYWdlbnRhdXRoLnYxLkF1ZGl0RXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJMqABCgxBdWRpdFNlcnZpY2USTgoJU3Vic2NyaWJlEh4uYWdlbnRhdXRoLnYxLlN1YnNjcmliZVJlcXVlc3QaHy5hZ2VudGF1dGgudjEuU3Vic2NyaWJlUmVzcG9uc2UwARJACgVRdWVyeRIaLmFnZW50YXV0aC52MS5RdWVyeVJlcXVlc3QaGy5hZ2VudGF1dGgudjEuUXVlcnlSZXNwb25zZWIGcHJvdG8z", [file_agentauth_v1_decision, file_google_protobuf_timestamp]);
+  fileDesc("ChhhZ2VudGF1dGgvdjEvYXVkaXQucHJvdG8SDGFnZW50YXV0aC52MSKqAgoKQXVkaXRFdmVudBIOCgZjdXJzb3IYASABKAkSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZGVjaXNpb25faWQYAyABKAkSDQoFYWdlbnQYBCABKAkSDAoEdXNlchgFIAEoCRIOCgZhY3Rpb24YBiABKAkSEAoIcmVzb3VyY2UYByABKAkSDQoFc2NvcGUYCCABKAkSFAoMdGFyZ2V0X2FnZW50GAkgASgJEhIKCnNlc3Npb25faWQYCiABKAkSKAoIZGVjaXNpb24YCyABKAsyFi5hZ2VudGF1dGgudjEuRGVjaXNpb24SEwoLY29uZmlnX25hbWUYDCABKAkSFgoOY29uZmlnX3ZlcnNpb24YDSABKAkihgEKC0F1ZGl0RmlsdGVyEg4KBmFnZW50cxgBIAMoCRINCgV1c2VycxgCIAMoCRIPCgdhY3Rpb25zGAMgAygJEiQKBmVmZmVjdBgEIAEoDjIULmFnZW50YXV0aC52MS5FZmZlY3QSIQoFdGllcnMYBSADKA4yEi5hZ2VudGF1dGgudjEuVGllciJTChBTdWJzY3JpYmVSZXF1ZXN0EikKBmZpbHRlchgBIAEoCzIZLmFnZW50YXV0aC52MS5BdWRpdEZpbHRlchIUCgxhZnRlcl9jdXJzb3IYAiABKAkiPAoRU3Vic2NyaWJlUmVzcG9uc2USJwoFZXZlbnQYASABKAsyGC5hZ2VudGF1dGgudjEuQXVkaXRFdmVudCLMAQoMUXVlcnlSZXF1ZXN0EikKBmZpbHRlchgBIAEoCzIZLmFnZW50YXV0aC52MS5BdWRpdEZpbHRlchIpCgVzaW5jZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoFdW50aWwYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJEhQKDG5ld2VzdF9maXJzdBgGIAEoCCJSCg1RdWVyeVJlc3BvbnNlEigKBmV2ZW50cxgBIAMoCzIYLmFnZW50YXV0aC52MS5BdWRpdEV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTKgAQoMQXVkaXRTZXJ2aWNlEk4KCVN1YnNjcmliZRIeLmFnZW50YXV0aC52MS5TdWJzY3JpYmVSZXF1ZXN0Gh8uYWdlbnRhdXRoLnYxLlN1YnNjcmliZVJlc3BvbnNlMAESQAoFUXVlcnkSGi5hZ2VudGF1dGgudjEuUXVlcnlSZXF1ZXN0GhsuYWdlbnRhdXRoLnYxLlF1ZXJ5UmVzcG9uc2ViBnByb3RvMw", [file_agentauth_v1_decision, file_google_protobuf_timestamp]);
 
 /**
  * One decision on the record.
@@ -262,6 +262,14 @@ export type QueryRequest = Message<"agentauth.v1.QueryRequest"> & {
    * @generated from field: string page_token = 5;
    */
   pageToken: string;
+
+  /**
+   * Newest first: the first page holds the newest matching decisions, and
+   * next_page_token continues towards older ones. Default: oldest first.
+   *
+   * @generated from field: bool newest_first = 6;
+   */
+  newestFirst: boolean;
 };
 
 /**
@@ -278,7 +286,7 @@ export const QueryRequestSchema: GenMessage<QueryRequest> = /*@__PURE__*/
  */
 export type QueryResponse = Message<"agentauth.v1.QueryResponse"> & {
   /**
-   * The decisions, oldest first.
+   * The decisions, oldest first (newest first when asked).
    *
    * @generated from field: repeated agentauth.v1.AuditEvent events = 1;
    */
@@ -322,7 +330,7 @@ export const AuditService: GenService<{
     output: typeof SubscribeResponseSchema;
   },
   /**
-   * Returns a page of past decisions, oldest first.
+   * Returns a page of past decisions, oldest first (or newest first).
    *
    * @generated from rpc agentauth.v1.AuditService.Query
    */

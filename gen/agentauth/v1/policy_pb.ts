@@ -4,17 +4,122 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Tier } from "./decision_pb.ts";
+import type { AuthorizeRequest } from "./authorization_pb.ts";
+import { file_agentauth_v1_authorization } from "./authorization_pb.ts";
+import type { Decision, Tier } from "./decision_pb.ts";
 import { file_agentauth_v1_decision } from "./decision_pb.ts";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Message } from "@bufbuild/protobuf";
+import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file agentauth/v1/policy.proto.
  */
 export const file_agentauth_v1_policy: GenFile = /*@__PURE__*/
-  fileDesc("ChlhZ2VudGF1dGgvdjEvcG9saWN5LnByb3RvEgxhZ2VudGF1dGgudjEiJQoVVmFsaWRhdGVQb2xpY3lSZXF1ZXN0EgwKBHlhbWwYASABKAkihQEKFlZhbGlkYXRlUG9saWN5UmVzcG9uc2USEAoIcmV2aXNpb24YASABKAkSLAoHc3VtbWFyeRgCIAEoCzIbLmFnZW50YXV0aC52MS5Qb2xpY3lTdW1tYXJ5EisKCHdhcm5pbmdzGAMgAygLMhkuYWdlbnRhdXRoLnYxLlBvbGljeUlzc3VlIkoKC1BvbGljeUlzc3VlEgwKBHBhdGgYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIMCgRsaW5lGAMgASgFEg4KBmNvbHVtbhgEIAEoBSIXChVEZXNjcmliZVBvbGljeVJlcXVlc3Qi6wIKFkRlc2NyaWJlUG9saWN5UmVzcG9uc2USEAoIcmV2aXNpb24YASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIPCgd2ZXJzaW9uGAQgASgJEi0KCWxvYWRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoHc3VtbWFyeRgGIAEoCzIbLmFnZW50YXV0aC52MS5Qb2xpY3lTdW1tYXJ5EigKBXJvbGVzGAcgAygLMhkuYWdlbnRhdXRoLnYxLlJvbGVTdW1tYXJ5Ei4KCHByb2ZpbGVzGAggAygLMhwuYWdlbnRhdXRoLnYxLlByb2ZpbGVTdW1tYXJ5Eg4KBnNvdXJjZRgJIAEoCRIVCg1yZWxvYWRfZXJyb3JzGAogAygJEi0KCHJlcGxpY2FzGAsgAygLMhsuYWdlbnRhdXRoLnYxLlJlcGxpY2FTdGF0dXMihwEKDVJlcGxpY2FTdGF0dXMSDwoHcmVwbGljYRgBIAEoCRIPCgdhZGRyZXNzGAIgASgJEhAKCHJldmlzaW9uGAMgASgJEhUKDXJlbG9hZF9lcnJvcnMYBCADKAkSKwoHc2Vlbl9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiFQoTUmVsb2FkUG9saWN5UmVxdWVzdCKBAQoUUmVsb2FkUG9saWN5UmVzcG9uc2USEAoIcmV2aXNpb24YASABKAkSGQoRcHJldmlvdXNfcmV2aXNpb24YAiABKAkSDwoHY2hhbmdlZBgDIAEoCBIrCgh3YXJuaW5ncxgEIAMoCzIZLmFnZW50YXV0aC52MS5Qb2xpY3lJc3N1ZSJ7Cg1Qb2xpY3lTdW1tYXJ5Eg0KBXJvbGVzGAEgASgFEhAKCHByb2ZpbGVzGAIgASgFEhkKEWFwcHJvdmFsX3BvbGljaWVzGAMgASgFEhgKEGRlbGVnYXRpb25fcnVsZXMYBCABKAUSFAoMYTJhX3BvbGljaWVzGAUgASgFIm0KC1JvbGVTdW1tYXJ5EgwKBG5hbWUYASABKAkSDwoHZXh0ZW5kcxgCIAEoCRIPCgdhY3Rpb25zGAMgAygJEhkKEWVmZmVjdGl2ZV9hY3Rpb25zGAQgAygJEhMKC2Rlc2NyaXB0aW9uGAUgASgJIr4BCg5Qcm9maWxlU3VtbWFyeRIMCgRuYW1lGAEgASgJEgwKBHJvbGUYAiABKAkSDQoFYWxsb3cYAyADKAkSDAoEZGVueRgEIAMoCRIOCgZzY29wZXMYBSADKAkSKAoMZGVmYXVsdF90aWVyGAYgASgOMhIuYWdlbnRhdXRoLnYxLlRpZXISJAocbWF4X3Nlc3Npb25fZHVyYXRpb25fc2Vjb25kcxgHIAEoAxITCgtkZXNjcmlwdGlvbhgIIAEoCTKgAgoNUG9saWN5U2VydmljZRJbCg5WYWxpZGF0ZVBvbGljeRIjLmFnZW50YXV0aC52MS5WYWxpZGF0ZVBvbGljeVJlcXVlc3QaJC5hZ2VudGF1dGgudjEuVmFsaWRhdGVQb2xpY3lSZXNwb25zZRJbCg5EZXNjcmliZVBvbGljeRIjLmFnZW50YXV0aC52MS5EZXNjcmliZVBvbGljeVJlcXVlc3QaJC5hZ2VudGF1dGgudjEuRGVzY3JpYmVQb2xpY3lSZXNwb25zZRJVCgxSZWxvYWRQb2xpY3kSIS5hZ2VudGF1dGgudjEuUmVsb2FkUG9saWN5UmVxdWVzdBoiLmFnZW50YXV0aC52MS5SZWxvYWRQb2xpY3lSZXNwb25zZWIGcHJvdG8z", [file_agentauth_v1_decision, file_google_protobuf_timestamp]);
+  fileDesc("ChlhZ2VudGF1dGgvdjEvcG9saWN5LnByb3RvEgxhZ2VudGF1dGgudjEiQQoORXhwbGFpblJlcXVlc3QSLwoHcmVxdWVzdBgBIAEoCzIeLmFnZW50YXV0aC52MS5BdXRob3JpemVSZXF1ZXN0InQKD0V4cGxhaW5SZXNwb25zZRIoCghkZWNpc2lvbhgBIAEoCzIWLmFnZW50YXV0aC52MS5EZWNpc2lvbhIoCgVzdGVwcxgCIAMoCzIZLmFnZW50YXV0aC52MS5FeHBsYWluU3RlcBINCgVub3RlcxgDIAMoCSJnCgtFeHBsYWluU3RlcBIMCgRzdGVwGAEgASgJEg8KB291dGNvbWUYAiABKAkSDwoHc3VtbWFyeRgDIAEoCRIoCgdkZXRhaWxzGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCIlChVWYWxpZGF0ZVBvbGljeVJlcXVlc3QSDAoEeWFtbBgBIAEoCSKFAQoWVmFsaWRhdGVQb2xpY3lSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoCRIsCgdzdW1tYXJ5GAIgASgLMhsuYWdlbnRhdXRoLnYxLlBvbGljeVN1bW1hcnkSKwoId2FybmluZ3MYAyADKAsyGS5hZ2VudGF1dGgudjEuUG9saWN5SXNzdWUiSgoLUG9saWN5SXNzdWUSDAoEcGF0aBgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEgwKBGxpbmUYAyABKAUSDgoGY29sdW1uGAQgASgFIhcKFURlc2NyaWJlUG9saWN5UmVxdWVzdCLrAgoWRGVzY3JpYmVQb2xpY3lSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEg8KB3ZlcnNpb24YBCABKAkSLQoJbG9hZGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCgdzdW1tYXJ5GAYgASgLMhsuYWdlbnRhdXRoLnYxLlBvbGljeVN1bW1hcnkSKAoFcm9sZXMYByADKAsyGS5hZ2VudGF1dGgudjEuUm9sZVN1bW1hcnkSLgoIcHJvZmlsZXMYCCADKAsyHC5hZ2VudGF1dGgudjEuUHJvZmlsZVN1bW1hcnkSDgoGc291cmNlGAkgASgJEhUKDXJlbG9hZF9lcnJvcnMYCiADKAkSLQoIcmVwbGljYXMYCyADKAsyGy5hZ2VudGF1dGgudjEuUmVwbGljYVN0YXR1cyKHAQoNUmVwbGljYVN0YXR1cxIPCgdyZXBsaWNhGAEgASgJEg8KB2FkZHJlc3MYAiABKAkSEAoIcmV2aXNpb24YAyABKAkSFQoNcmVsb2FkX2Vycm9ycxgEIAMoCRIrCgdzZWVuX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIVChNSZWxvYWRQb2xpY3lSZXF1ZXN0IoEBChRSZWxvYWRQb2xpY3lSZXNwb25zZRIQCghyZXZpc2lvbhgBIAEoCRIZChFwcmV2aW91c19yZXZpc2lvbhgCIAEoCRIPCgdjaGFuZ2VkGAMgASgIEisKCHdhcm5pbmdzGAQgAygLMhkuYWdlbnRhdXRoLnYxLlBvbGljeUlzc3VlInsKDVBvbGljeVN1bW1hcnkSDQoFcm9sZXMYASABKAUSEAoIcHJvZmlsZXMYAiABKAUSGQoRYXBwcm92YWxfcG9saWNpZXMYAyABKAUSGAoQZGVsZWdhdGlvbl9ydWxlcxgEIAEoBRIUCgxhMmFfcG9saWNpZXMYBSABKAUibQoLUm9sZVN1bW1hcnkSDAoEbmFtZRgBIAEoCRIPCgdleHRlbmRzGAIgASgJEg8KB2FjdGlvbnMYAyADKAkSGQoRZWZmZWN0aXZlX2FjdGlvbnMYBCADKAkSEwoLZGVzY3JpcHRpb24YBSABKAkivgEKDlByb2ZpbGVTdW1tYXJ5EgwKBG5hbWUYASABKAkSDAoEcm9sZRgCIAEoCRINCgVhbGxvdxgDIAMoCRIMCgRkZW55GAQgAygJEg4KBnNjb3BlcxgFIAMoCRIoCgxkZWZhdWx0X3RpZXIYBiABKA4yEi5hZ2VudGF1dGgudjEuVGllchIkChxtYXhfc2Vzc2lvbl9kdXJhdGlvbl9zZWNvbmRzGAcgASgDEhMKC2Rlc2NyaXB0aW9uGAggASgJMugCCg1Qb2xpY3lTZXJ2aWNlElsKDlZhbGlkYXRlUG9saWN5EiMuYWdlbnRhdXRoLnYxLlZhbGlkYXRlUG9saWN5UmVxdWVzdBokLmFnZW50YXV0aC52MS5WYWxpZGF0ZVBvbGljeVJlc3BvbnNlElsKDkRlc2NyaWJlUG9saWN5EiMuYWdlbnRhdXRoLnYxLkRlc2NyaWJlUG9saWN5UmVxdWVzdBokLmFnZW50YXV0aC52MS5EZXNjcmliZVBvbGljeVJlc3BvbnNlElUKDFJlbG9hZFBvbGljeRIhLmFnZW50YXV0aC52MS5SZWxvYWRQb2xpY3lSZXF1ZXN0GiIuYWdlbnRhdXRoLnYxLlJlbG9hZFBvbGljeVJlc3BvbnNlEkYKB0V4cGxhaW4SHC5hZ2VudGF1dGgudjEuRXhwbGFpblJlcXVlc3QaHS5hZ2VudGF1dGgudjEuRXhwbGFpblJlc3BvbnNlYgZwcm90bzM", [file_agentauth_v1_authorization, file_agentauth_v1_decision, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+
+/**
+ * A request to explain.
+ *
+ * @generated from message agentauth.v1.ExplainRequest
+ */
+export type ExplainRequest = Message<"agentauth.v1.ExplainRequest"> & {
+  /**
+   * The authorization question, as Authorize takes it.
+   *
+   * @generated from field: agentauth.v1.AuthorizeRequest request = 1;
+   */
+  request?: AuthorizeRequest | undefined;
+};
+
+/**
+ * Describes the message agentauth.v1.ExplainRequest.
+ * Use `create(ExplainRequestSchema)` to create a new message.
+ */
+export const ExplainRequestSchema: GenMessage<ExplainRequest> = /*@__PURE__*/
+  messageDesc(file_agentauth_v1_policy, 0);
+
+/**
+ * The path of a decision.
+ *
+ * @generated from message agentauth.v1.ExplainResponse
+ */
+export type ExplainResponse = Message<"agentauth.v1.ExplainResponse"> & {
+  /**
+   * The decision the path arrives at, as Authorize would answer it (without
+   * decision_id and evaluation_time: nothing was decided).
+   *
+   * @generated from field: agentauth.v1.Decision decision = 1;
+   */
+  decision?: Decision | undefined;
+
+  /**
+   * The steps, in pipeline order; a step that denies is the last one.
+   *
+   * @generated from field: repeated agentauth.v1.ExplainStep steps = 2;
+   */
+  steps: ExplainStep[];
+
+  /**
+   * What the explanation assumed, when anything.
+   *
+   * @generated from field: repeated string notes = 3;
+   */
+  notes: string[];
+};
+
+/**
+ * Describes the message agentauth.v1.ExplainResponse.
+ * Use `create(ExplainResponseSchema)` to create a new message.
+ */
+export const ExplainResponseSchema: GenMessage<ExplainResponse> = /*@__PURE__*/
+  messageDesc(file_agentauth_v1_policy, 1);
+
+/**
+ * One step of a decision's path.
+ *
+ * @generated from message agentauth.v1.ExplainStep
+ */
+export type ExplainStep = Message<"agentauth.v1.ExplainStep"> & {
+  /**
+   * Which step: "session", "state", "profile", "deny", "scope", "allow",
+   * "delegation", "user_permissions", "a2a_rule", "a2a", "authorization",
+   * "approval_policy" or "tier".
+   *
+   * @generated from field: string step = 1;
+   */
+  step: string;
+
+  /**
+   * What it found: "pass", "deny", "allow", "none", "skip", "match",
+   * "no_match", "error", "found", "missing" or "set".
+   *
+   * @generated from field: string outcome = 2;
+   */
+  outcome: string;
+
+  /**
+   * The step in one sentence.
+   *
+   * @generated from field: string summary = 3;
+   */
+  summary: string;
+
+  /**
+   * The step as data: the patterns, names, condition and the values its
+   * comparisons saw.
+   *
+   * @generated from field: google.protobuf.Struct details = 4;
+   */
+  details?: JsonObject | undefined;
+};
+
+/**
+ * Describes the message agentauth.v1.ExplainStep.
+ * Use `create(ExplainStepSchema)` to create a new message.
+ */
+export const ExplainStepSchema: GenMessage<ExplainStep> = /*@__PURE__*/
+  messageDesc(file_agentauth_v1_policy, 2);
 
 /**
  * A policy document to check.
@@ -35,7 +140,7 @@ export type ValidatePolicyRequest = Message<"agentauth.v1.ValidatePolicyRequest"
  * Use `create(ValidatePolicyRequestSchema)` to create a new message.
  */
 export const ValidatePolicyRequestSchema: GenMessage<ValidatePolicyRequest> = /*@__PURE__*/
-  messageDesc(file_agentauth_v1_policy, 0);
+  messageDesc(file_agentauth_v1_policy, 3);
 
 /**
  * A valid policy.
@@ -70,7 +175,7 @@ export type ValidatePolicyResponse = Message<"agentauth.v1.ValidatePolicyRespons
  * Use `create(ValidatePolicyResponseSchema)` to create a new message.
  */
 export const ValidatePolicyResponseSchema: GenMessage<ValidatePolicyResponse> = /*@__PURE__*/
-  messageDesc(file_agentauth_v1_policy, 1);
+  messageDesc(file_agentauth_v1_policy, 4);
 
 /**
  * One problem in a policy document.
@@ -112,7 +217,7 @@ export type PolicyIssue = Message<"agentauth.v1.PolicyIssue"> & {
  * Use `create(PolicyIssueSchema)` to create a new message.
  */
 export const PolicyIssueSchema: GenMessage<PolicyIssue> = /*@__PURE__*/
-  messageDesc(file_agentauth_v1_policy, 2);
+  messageDesc(file_agentauth_v1_policy, 5);
 
 /**
  * Asks for the policy being served.
@@ -127,7 +232,7 @@ export type DescribePolicyRequest = Message<"agentauth.v1.DescribePolicyRequest"
  * Use `create(DescribePolicyRequestSchema)` to create a new message.
  */
 export const DescribePolicyRequestSchema: GenMessage<DescribePolicyRequest> = /*@__PURE__*/
-  messageDesc(file_agentauth_v1_policy, 3);
+  messageDesc(file_agentauth_v1_policy, 6);
 
 /**
  * The policy being served.
@@ -223,7 +328,7 @@ export type DescribePolicyResponse = Message<"agentauth.v1.DescribePolicyRespons
  * Use `create(DescribePolicyResponseSchema)` to create a new message.
  */
 export const DescribePolicyResponseSchema: GenMessage<DescribePolicyResponse> = /*@__PURE__*/
-  messageDesc(file_agentauth_v1_policy, 4);
+  messageDesc(file_agentauth_v1_policy, 7);
 
 /**
  * One replica and the policy it serves.
@@ -272,7 +377,7 @@ export type ReplicaStatus = Message<"agentauth.v1.ReplicaStatus"> & {
  * Use `create(ReplicaStatusSchema)` to create a new message.
  */
 export const ReplicaStatusSchema: GenMessage<ReplicaStatus> = /*@__PURE__*/
-  messageDesc(file_agentauth_v1_policy, 5);
+  messageDesc(file_agentauth_v1_policy, 8);
 
 /**
  * Asks the server to read its policy file again.
@@ -287,7 +392,7 @@ export type ReloadPolicyRequest = Message<"agentauth.v1.ReloadPolicyRequest"> & 
  * Use `create(ReloadPolicyRequestSchema)` to create a new message.
  */
 export const ReloadPolicyRequestSchema: GenMessage<ReloadPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_agentauth_v1_policy, 6);
+  messageDesc(file_agentauth_v1_policy, 9);
 
 /**
  * The outcome of a reload.
@@ -329,7 +434,7 @@ export type ReloadPolicyResponse = Message<"agentauth.v1.ReloadPolicyResponse"> 
  * Use `create(ReloadPolicyResponseSchema)` to create a new message.
  */
 export const ReloadPolicyResponseSchema: GenMessage<ReloadPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_agentauth_v1_policy, 7);
+  messageDesc(file_agentauth_v1_policy, 10);
 
 /**
  * Counts of what a policy holds.
@@ -378,7 +483,7 @@ export type PolicySummary = Message<"agentauth.v1.PolicySummary"> & {
  * Use `create(PolicySummarySchema)` to create a new message.
  */
 export const PolicySummarySchema: GenMessage<PolicySummary> = /*@__PURE__*/
-  messageDesc(file_agentauth_v1_policy, 8);
+  messageDesc(file_agentauth_v1_policy, 11);
 
 /**
  * A role in brief.
@@ -427,7 +532,7 @@ export type RoleSummary = Message<"agentauth.v1.RoleSummary"> & {
  * Use `create(RoleSummarySchema)` to create a new message.
  */
 export const RoleSummarySchema: GenMessage<RoleSummary> = /*@__PURE__*/
-  messageDesc(file_agentauth_v1_policy, 9);
+  messageDesc(file_agentauth_v1_policy, 12);
 
 /**
  * An agent profile in brief.
@@ -497,7 +602,7 @@ export type ProfileSummary = Message<"agentauth.v1.ProfileSummary"> & {
  * Use `create(ProfileSummarySchema)` to create a new message.
  */
 export const ProfileSummarySchema: GenMessage<ProfileSummary> = /*@__PURE__*/
-  messageDesc(file_agentauth_v1_policy, 10);
+  messageDesc(file_agentauth_v1_policy, 13);
 
 /**
  * Checks policy documents, describes the policy being served and reloads it.
@@ -541,6 +646,22 @@ export const PolicyService: GenService<{
     methodKind: "unary";
     input: typeof ReloadPolicyRequestSchema;
     output: typeof ReloadPolicyResponseSchema;
+  },
+  /**
+   * Explains how the served policy decides a request, step by step: the
+   * profile, deny and allow patterns (and the role that granted the action),
+   * the session and delegation used, each approval policy with its
+   * condition's value, agent-to-agent rules, and the tier and who set it. It
+   * reads the same state as Authorize but records nothing: an explanation is
+   * not a decision and never appears in the audit stream. A malformed request
+   * fails with INVALID_ARGUMENT naming the field (e.g. "request.agent").
+   *
+   * @generated from rpc agentauth.v1.PolicyService.Explain
+   */
+  explain: {
+    methodKind: "unary";
+    input: typeof ExplainRequestSchema;
+    output: typeof ExplainResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_agentauth_v1_policy, 0);

@@ -5,9 +5,11 @@ import type { AuditFilter } from "../../../gen/agentauth/v1/audit_pb.ts";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { AuditFilterSchema } from "../../../gen/agentauth/v1/audit_pb.ts";
 import { Code, isClientError } from "../../client/index.ts";
-import { intOption, outputMode, outputOption, parseCommandArgs } from "../args.ts";
+import { intOption } from "../args.ts";
+import { outputMode, parseCommandArgs } from "../command-spec.ts";
+import { auditSpec } from "../specs/audit.ts";
 import { serverClient } from "../backend.ts";
-import type { GlobalOptions } from "../main.ts";
+import type { GlobalOptions } from "../global-options.ts";
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIo } from "../io.ts";
 import { loadPolicyOrReport } from "../load-policy.ts";
 import { bold, dim, green, paint, red, renderTable } from "../table.ts";
@@ -15,6 +17,9 @@ import { auditViewOf, type AuditView } from "../views.ts";
 
 interface AuditArgs {
   since: string | undefined;
+  until: string | undefined;
+  /** The newest N instead of the first `limit`. */
+  last: number | undefined;
   agent: string | undefined;
   user: string | undefined;
   action: string | undefined;
@@ -28,27 +33,20 @@ interface AuditArgs {
  * `audit --follow [--after CURSOR]`: live decisions from a server.
  */
 export async function auditCommand(io: CliIo, g: GlobalOptions, args: readonly string[]): Promise<number> {
-  const v = parseCommandArgs("audit", args, {
-    since: { type: "string" },
-    agent: { type: "string" },
-    user: { type: "string" },
-    action: { type: "string" },
-    effect: { type: "string" },
-    limit: { type: "string", default: "1000" },
-    "output-file": { type: "string" },
-    follow: { type: "boolean", default: false },
-    after: { type: "string" },
-    ...outputOption,
-  });
+  const v = parseCommandArgs(auditSpec, args).values;
   const output = outputMode("audit", v.output);
   const effect = v.effect;
-  if (effect !== undefined && effect !== "allow" && effect !== "deny") throw new UsageError(`audit: --effect must be 'allow' or 'deny', got '${effect}'`);
-  if (v.since !== undefined && Number.isNaN(Date.parse(v.since))) throw new UsageError(`audit: --since must be an ISO timestamp, got '${v.since}'`);
-  const a: AuditArgs = { since: v.since, agent: v.agent, user: v.user, action: v.action, effect, limit: intOption("audit", "limit", v.limit) ?? 1000 };
-  if (a.limit < 1) throw new UsageError("audit: --limit must be >= 1");
+  if (effect !== undefined && effect !== "allow" && effect !== "deny") throw new UsageError(`audit: --effect must be 'allow' or 'deny', got '${effect}'`, "audit");
+  for (const [name, value] of [["since", v.since], ["until", v.until]] as const) {
+    if (value !== undefined && Number.isNaN(Date.parse(value))) throw new UsageError(`audit: --${name} must be an ISO timestamp, got '${value}'`, "audit");
+  }
+  const last = intOption("audit", "last", v.last);
+  if (last !== undefined && last < 1) throw new UsageError("audit: --last must be >= 1", "audit");
+  const a: AuditArgs = { since: iso(v.since), until: iso(v.until), last, agent: v.agent, user: v.user, action: v.action, effect, limit: last ?? intOption("audit", "limit", v.limit) ?? 1000 };
+  if (a.limit < 1) throw new UsageError("audit: --limit must be >= 1", "audit");
 
   if (v.follow) {
-    if (g.server === undefined) throw new UsageError("audit --follow needs --server HOST:PORT (live decisions come from a running server)");
+    if (g.server === undefined) throw new UsageError("audit --follow needs --server HOST:PORT (live decisions come from a running server)", "audit");
     return follow(io, g, a, v.after ?? "", output);
   }
   let entries: AuditView[];
@@ -86,13 +84,18 @@ function readAuditFile(path: string, a: AuditArgs): AuditView[] {
     } catch {
       continue;
     }
-    if (a.since !== undefined && String(e["timestamp"] ?? "") < a.since) continue;
+    const time = String(e["timestamp"] ?? "");
+    if (a.since !== undefined && time < a.since) continue;
+    if (a.until !== undefined && time > a.until) continue;
     if (a.agent !== undefined && e["agent"] !== a.agent) continue;
     if (a.user !== undefined && e["user"] !== a.user) continue;
     if (a.action !== undefined && e["action"] !== a.action) continue;
     if (a.effect !== undefined && e["allowed"] !== (a.effect === "allow")) continue;
     out.push(e);
-    if (out.length >= a.limit) break;
+    // --last keeps the newest N seen so far; otherwise the first `limit` are enough.
+    if (a.last !== undefined) {
+      if (out.length > a.last) out.shift();
+    } else if (out.length >= a.limit) break;
   }
   return out;
 }
@@ -115,13 +118,16 @@ async function queryServer(g: GlobalOptions, a: AuditArgs): Promise<AuditView[]>
       const r = await client.audit.query({
         filter: filterOf(a),
         ...(a.since === undefined ? {} : { since: timestampFromMs(Date.parse(a.since)) }),
+        ...(a.until === undefined ? {} : { until: timestampFromMs(Date.parse(a.until)) }),
         pageSize: Math.min(1000, a.limit - out.length),
         pageToken,
+        newestFirst: a.last !== undefined,
       });
       out.push(...r.events.map(auditViewOf));
       pageToken = r.nextPageToken;
     } while (pageToken !== "" && out.length < a.limit);
-    return out;
+    // The newest N arrive newest first; shown oldest first like every listing.
+    return a.last === undefined ? out : out.reverse();
   } finally {
     client.close();
   }
@@ -178,11 +184,19 @@ function auditTable(io: CliIo, entries: readonly AuditView[]): string {
       String(e["agent"] ?? ""),
       String(e["user"] ?? ""),
       String(e["action"] ?? ""),
-      e["allowed"] === true ? paint(io.color, green, "yes") : paint(io.color, red, "no"),
-      String(e["tier"] ?? "-"),
+      String(e["resource"] ?? "") || "-",
+      String(e["scope"] ?? "") || "-",
+      e["allowed"] === true ? paint(io.color, green, "allow") : paint(io.color, red, "deny"),
+      String(e["tier"] ?? "autonomous"),
       reason.length > 60 ? reason.slice(0, 57) + "..." : reason,
+      String(e["decision_id"] ?? ""),
     ];
   });
   const note = entries.length > shown.length ? ` (last ${shown.length} shown)` : "";
-  return `${paint(io.color, bold, `Audit log (${entries.length} entries)${note}`)}\n${renderTable(["Timestamp", "Agent", "User", "Action", "Allowed", "Tier", "Reason"], rows, io.color)}`;
+  return `${paint(io.color, bold, `Audit log (${entries.length} entries)${note}`)}\n${renderTable(["Timestamp", "Agent", "User", "Action", "Resource", "Scope", "Decision", "Tier", "Reason", "Decision ID"], rows, io.color)}`;
+}
+
+/** An ISO time normalised to the records' form (`…T07:30:34.123Z`) so text comparison orders it. */
+function iso(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : new Date(Date.parse(value)).toISOString();
 }

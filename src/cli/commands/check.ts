@@ -1,87 +1,90 @@
+import type { JsonObject } from "@bufbuild/protobuf";
 import { createJsonlFileSink } from "../../audit/jsonl-file-sink.ts";
 import { AuthEngine } from "../../engine/auth-engine.ts";
 import { createMemoryStore } from "../../state/memory/memory-store.ts";
-import type { JsonObject } from "@bufbuild/protobuf";
+import { metadataOption, requireOption } from "../args.ts";
 import { serverClient } from "../backend.ts";
-import type { GlobalOptions } from "../main.ts";
-import { decisionView, decisionViewOf, type DecisionView } from "../views.ts";
-import { metadataOption, outputMode, outputOption, parseCommandArgs, requireOption } from "../args.ts";
+import { outputMode, parseCommandArgs } from "../command-spec.ts";
+import type { GlobalOptions } from "../global-options.ts";
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from "../io.ts";
 import { loadPolicyOrReport, printWarnings } from "../load-policy.ts";
+import { checkSpec } from "../specs/check.ts";
+import { requestOptions } from "../specs/request-options.ts";
 import { bold, green, paint, red, yellow } from "../table.ts";
+import { decisionView, decisionViewOf, type DecisionView } from "../views.ts";
+import { explainLocally, explainRemotely, printExplanation } from "./explain.ts";
 
-/** The options of `check`, shared by the local and the remote form. */
-export const checkOptions = {
-  agent: { type: "string", short: "a" },
-  user: { type: "string", short: "u" },
-  action: { type: "string" },
-  resource: { type: "string", short: "r", default: "" },
-  scope: { type: "string", short: "s", default: "" },
-  "target-agent": { type: "string" },
-  session: { type: "string" },
-  metadata: { type: "string", multiple: true },
-  ...outputOption,
-} as const;
-
-/** The request `check` asks about, from its options. */
-export function checkRequest(args: readonly string[]) {
-  const v = parseCommandArgs("check", args, checkOptions);
+/** The request `check` and `explain` ask about, from their (shared) options. */
+export function requestFromValues(command: string, v: { [K in keyof typeof requestOptions]?: unknown }) {
   return {
-    output: outputMode("check", v.output),
-    request: {
-      agent: requireOption("check", "agent", v.agent),
-      user: requireOption("check", "user", v.user),
-      action: requireOption("check", "action", v.action),
-      resource: v.resource ?? "",
-      scope: v.scope ?? "",
-      targetAgent: v["target-agent"] ?? null,
-      sessionId: v.session ?? null,
-      metadata: metadataOption("check", v.metadata),
-    },
+    agent: requireOption(command, "agent", v.agent),
+    user: requireOption(command, "user", v.user),
+    action: requireOption(command, "action", v.action),
+    resource: typeof v.resource === "string" ? v.resource : "",
+    scope: typeof v.scope === "string" ? v.scope : "",
+    targetAgent: typeof v["target-agent"] === "string" ? v["target-agent"] : null,
+    sessionId: typeof v.session === "string" ? v.session : null,
+    metadata: metadataOption(command, v.metadata),
+  };
+}
+
+/** The request as the gRPC messages take it. */
+export function wireRequest(request: ReturnType<typeof requestFromValues>) {
+  return {
+    agent: request.agent,
+    user: request.user,
+    action: request.action,
+    resource: request.resource,
+    scope: request.scope,
+    targetAgent: request.targetAgent ?? "",
+    sessionId: request.sessionId ?? "",
+    metadata: request.metadata as JsonObject,
   };
 }
 
 /**
- * `agent-auth -c FILE check --agent A --user U --action X …`: decides locally,
- * or asks the server with --server; exit 1 when denied.
+ * `agent-auth -c FILE check --agent A --user U --action X …`: decides locally
+ * (not recorded unless --audit), or asks the server with --server. Exit 1
+ * when denied, and with --require-no-approval when approval is needed.
  */
 export async function checkCommand(io: CliIo, g: GlobalOptions, args: readonly string[]): Promise<number> {
-  const { output, request } = checkRequest(args);
+  const v = parseCommandArgs(checkSpec, args).values;
+  const output = outputMode("check", v.output);
+  const request = requestFromValues("check", v);
+  let view: DecisionView;
+  let explanation: unknown;
   if (g.server !== undefined) {
     const client = serverClient(g);
     try {
-      const r = await client.authorization.authorize({
-        agent: request.agent,
-        user: request.user,
-        action: request.action,
-        resource: request.resource,
-        scope: request.scope,
-        targetAgent: request.targetAgent ?? "",
-        sessionId: request.sessionId ?? "",
-        metadata: request.metadata as JsonObject,
-      });
-      const view = decisionViewOf(r.decision);
-      printDecisionView(io, output, view);
-      return view.allowed ? EXIT_OK : EXIT_FAILURE;
+      view = decisionViewOf((await client.authorization.authorize(wireRequest(request))).decision);
+      if (v.explain) explanation = await explainRemotely(client, request);
     } finally {
       client.close();
     }
+  } else {
+    const loaded = loadPolicyOrReport(io, g.configPath);
+    if (loaded === undefined) return EXIT_FAILURE;
+    if (output === "console") printWarnings(io, loaded.warnings);
+    const audit = loaded.config.audit;
+    // A check is a question, not a decision anyone acted on: it stays off the record unless asked.
+    const engine = new AuthEngine(loaded.config, {
+      store: createMemoryStore(),
+      audit: v.audit && audit.enabled ? [createJsonlFileSink(audit.path, { durability: audit.durability })] : [],
+    });
+    try {
+      view = decisionView(await engine.authorize(request));
+      if (v.explain) explanation = await explainLocally(engine, request);
+    } finally {
+      await engine.close();
+    }
   }
-  const loaded = loadPolicyOrReport(io, g.configPath);
-  if (loaded === undefined) return EXIT_FAILURE;
-  if (output === "console") printWarnings(io, loaded.warnings);
-  const audit = loaded.config.audit;
-  const engine = new AuthEngine(loaded.config, {
-    store: createMemoryStore(),
-    audit: audit.enabled ? [createJsonlFileSink(audit.path, { durability: audit.durability })] : [],
-  });
-  try {
-    const decision = await engine.authorize(request);
-    printDecisionView(io, output, decisionView(decision));
-    return decision.allowed ? EXIT_OK : EXIT_FAILURE;
-  } finally {
-    await engine.close();
+  if (output === "json") io.stdout(JSON.stringify(explanation === undefined ? view : { ...view, explanation }, null, 2) + "\n");
+  else {
+    printDecisionView(io, "console", view);
+    if (explanation !== undefined) printExplanation(io, explanation);
   }
+  if (!view.allowed) return EXIT_FAILURE;
+  return v["require-no-approval"] && view.requires_approval ? EXIT_FAILURE : EXIT_OK;
 }
 
 /** Prints a decision the way `check` does, for console or JSON. */
@@ -92,9 +95,10 @@ export function printDecisionView(io: CliIo, output: "console" | "json", d: Deci
   }
   const c = io.color;
   let head = d.allowed ? paint(c, (s) => bold(green(s)), "ALLOWED") : paint(c, (s) => bold(red(s)), "DENIED");
-  if (d.requires_approval) head += "  " + paint(c, yellow, `(requires ${d.tier} approval)`);
-  const lines = [head, `  Reason: ${d.reason}`];
+  if (d.requires_approval) head = paint(c, (s) => bold(yellow(s)), `ALLOWED ONLY WITH ${d.tier.toUpperCase()} APPROVAL`);
+  const lines = [head, `  Tier: ${d.tier}`, `  Reason: ${d.reason}`];
   if (d.approval_policy !== "") lines.push(`  Approval policy: ${d.approval_policy}`);
-  lines.push(`  Decision: ${d.decision_id}`, `  Policy revision: ${d.policy_revision}`, `  Evaluated in: ${d.evaluation_time_ms.toFixed(3)}ms`);
+  if (d.decision_id !== "") lines.push(`  Decision: ${d.decision_id}`);
+  lines.push(`  Policy revision: ${d.policy_revision}`, `  Evaluated in: ${d.evaluation_time_ms.toFixed(3)}ms`);
   io.stdout(lines.join("\n") + "\n");
 }

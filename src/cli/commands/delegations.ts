@@ -1,20 +1,15 @@
-import { intOption, outputMode, outputOption, parseCommandArgs, requireOption } from "../args.ts";
+import { intOption, requireOption } from "../args.ts";
+import { outputMode, parseCommandArgs } from "../command-spec.ts";
+import { delegateSpec, delegationsSpec } from "../specs/delegations.ts";
 import { DelegationRefusedError, openBackend } from "../backend.ts";
-import type { GlobalOptions } from "../main.ts";
+import type { GlobalOptions } from "../global-options.ts";
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIo } from "../io.ts";
 import { bold, dim, paint, renderTable } from "../table.ts";
 import type { DelegationView } from "../views.ts";
 
 /** `agent-auth delegate --from-user U --to-agent A --actions a,b [--duration S] [--reason R]`. */
 export async function delegateCommand(io: CliIo, g: GlobalOptions, args: readonly string[]): Promise<number> {
-  const v = parseCommandArgs("delegate", args, {
-    "from-user": { type: "string" },
-    "to-agent": { type: "string" },
-    actions: { type: "string" },
-    duration: { type: "string", short: "d" },
-    reason: { type: "string", default: "" },
-    ...outputOption,
-  });
+  const v = parseCommandArgs(delegateSpec, args).values;
   const output = outputMode("delegate", v.output);
   const input = {
     fromUser: requireOption("delegate", "from-user", v["from-user"]),
@@ -44,14 +39,7 @@ export async function delegateCommand(io: CliIo, g: GlobalOptions, args: readonl
 
 /** `agent-auth delegations --list [--agent A] [--user U] [--all] | --revoke ID`. */
 export async function delegationsCommand(io: CliIo, g: GlobalOptions, args: readonly string[]): Promise<number> {
-  const v = parseCommandArgs("delegations", args, {
-    list: { type: "boolean", default: false },
-    revoke: { type: "string" },
-    agent: { type: "string", short: "a" },
-    user: { type: "string", short: "u" },
-    all: { type: "boolean", default: false },
-    ...outputOption,
-  });
+  const v = parseCommandArgs(delegationsSpec, args).values;
   const output = outputMode("delegations", v.output);
   if (v.list === (v.revoke !== undefined)) throw new UsageError("delegations: use exactly one of --list or --revoke ID");
   const backend = await openBackend(io, g, "delegations");

@@ -3,9 +3,10 @@ import { DescribePolicyResponseSchema } from "../../../gen/agentauth/v1/policy_p
 import { Tier } from "../../../gen/agentauth/v1/decision_pb.ts";
 import { configToJson, type AuthConfig } from "../../config/index.ts";
 import { serverClient } from "../backend.ts";
-import type { GlobalOptions } from "../main.ts";
+import type { GlobalOptions } from "../global-options.ts";
+import { inspectSpec } from "../specs/inspect.ts";
 import { compilePolicy } from "../../policy/index.ts";
-import { outputMode, outputOption, parseCommandArgs } from "../args.ts";
+import { outputMode, parseCommandArgs } from "../command-spec.ts";
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from "../io.ts";
 import { loadPolicyOrReport, printWarnings } from "../load-policy.ts";
 import { bold, green, paint, red, renderTable, yellow } from "../table.ts";
@@ -15,7 +16,7 @@ import { bold, green, paint, red, renderTable, yellow } from "../table.ts";
  * With --server, what the server is deciding with (DescribePolicy).
  */
 export async function inspectCommand(io: CliIo, g: GlobalOptions, args: readonly string[]): Promise<number> {
-  const values = parseCommandArgs("inspect", args, { ...outputOption });
+  const { values } = parseCommandArgs(inspectSpec, args);
   const output = outputMode("inspect", values.output);
   if (g.server !== undefined) return inspectRemote(io, g, output);
   const loaded = loadPolicyOrReport(io, g.configPath);

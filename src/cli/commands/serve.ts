@@ -1,36 +1,51 @@
-import { startAgentAuthServer } from "../../server/app/start-server.ts";
-import { parseRedisTarget } from "../../state/redis/redis-target.ts";
-import { createJsonLogger } from "../../server/logger.ts";
-import { intOption, parseCommandArgs } from "../args.ts";
-import type { GlobalOptions } from "../main.ts";
-import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIo } from "../io.ts";
-import { loadPolicyOrReport, printWarnings } from "../load-policy.ts";
 import { dirname, join } from "node:path";
+import { isConfigError, loadConfigWithWarnings, type ConfigIssue } from "../../config/index.ts";
+import { startAgentAuthServer } from "../../server/app/start-server.ts";
+import { routeGrpcLogs } from "../../server/grpc/route-logs.ts";
+import { createLogger, type LogFormat, type Logger } from "../../server/logger.ts";
 import { DEFAULT_SERVER_CONFIG, isServerConfigError, loadServerConfig, type ServerConfig } from "../../server/server-config.ts";
+import { parseRedisTarget } from "../../state/redis/redis-target.ts";
+import { intOption } from "../args.ts";
+import { parseCommandArgs } from "../command-spec.ts";
+import type { GlobalOptions } from "../global-options.ts";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, isUsageError, UsageError, type CliIo } from "../io.ts";
+import { formatIssue } from "../load-policy.ts";
+import { serveSpec } from "../specs/serve.ts";
 
 /**
  * `agent-auth -c FILE serve [--host H] [--port P] [--tls-cert F --tls-key F
- * [--tls-client-ca F]] [--redis URL] [--max-batch N] [--server-config F]`:
- * serves until SIGTERM or SIGINT, then stops gracefully (no new calls, calls
- * in flight finish, audit flushed) and exits 0. SIGHUP reloads the policy.
+ * [--tls-client-ca F]] [--redis URL] [--max-batch N] [--server-config F]
+ * [--log-format pretty|json]`: serves until SIGTERM or SIGINT, then stops
+ * gracefully (no new calls, calls in flight finish, audit flushed) and exits
+ * 0. SIGHUP reloads the policy. Every line it writes goes through its logger,
+ * so a JSON log is one object per line, errors included.
  */
 export async function serveCommand(io: CliIo, g: GlobalOptions, args: readonly string[]): Promise<number> {
-  const v = parseCommandArgs("serve", args, {
-    host: { type: "string", default: "127.0.0.1" },
-    port: { type: "string", default: "50051" },
-    "tls-cert": { type: "string" },
-    "tls-key": { type: "string" },
-    "tls-client-ca": { type: "string" },
-    redis: { type: "string" },
-    "redis-prefix": { type: "string" },
-    "max-batch": { type: "string" },
-    "grace-ms": { type: "string" },
-    "server-config": { type: "string" },
-  });
+  const { values: v } = parseCommandArgs(serveSpec, args);
+  const format = v["log-format"] ?? (io.interactive === true ? "pretty" : "json");
+  if (format !== "pretty" && format !== "json") throw new UsageError(`serve: --log-format must be 'pretty' or 'json', got '${format}'`, "serve");
+  const logger = createLogger(format as LogFormat, io.stderr, { color: io.interactive === true && io.env["NO_COLOR"] === undefined });
+  routeGrpcLogs(logger);
+  try {
+    return await serve(io, g, v, logger);
+  } catch (error) {
+    if (isUsageError(error)) {
+      logger.error(error.message, { hint: "run 'agent-auth serve --help' for usage" });
+      return EXIT_USAGE;
+    }
+    const friendly = startFailure(error, v.host ?? "127.0.0.1", v.port ?? "50051");
+    logger.error(friendly?.message ?? (error instanceof Error ? error.message : String(error)), friendly === undefined ? {} : { hint: friendly.hint });
+    return EXIT_FAILURE;
+  }
+}
+
+type ServeValues = ReturnType<typeof parseCommandArgs<(typeof serveSpec)["options"]>>["values"];
+
+async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger): Promise<number> {
   const port = intOption("serve", "port", v.port) ?? 50051;
-  if (port < 0 || port > 65535) throw new UsageError(`serve: --port must be between 0 and 65535, got ${port}`);
-  if ((v["tls-cert"] === undefined) !== (v["tls-key"] === undefined)) throw new UsageError("serve: --tls-cert and --tls-key go together");
-  if (v["tls-client-ca"] !== undefined && v["tls-cert"] === undefined) throw new UsageError("serve: --tls-client-ca needs --tls-cert and --tls-key");
+  if (port < 0 || port > 65535) throw new UsageError(`serve: --port must be between 0 and 65535, got ${port}`, "serve");
+  if ((v["tls-cert"] === undefined) !== (v["tls-key"] === undefined)) throw new UsageError("serve: --tls-cert and --tls-key go together", "serve");
+  if (v["tls-client-ca"] !== undefined && v["tls-cert"] === undefined) throw new UsageError("serve: --tls-client-ca needs --tls-cert and --tls-key", "serve");
   const serverConfigPath = v["server-config"] ?? (io.env["AGENT_AUTH_SERVER_CONFIG"] || undefined);
   let sc: ServerConfig = DEFAULT_SERVER_CONFIG;
   if (serverConfigPath !== undefined) {
@@ -38,20 +53,27 @@ export async function serveCommand(io: CliIo, g: GlobalOptions, args: readonly s
       sc = loadServerConfig(serverConfigPath);
     } catch (error) {
       if (!isServerConfigError(error)) throw error;
-      io.stderr(`${error.message}\n`);
+      logger.error("invalid server config", { file: serverConfigPath, problems: error.message.split("\n").map((l) => l.trim()).filter(Boolean) });
       return EXIT_FAILURE;
     }
   }
   const maxBatch = intOption("serve", "max-batch", v["max-batch"]) ?? sc.limits.maxBatch;
-  if (maxBatch < 1) throw new UsageError("serve: --max-batch must be >= 1");
+  if (maxBatch < 1) throw new UsageError("serve: --max-batch must be >= 1", "serve");
   const grace = intOption("serve", "grace-ms", v["grace-ms"]) ?? 10_000;
   const redisUrl = v.redis ?? g.redis;
 
   const configLimits = { expression: sc.limits.expression };
-  const loaded = loadPolicyOrReport(io, g.configPath, configLimits);
-  if (loaded === undefined) return EXIT_FAILURE;
-  printWarnings(io, loaded.warnings);
-  const logger = createJsonLogger(io.stderr);
+  let loaded;
+  try {
+    loaded = loadConfigWithWarnings(g.configPath, { limits: configLimits });
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    logWarnings(logger, g.configPath, error.warnings);
+    for (const issue of error.issues) logger.error("policy error", { file: g.configPath, problem: formatIssue(issue), ...(issue.line === undefined ? {} : { line: issue.line }) });
+    logger.error("the policy file is invalid; not serving", { file: g.configPath, problems: error.issues.length });
+    return EXIT_FAILURE;
+  }
+  logWarnings(logger, g.configPath, loaded.warnings);
   const server = await startAgentAuthServer({
     config: loaded.config,
     host: v.host ?? "127.0.0.1",
@@ -97,4 +119,18 @@ export async function serveCommand(io: CliIo, g: GlobalOptions, args: readonly s
   await server.close(grace);
   logger.info("stopped");
   return EXIT_OK;
+}
+
+function logWarnings(logger: Logger, file: string, warnings: readonly ConfigIssue[]): void {
+  for (const w of warnings) logger.warn("policy warning", { file, problem: formatIssue(w), ...(w.line === undefined ? {} : { line: w.line }) });
+}
+
+/** A failure to start said plainly: the port is taken, or a TLS file is wrong. */
+function startFailure(error: unknown, host: string, port: string): { message: string; hint: string } | undefined {
+  const text = error instanceof Error ? error.message : String(error);
+  if (/EADDRINUSE/.test(text)) return { message: `port ${port} on ${host} is already in use`, hint: "another server (perhaps another agent-auth serve) listens there: stop it or choose another --port" };
+  if (/EACCES/.test(text)) return { message: `not allowed to listen on ${host}:${port}`, hint: "ports below 1024 need privileges: choose another --port" };
+  if (/EADDRNOTAVAIL|ENOTFOUND/.test(text)) return { message: `cannot listen on ${host}: no such local address`, hint: "give --host an address of this machine (127.0.0.1, 0.0.0.0, ::)" };
+  if (/^the TLS |TLS private key/.test(text) || /cannot read the TLS/.test(text)) return { message: text, hint: "--tls-cert and --tls-key take PEM files (certificate, unencrypted private key)" };
+  return undefined;
 }

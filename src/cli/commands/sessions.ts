@@ -1,23 +1,15 @@
-import { intOption, outputMode, outputOption, parseCommandArgs, requireOption } from "../args.ts";
+import { intOption, requireOption } from "../args.ts";
+import { outputMode, parseCommandArgs } from "../command-spec.ts";
+import { sessionsSpec } from "../specs/sessions.ts";
 import { openBackend } from "../backend.ts";
-import type { GlobalOptions } from "../main.ts";
+import type { GlobalOptions } from "../global-options.ts";
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIo } from "../io.ts";
-import { bold, dim, paint, renderTable } from "../table.ts";
+import { bold, dim, paint, renderTable, yellow } from "../table.ts";
 import type { SessionView } from "../views.ts";
 
 /** `agent-auth sessions --create … | --list … | --revoke ID` (with --server or --redis). */
 export async function sessionsCommand(io: CliIo, g: GlobalOptions, args: readonly string[]): Promise<number> {
-  const v = parseCommandArgs("sessions", args, {
-    create: { type: "boolean", default: false },
-    list: { type: "boolean", default: false },
-    revoke: { type: "string" },
-    agent: { type: "string", short: "a" },
-    user: { type: "string", short: "u" },
-    scope: { type: "string", short: "s", default: "" },
-    duration: { type: "string", short: "d" },
-    all: { type: "boolean", default: false },
-    ...outputOption,
-  });
+  const v = parseCommandArgs(sessionsSpec, args).values;
   const output = outputMode("sessions", v.output);
   const modes = [v.create, v.list, v.revoke !== undefined].filter(Boolean).length;
   if (modes !== 1) throw new UsageError("sessions: use exactly one of --create, --list or --revoke ID");
@@ -28,6 +20,11 @@ export async function sessionsCommand(io: CliIo, g: GlobalOptions, args: readonl
   try {
     if (create !== undefined) {
       const s = await backend.createSession({ ...create, scope: v.scope ?? "", duration });
+      // Allowed, as in the original; but a session for an agent without a profile is usually a typo.
+      const profiles = await backend.profileNames();
+      if (profiles !== undefined && !profiles.has(create.agent)) {
+        io.stderr(`${paint(io.color, yellow, "Warning:")} no profile named '${create.agent}': the session was created, but only delegations or user permissions can allow this agent anything\n`);
+      }
       if (output === "json") io.stdout(JSON.stringify(s, null, 2) + "\n");
       else io.stdout(`Session created: ${s.session_id}\n  Agent: ${s.agent}\n  User: ${s.user}\n  Scope: ${s.scope || "(all)"}\n  Expires: ${s.expires_at}\n`);
       return EXIT_OK;

@@ -122,14 +122,21 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     replicas: () => replicas.list(),
     configLimits: options.policyFile?.limits,
   };
-  grpc = await startGrpcServer({
-    ...(options.host === undefined ? {} : { host: options.host }),
-    ...(options.port === undefined ? {} : { port: options.port }),
-    tls: options.tls,
-    // grpc-js cuts off anything far over the limit; between the two, the adapter answers naming the limit.
-    maxReceiveMessageBytes: 2 * (options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) + 64 * 1024,
-    services: hostedServices(ctx, callHooks(options, logger, metrics)),
-  });
+  try {
+    grpc = await startGrpcServer({
+      ...(options.host === undefined ? {} : { host: options.host }),
+      ...(options.port === undefined ? {} : { port: options.port }),
+      tls: options.tls,
+      // grpc-js cuts off anything far over the limit; between the two, the adapter answers naming the limit.
+      maxReceiveMessageBytes: 2 * (options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) + 64 * 1024,
+      services: hostedServices(ctx, callHooks(options, logger, metrics)),
+    });
+  } catch (error) {
+    // Nothing may stay open behind a server that never started (a taken port, a bad TLS file).
+    reloader?.close();
+    await backend.close();
+    throw error;
+  }
   const running = grpc;
   address = running.address;
   const stopWatching = watchStoreHealth(store, running.health, logger);

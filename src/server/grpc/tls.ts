@@ -1,5 +1,6 @@
 import { ServerCredentials } from "@grpc/grpc-js";
-import { readPem } from "../../client/tls.ts";
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import { readCertificatePem, readPrivateKeyPem } from "../../client/tls.ts";
 
 /** Certificate files for serving over TLS. With `clientCa`, clients must present a certificate it signed (mutual TLS). */
 export interface TlsFiles {
@@ -11,8 +12,12 @@ export interface TlsFiles {
 /** Server credentials: plaintext without files, TLS with cert and key, mutual TLS with a client CA too. */
 export function serverCredentials(tls: TlsFiles | undefined): ServerCredentials {
   if (tls === undefined) return ServerCredentials.createInsecure();
-  const cert = readPem(tls.cert, "certificate");
-  const key = readPem(tls.key, "private key");
-  const ca = tls.clientCa === undefined ? null : readPem(tls.clientCa, "client CA");
+  // Checked here so a wrong file is named, instead of surfacing as OpenSSL's text.
+  const cert = readCertificatePem(tls.cert, "certificate (--tls-cert)");
+  const key = readPrivateKeyPem(tls.key, "private key (--tls-key)");
+  if (!new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))) {
+    throw new Error(`the TLS private key ${tls.key} does not belong to the certificate ${tls.cert}`);
+  }
+  const ca = tls.clientCa === undefined ? null : readCertificatePem(tls.clientCa, "client CA (--tls-client-ca)");
   return ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], ca !== null);
 }

@@ -92,7 +92,7 @@ export function auditService(ctx: ServiceContext): ServiceImpl<typeof AuditServi
       const limit = request.pageSize === 0 ? 100 : request.pageSize;
       let entries: AuditEntry[];
       try {
-        entries = await ctx.hub.query({ filter, after: request.pageToken, since: ms(request.since), until: ms(request.until), limit: limit + 1 });
+        entries = await ctx.hub.query({ filter, after: request.pageToken, since: ms(request.since), until: ms(request.until), limit: limit + 1, newestFirst: request.newestFirst });
       } catch (error) {
         if (isInvalidCursorError(error)) throw invalidArgument("page_token", error.message);
         throw error;

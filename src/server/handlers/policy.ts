@@ -8,7 +8,10 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { PolicySummarySchema } from "../../../gen/agentauth/v1/policy_pb.ts";
 import type { ServiceContext } from "./context.ts";
-import { tierToProto } from "./convert.ts";
+import { engineError, tierToProto } from "./convert.ts";
+import { invalidArgument } from "../grpc/errors.ts";
+import { Effect } from "../../../gen/agentauth/v1/decision_pb.ts";
+import type { JsonObject } from "@bufbuild/protobuf";
 
 function summary(c: AuthConfig): MessageInitShape<typeof PolicySummarySchema> {
   return {
@@ -84,6 +87,30 @@ export function policyService(ctx: ServiceContext): ServiceImpl<typeof PolicySer
           reloadErrors: [...r.reloadErrors],
           seenAt: timestampFromMs(r.seen),
         })),
+      };
+    },
+
+    async explain(request) {
+      if (request.request === undefined) throw invalidArgument("request", "is required");
+      let e;
+      try {
+        // Read like Authorize reads, never recorded: an explanation is not a decision.
+        e = await ctx.engine.explain(request.request);
+      } catch (error) {
+        throw engineError(error, "request.");
+      }
+      const d = e.decision;
+      return {
+        decision: {
+          effect: d.allowed ? Effect.ALLOW : Effect.DENY,
+          tier: tierToProto(d.tier),
+          requiresApproval: d.requires_approval,
+          approvalPolicy: d.approval_policy,
+          reason: d.reason,
+          policyRevision: d.policy_revision,
+        },
+        steps: e.steps.map((s) => ({ step: s.step, outcome: s.outcome, summary: s.summary, details: s.details as JsonObject })),
+        notes: [...e.notes],
       };
     },
 

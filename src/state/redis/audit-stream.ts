@@ -107,6 +107,12 @@ export class RedisAuditStream {
     return raw.map(streamEntry);
   }
 
+  /** Entries strictly before `before` ("" for the newest), newest first. */
+  async readStreamBefore(before: string, count: number): Promise<StreamEntry[]> {
+    const raw = (await guard(this.#client.xrevrange(this.#o.keys.audit, before === "" ? "+" : `(${before}`, "-", "COUNT", count))) as [string, string[]][];
+    return raw.map(streamEntry);
+  }
+
   /** Waits up to `blockMs` for entries after `after`, on a connection of its own (XREAD BLOCK holds it). */
   async waitForStream(after: string, count: number, blockMs: number): Promise<StreamEntry[]> {
     this.#reader ??= this.#o.link.duplicate();

@@ -57,6 +57,9 @@ function fakePolicy(log: { internal: unknown[]; aborted: string[] }) {
       async reloadPolicy() {
         return { revision: "fake" };
       },
+      async explain() {
+        return {};
+      },
     },
     { onInternalError: (e) => log.internal.push(e) },
   );
@@ -208,6 +211,9 @@ describe("graceful shutdown and TLS", () => {
           return {};
         },
         async reloadPolicy() {
+          return {};
+        },
+        async explain() {
           return {};
         },
       });

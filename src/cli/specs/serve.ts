@@ -1,0 +1,26 @@
+import { defineCommand } from "../command-spec.ts";
+
+/** `agent-auth serve`. */
+export const serveSpec = defineCommand({
+  name: "serve",
+  summary: "serve the policy over gRPC",
+  usage: ["agent-auth -c FILE serve [--host H] [--port P] [--tls-cert F --tls-key F [--tls-client-ca F]] [--redis URL] [OPTIONS]"],
+  description: `Serves the policy over gRPC until SIGTERM or SIGINT, then stops gracefully. SIGHUP and
+changes to the file reload the policy (an invalid file keeps the running one). Logs go to stderr:
+readable lines on a terminal, one JSON object per line otherwise (--log-format).`,
+  options: {
+    host: { type: "string", default: "127.0.0.1", value: "H", help: "address to listen on" },
+    port: { type: "string", default: "50051", value: "P", help: "port; 0 picks a free one" },
+    "tls-cert": { type: "string", value: "FILE", help: "serve TLS with this certificate (PEM), with --tls-key" },
+    "tls-key": { type: "string", value: "FILE", help: "the certificate's private key (PEM)" },
+    "tls-client-ca": { type: "string", value: "FILE", help: "require client certificates signed by this CA (mutual TLS)" },
+    redis: { type: "string", value: "URL", help: "keep sessions, delegations and the audit stream in Redis ($AGENT_AUTH_REDIS_URL)" },
+    "redis-prefix": { type: "string", value: "P", help: "Redis key prefix (default agent-auth)" },
+    "max-batch": { type: "string", value: "N", help: "largest AuthorizeBatch (default 1000)" },
+    "grace-ms": { type: "string", value: "MS", help: "how long calls in flight may finish on shutdown (default 10000)" },
+    "server-config": { type: "string", value: "FILE", help: "callers, limits, metrics, reload, Redis settings ($AGENT_AUTH_SERVER_CONFIG)" },
+    "log-format": { type: "string", value: "pretty|json", help: "log lines for people or for machines (default: pretty on a terminal, else json)" },
+  },
+  examples: ["agent-auth -c examples/agent_auth.yaml serve --port 50051"],
+  load: async () => (await import("../commands/serve.ts")).serveCommand,
+});
