@@ -1,5 +1,5 @@
 import type { NormalizedRequest } from "../model/request.ts";
-import { AuthDecision, type ApprovalTier } from "../model/types.ts";
+import { AuthDecision, type ApprovalTier, type RequestMetadata } from "../model/types.ts";
 import { encodeAuditRecord } from "./record-bytes.ts";
 
 /** One decision on the record: what was asked, what was answered, under which policy. */
@@ -12,11 +12,18 @@ export interface AuditEvent {
   readonly configName: string;
   /** `version` of the deciding policy. */
   readonly configVersion: string;
+  /**
+   * The request's metadata, recorded (last in the line) only when the
+   * policy's `audit.include_metadata` is on; absent otherwise.
+   */
+  readonly metadata?: RequestMetadata | undefined;
 }
 
 /** The same record with another decision. */
 export function withDecision(e: AuditEvent, decision: AuthDecision): AuditEvent {
-  return { time: e.time, request: e.request, decision, configName: e.configName, configVersion: e.configVersion };
+  return e.metadata === undefined
+    ? { time: e.time, request: e.request, decision, configName: e.configName, configVersion: e.configVersion }
+    : { time: e.time, request: e.request, decision, configName: e.configName, configVersion: e.configVersion, metadata: e.metadata };
 }
 
 /**
@@ -44,8 +51,8 @@ const NO_METADATA = Object.freeze(Object.create(null) as Record<string, unknown>
 
 /**
  * Rebuilds an event from its JSON line (as read back from a shared stream).
- * Request metadata is not recorded, so it comes back empty. Throws on a line
- * that is not an audit record.
+ * Request metadata comes back when the record holds it (`audit.include_metadata`),
+ * else empty. Throws on a line that is not an audit record.
  */
 export function auditEventFromJson(line: string): AuditEvent {
   const r = JSON.parse(line) as Record<string, unknown>;
@@ -57,6 +64,8 @@ export function auditEventFromJson(line: string): AuditEvent {
   const opt = (k: string): string => (typeof r[k] === "string" ? (r[k] as string) : "");
   const time = Date.parse(str("timestamp"));
   if (Number.isNaN(time)) throw new Error("audit record field timestamp: not a date");
+  const m = r["metadata"];
+  const metadata = typeof m === "object" && m !== null && !Array.isArray(m) ? (m as RequestMetadata) : undefined;
   return {
     time,
     request: {
@@ -67,7 +76,7 @@ export function auditEventFromJson(line: string): AuditEvent {
       scope: opt("scope"),
       sessionId: opt("session_id"),
       targetAgent: opt("target_agent"),
-      metadata: NO_METADATA,
+      metadata: metadata ?? NO_METADATA,
     },
     decision: new AuthDecision(
       r["allowed"] === true,
@@ -81,5 +90,6 @@ export function auditEventFromJson(line: string): AuditEvent {
     ),
     configName: opt("config_name"),
     configVersion: opt("config_version"),
+    ...(metadata === undefined ? {} : { metadata }),
   };
 }

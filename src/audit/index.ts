@@ -11,3 +11,4 @@ export { startAuditRelay, streamHistory, type AuditRelay, type AuditRelayOptions
 export type { AuditHistory } from "./hub.ts";
 export { auditEventFromJson } from "./event.ts";
 export { decisionFieldsBytes, decisionFieldsJson, encodeAuditRecord, type EncodedRecord } from "./record-bytes.ts";
+export { forEachAuditRecord } from "./read-records.ts";

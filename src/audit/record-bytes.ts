@@ -22,7 +22,9 @@ export interface EncodedRecord {
  * event_id, agent, user, action, resource, allowed, tier, reason,
  * requires_approval, approval_policy, session_id, scope, target_agent,
  * evaluation_time_ms, config_name, config_version) plus decision_id and
- * policy_revision; `event_id` is the decision id.
+ * policy_revision; `event_id` is the decision id. Optional fields come last,
+ * each only when the event has it (in this order: transport, request_id,
+ * caller, metadata), so a reader of the older lines reads these too.
  *
  * The line is written piece by piece into bytes, never built as a string:
  * joining a few dozen pieces into one string and encoding that cost more
@@ -41,7 +43,9 @@ export function encodeAuditRecord(e: AuditEvent): EncodedRecord {
   const revision = revisionTail(d.policyRevision);
   // Escaped text takes at most 6 bytes per UTF-16 unit.
   const text = r.agent.length + r.user.length + r.action.length + r.resource.length + r.scope.length + r.sessionId.length + r.targetAgent.length + 2 * d.decisionId.length;
-  const bound = 360 + part.bytes.length + tail.length + revision.length + 6 * text;
+  // Opt-in (audit.include_metadata) and off the measured path: plain JSON.stringify.
+  const metadata = e.metadata === undefined ? undefined : JSON.stringify(e.metadata);
+  const bound = 360 + part.bytes.length + tail.length + revision.length + 6 * text + (metadata === undefined ? 0 : 16 + 3 * metadata.length);
   if (bound > scratch.length) {
     scratch = Buffer.allocUnsafeSlow(Math.max(bound, 2 * scratch.length));
     views = [];
@@ -75,6 +79,12 @@ export function encodeAuditRecord(e: AuditEvent): EncodedRecord {
   o += idEnd - idStart;
   b.set(revision, o);
   o += revision.length;
+  if (metadata !== undefined) {
+    // The revision tail closed the object: reopen it for the optional field.
+    o = put(b, o - 1, K_METADATA);
+    o += writeUtf8(b, metadata, o);
+    b[o++] = 0x7d; // }
+  }
   // One object, updated in place: an encoding allocates nothing.
   last.event = e;
   last.line = view(o);
@@ -125,6 +135,7 @@ const K_SCOPE = ascii(',"scope":');
 const K_NO_TARGET = ascii(',"target_agent":null,"evaluation_time_ms":');
 const K_TARGET_AGENT = ascii(',"target_agent":');
 const K_EVALUATION_TIME = ascii(',"evaluation_time_ms":');
+const K_METADATA = ascii(',"metadata":');
 
 /** Constant bytes. */
 function put(b: Buffer, o: number, bytes: Uint8Array): number {

@@ -145,6 +145,7 @@ export function auditViewOf(e: AuditEventMessage): AuditView {
     config_version: e.configVersion,
     decision_id: e.decisionId,
     policy_revision: d.policy_revision,
+    ...(e.metadata === undefined ? {} : { metadata: { ...e.metadata } }),
     cursor: e.cursor,
   };
 }

@@ -53,6 +53,7 @@ export function configToJson(c: AuthConfig): Record<string, unknown> {
       retention_days: c.audit.retentionDays,
       durability: c.audit.durability,
       stream_max_length: c.audit.streamMaxLength,
+      include_metadata: c.audit.includeMetadata,
     },
   };
 }

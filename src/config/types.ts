@@ -124,6 +124,12 @@ export interface AuditConfig {
   readonly durability: "sync" | "async";
   /** Upper bound on the shared audit stream's length (approximate trimming). */
   readonly streamMaxLength: number;
+  /**
+   * Records carry the request's metadata (`"metadata"`, last field), so
+   * `agent-auth replay` can re-decide them exactly. Off by default: metadata
+   * can be large and can hold personal data.
+   */
+  readonly includeMetadata: boolean;
 }
 
 /** The whole policy file. */

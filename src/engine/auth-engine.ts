@@ -267,6 +267,8 @@ export class AuthEngine {
       decision,
       configName: policy.config.metadata.name,
       configVersion: policy.config.version,
+      // Opt-in (audit.include_metadata): records that replay can re-decide exactly.
+      ...(policy.config.audit.includeMetadata ? { metadata: req.metadata } : {}),
     };
   }
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { auditRecordJson, type AuditEvent } from "../../src/audit/event.ts";
+import { auditEventFromJson, auditRecordJson, type AuditEvent } from "../../src/audit/event.ts";
 import { decisionFieldsBytes, decisionFieldsJson, encodeAuditRecord } from "../../src/audit/record-bytes.ts";
 import { AuthDecision, type ApprovalTier } from "../../src/model/types.ts";
 import { fuzzRuns, fuzzSeed } from "../support/fuzz.ts";
@@ -30,6 +30,7 @@ function reference(e: AuditEvent): string {
     config_version: e.configVersion,
     decision_id: d.decisionId,
     policy_revision: d.policyRevision,
+    ...(e.metadata === undefined ? {} : { metadata: e.metadata }),
   });
 }
 
@@ -57,6 +58,8 @@ describe("audit record bytes", () => {
           agent: nonEmpty, user: nonEmpty, action: nonEmpty, resource: str, scope: str, sessionId: str, targetAgent: str,
           reason: str, approvalPolicy: str, id: str, revision: str, name: str, version: str,
           allowed: fc.boolean(), requiresApproval: fc.boolean(), tier: fc.constantFrom<ApprovalTier>("autonomous", "soft", "strong"),
+          // Recorded only with audit.include_metadata: absent, empty, or JSON data of any text.
+          metadata: fc.option(fc.dictionary(str, fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 }), { nil: undefined }),
           time: fc.integer({ min: -62_000_000_000_000, max: 260_000_000_000_000 }),
           ms: fc.oneof(fc.double({ min: 0, max: 1e6, noNaN: true }), fc.constantFrom(0, 0.0004, 0.0005, 0.001, 0.1, 1, 999.9995, -1, 1e13)),
         }),
@@ -67,6 +70,7 @@ describe("audit record bytes", () => {
             decision: new AuthDecision(v.allowed, v.tier, v.reason, v.requiresApproval, v.approvalPolicy, v.ms, v.id, v.revision),
             configName: v.name,
             configVersion: v.version,
+            ...(v.metadata === undefined ? {} : { metadata: v.metadata }),
           };
           const r = encodeAuditRecord(e);
           expect(text(r)).to.equal(reference(e));
@@ -101,6 +105,18 @@ describe("audit record bytes", () => {
     expect(decisionFieldsJson(a.decision)).to.include('"allowed":true').and.include('"approval_policy":"prod"');
     expect(decisionFieldsJson(b.decision)).to.equal(`,"allowed":false,"tier":"autonomous","reason":${JSON.stringify(a.decision.reason)},"requires_approval":false,"approval_policy":""`);
     expect(text(encodeAuditRecord(b))).to.equal(reference(b));
+  });
+
+  it("writes the metadata last, only when the event has it, and reads it back", () => {
+    const plain = event();
+    expect(text(encodeAuditRecord(plain))).to.not.include('"metadata"');
+    const withMetadata: AuditEvent = { ...plain, metadata: { amount: 1500, tags: ["pii"], note: "é \"q\"" } };
+    const line = text(encodeAuditRecord(withMetadata));
+    expect(line).to.equal(reference(withMetadata));
+    expect(line.endsWith(',"metadata":{"amount":1500,"tags":["pii"],"note":"é \\"q\\""}}')).to.equal(true);
+    expect(auditEventFromJson(line).request.metadata).to.deep.equal(withMetadata.metadata);
+    expect(auditEventFromJson(line).metadata).to.deep.equal(withMetadata.metadata);
+    expect(auditEventFromJson(text(encodeAuditRecord(plain))).metadata).to.equal(undefined);
   });
 
   it("grows its memory for a record larger than any before", () => {

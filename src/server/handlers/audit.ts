@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { AuditEventSchema, type AuditEvent as AuditEventMessage, type AuditFilter as FilterMessage, type AuditService } from "../../../gen/agentauth/v1/audit_pb.ts";
 import { Effect, Tier } from "../../../gen/agentauth/v1/decision_pb.ts";
@@ -44,6 +44,7 @@ export function entryToProto(entry: AuditEntry): AuditEventMessage {
     decision: decisionToProto(decision),
     configName: entry.event.configName,
     configVersion: entry.event.configVersion,
+    ...(entry.event.metadata === undefined ? {} : { metadata: entry.event.metadata as JsonObject }),
   });
 }
 
