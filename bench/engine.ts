@@ -15,6 +15,8 @@ import { loadConfig, parseConfig, type AuthConfig } from "../src/config/index.ts
 import { AuthEngine } from "../src/embedded-engine.ts";
 import type { AuthRequest } from "../src/model/types.ts";
 import { generatePolicy } from "./generate-policy.ts";
+import { forEachRecordedDecision, PolicyReplayer } from "../src/engine/replay.ts";
+import { compilePolicy } from "../src/policy/index.ts";
 
 const DECISIONS = Number(process.env["BENCH_DECISIONS"] ?? 200_000);
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 5);
@@ -116,13 +118,15 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(base, "agent-auth-bench-"));
   const rows: string[][] = [];
   // Warm the process (JIT, heap sizing) on the first scenario before measuring anything.
-  {
+  if (scenarios.length > 0) {
     const warm = new AuthEngine(scenarios[0]!.config, { audit: createJsonlFileSink(join(dir, "warm.jsonl")) });
     await measure(warm, scenarios[0]!.requests);
     await warm.close();
     rmSync(join(dir, "warm.jsonl"), { force: true });
   }
+  const replay: string[][] = [];
   try {
+    if ("replay from a JSONL file".includes(ONLY) || ONLY === "replay") replay.push(await replayRow(dir));
     for (const s of scenarios) {
       const off = new AuthEngine(s.config, { audit: false });
       const rOff = await measure(off, s.requests);
@@ -154,7 +158,42 @@ async function main(): Promise<void> {
   console.log(line(headers));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const r of rows) console.log(line(r));
+  for (const r of replay) console.log(`\n${r[0]}: ${r[1]} records/s`);
   console.log("\nRerun: npm run bench:engine   (BENCH_DECISIONS, BENCH_ROUNDS to change the counts, BENCH_ONLY=text to pick rows)");
+}
+
+/**
+ * Replay from a file: records of the example policy (with their metadata,
+ * audit.include_metadata) written by the engine, then read, parsed and
+ * re-decided by the code `agent-auth replay` runs, median of the rounds.
+ */
+async function replayRow(dir: string): Promise<string[]> {
+  const config = loadConfig("examples/agent_auth.yaml", { env: {} });
+  const recording = { ...config, audit: { ...config.audit, includeMetadata: true } };
+  const file = join(dir, "replay.jsonl");
+  const sink = createJsonlFileSink(file);
+  const engine = new AuthEngine(recording, { audit: sink });
+  const s = exampleScenario();
+  for (let i = 0; i < DECISIONS; i++) {
+    const r = s.requests[i % s.requests.length]!;
+    await engine.authorize(i % 3 === 0 ? { ...r, metadata: { amount: i % 2000, priority: "low" } } : r);
+    if ((i & 1023) === 1023) await turn();
+  }
+  await engine.close();
+  const replayer = new PolicyReplayer(compilePolicy(config));
+  const rates: number[] = [];
+  let unchanged = 0;
+  for (let round = -1; round < ROUNDS; round++) {
+    unchanged = 0;
+    const t0 = performance.now();
+    const records = forEachRecordedDecision(file, (r) => {
+      if (r !== undefined && replayer.replay(r).kind === "unchanged") unchanged++;
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    if (round >= 0) rates.push(records / seconds);
+  }
+  rmSync(file, { force: true });
+  return [`replay from a JSONL file (${DECISIONS} records, ${unchanged} unchanged)`, fmt(median(rates))];
 }
 
 function fmt(n: number): string {

@@ -11,4 +11,5 @@ export { startAuditRelay, streamHistory, type AuditRelay, type AuditRelayOptions
 export type { AuditHistory } from "./hub.ts";
 export { auditEventFromJson } from "./event.ts";
 export { decisionFieldsBytes, decisionFieldsJson, encodeAuditRecord, type EncodedRecord } from "./record-bytes.ts";
-export { forEachAuditRecord } from "./read-records.ts";
+export { forEachAuditLine, forEachAuditRecord } from "./read-records.ts";
+export { emptyRecordFields, readRecordFields, type RecordFields } from "./record-fields.ts";

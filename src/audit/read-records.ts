@@ -6,17 +6,12 @@ import { closeSync, openSync, readSync } from "node:fs";
  * not a JSON object is counted and skipped. Returns the counts.
  */
 export function forEachAuditRecord(path: string, visit: (record: Record<string, unknown>) => void): { records: number; malformed: number } {
-  const fd = openSync(path, "r");
-  const chunk = Buffer.allocUnsafe(4 * 1024 * 1024);
   let records = 0;
   let malformed = 0;
-  // Bytes of an unfinished line (copied: the chunk is reused).
-  let carry = Buffer.alloc(0);
-  const line = (text: string): void => {
-    if (text.trim() === "") return;
+  forEachAuditLine(path, (text, start, end) => {
     let r: unknown;
     try {
-      r = JSON.parse(text);
+      r = JSON.parse(text.slice(start, end));
     } catch {
       malformed++;
       return;
@@ -27,6 +22,24 @@ export function forEachAuditRecord(path: string, visit: (record: Record<string, 
     }
     records++;
     visit(r as Record<string, unknown>);
+  });
+  return { records, malformed };
+}
+
+/**
+ * Hands out each non-blank line of a (possibly huge) file as a range of a
+ * decoded chunk, `text[start, end)`, without slicing it: a reader that picks
+ * a few fields out of each line allocates only those.
+ */
+export function forEachAuditLine(path: string, visit: (text: string, start: number, end: number) => void): void {
+  const fd = openSync(path, "r");
+  const chunk = Buffer.allocUnsafe(4 * 1024 * 1024);
+  // Bytes of an unfinished line (copied: the chunk is reused).
+  let carry = Buffer.alloc(0);
+  const line = (text: string, start: number, end: number): void => {
+    // Blank lines (and trailing \r or spaces) are skipped.
+    while (end > start && (text.charCodeAt(end - 1) === 0x0d || text.charCodeAt(end - 1) === 0x20)) end--;
+    if (end > start) visit(text, start, end);
   };
   try {
     for (;;) {
@@ -43,14 +56,14 @@ export function forEachAuditRecord(path: string, visit: (record: Record<string, 
       carry = Buffer.from(data.subarray(end + 1));
       let start = 0;
       for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
-        line(text.slice(start, nl));
+        line(text, start, nl);
         start = nl + 1;
       }
-      line(text.slice(start));
+      line(text, start, text.length);
     }
-    line(carry.toString("utf8"));
+    const rest = carry.toString("utf8");
+    line(rest, 0, rest.length);
   } finally {
     closeSync(fd);
   }
-  return { records, malformed };
 }

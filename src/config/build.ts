@@ -23,6 +23,21 @@ const A2A_POLICY_KEYS = ["name", "from_agent", "to_agent", "action", "effect", "
 const SESSION_KEYS = ["default_duration", "max_duration", "cleanup_interval"];
 const AUDIT_KEYS = ["enabled", "path", "retention_days", "durability", "stream_max_length", "include_metadata"];
 
+/** Every key the loader reads, by section (the JSON Schema is checked against these by a test). */
+export const POLICY_KEYS = Object.freeze({
+  root: ROOT_KEYS,
+  metadata: METADATA_KEYS,
+  role: ROLE_KEYS,
+  profile: PROFILE_KEYS,
+  approvalPolicy: APPROVAL_KEYS,
+  delegation: DELEGATION_KEYS,
+  delegationRule: RULE_KEYS,
+  a2a: A2A_KEYS,
+  a2aPolicy: A2A_POLICY_KEYS,
+  sessions: SESSION_KEYS,
+  audit: AUDIT_KEYS,
+});
+
 /**
  * Builds the typed config from the YAML tree with the original's defaults.
  * Problems go to the reader; the result is complete either way (defaults fill

@@ -85,9 +85,9 @@ function lintBareWords(conditions: readonly Condition[], c: AuthConfig, warn: (p
 type Field = Extract<ExpressionNode, { kind: "field" }>;
 
 /**
- * Visits every field with whether it stands as a value: a one-word field
- * compared with ==/!= against another field (the right side, or the side
- * facing a known request field), or an item of the list in `x in [...]`.
+ * Visits every field with whether it stands as a value: a one-word field on
+ * the right of ==/!= with a field on the left, or an item of the list in
+ * `x in [...]`.
  */
 function walk(node: ExpressionNode, known: ReadonlySet<string>, asValue: boolean, visit: (field: Field, asValue: boolean) => void): void {
   switch (node.kind) {
@@ -106,11 +106,9 @@ function walk(node: ExpressionNode, known: ReadonlySet<string>, asValue: boolean
       return;
     case "compare": {
       if (node.op === "==" || node.op === "!=") {
-        const { left, right } = node;
-        const bothFields = left.kind === "field" && right.kind === "field";
-        const leftKnown = left.kind === "field" && known.has(left.parts[0]!);
-        walk(left, known, bothFields && known.has((right as Field).parts[0]!) && !leftKnown, visit);
-        walk(right, known, bothFields, visit);
+        // `action == deploy`: the right side is where a value is written.
+        walk(node.left, known, false, visit);
+        walk(node.right, known, node.left.kind === "field", visit);
         return;
       }
       const inList = (node.op === "in" || node.op === "not in") && node.right.kind === "list";

@@ -168,7 +168,8 @@ export function explainDecision(policy: CompiledPolicy, req: NormalizedRequest, 
 
   const suffix = rank === 0 ? "" : reasons.requiresApproval(tier);
   const reason =
-    source.kind === "delegation" ? reasons.delegatedBy(source.fromUser) + suffix : source.kind === "profile" ? reasons.allowedByProfile(profile!.name) + suffix : reasons.ALLOWED_BY_USER_PERMISSIONS + suffix;
+    // As the original words it: an agent with a profile is "allowed by profile" whatever allowed it, a delegation aside.
+    source.kind === "delegation" ? reasons.delegatedBy(source.fromUser) + suffix : profile !== undefined ? reasons.allowedByProfile(profile.name) + suffix : reasons.ALLOWED_BY_USER_PERMISSIONS + suffix;
   return finish(true, tier, reason, setBy);
 }
 

@@ -1,3 +1,5 @@
+import { forEachAuditLine } from "../audit/read-records.ts";
+import { emptyRecordFields, readRecordFields } from "../audit/record-fields.ts";
 import * as reasons from "../model/reasons.ts";
 import type { NormalizedRequest } from "../model/request.ts";
 import { TIER_ORDER, type ApprovalTier, type AuthDecision, type RequestMetadata } from "../model/types.ts";
@@ -155,4 +157,52 @@ export function recordedDecisionOf(r: Readonly<Record<string, unknown>>): Record
     reason: text("reason"),
     approvalPolicy: text("approval_policy"),
   };
+}
+
+/**
+ * Reads the decisions of a JSONL audit file for replay, line by line: the
+ * fields are picked straight out of each line where the encoder's layout
+ * allows, JSON.parse where it does not (escapes, other shapes). `visit` gets
+ * undefined for a line that is not a decision record. Returns the line count.
+ */
+export function forEachRecordedDecision(path: string, visit: (r: RecordedDecision | undefined) => void): number {
+  const fields = emptyRecordFields();
+  let lines = 0;
+  forEachAuditLine(path, (text, start, end) => {
+    lines++;
+    const f = readRecordFields(text, start, end, fields);
+    if (f === undefined) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text.slice(start, end));
+      } catch {
+        visit(undefined);
+        return;
+      }
+      visit(typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? recordedDecisionOf(parsed as Record<string, unknown>) : undefined);
+      return;
+    }
+    let metadata: RequestMetadata = NO_METADATA;
+    if (f.metadataJson !== undefined) {
+      try {
+        metadata = JSON.parse(f.metadataJson) as RequestMetadata;
+      } catch {
+        visit(undefined);
+        return;
+      }
+    }
+    if (f.agent === "" || f.user === "" || f.action === "") {
+      visit(undefined);
+      return;
+    }
+    visit({
+      request: { agent: f.agent, user: f.user, action: f.action, resource: f.resource, scope: f.scope, sessionId: f.sessionId, targetAgent: f.targetAgent, metadata },
+      hasMetadata: f.metadataJson !== undefined,
+      allowed: f.allowed,
+      tier: f.tier || "autonomous",
+      reason: f.reason,
+      approvalPolicy: f.approvalPolicy,
+    });
+  });
+  return lines;
 }

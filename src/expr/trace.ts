@@ -99,16 +99,19 @@ class Walker<C> {
     const text = printExpression(node);
     const left = this.value(node.left);
     const right = node.op === "matches" ? undefined : this.value(node.right);
-    const operands = `${describeOperand(node.left, left)}${node.op === "matches" ? "" : `, ${describeOperand(node.right, right)}`}`;
+    // Literals are in the text already: only what was looked up is shown.
+    const looked = [[node.left, left], ...(node.op === "matches" ? [] : [[node.right, right]])] as [Node, unknown][];
+    const shown = looked.filter(([n]) => !isConstant(n)).map(([n, v]) => describeOperand(n, v));
+    const operands = shown.length === 0 ? "" : `: ${shown.join(", ")}`;
     let result: boolean;
     try {
       result = evaluate(node, left, right);
     } catch (e) {
-      this.steps.push(`${text}: ${operands} → error: ${e instanceof Error ? e.message : String(e)}`);
+      this.steps.push(`${text}${operands} → error: ${e instanceof Error ? e.message : String(e)}`);
       throw new WalkError();
     }
     const why = result ? "" : whyFalse(node, left, right);
-    this.steps.push(`${text}: ${operands} → ${result}${why === "" ? "" : ` (${why})`}`);
+    this.steps.push(`${text}${operands} → ${result}${why === "" ? "" : ` (${why})`}`);
     return result;
   }
 
@@ -156,9 +159,12 @@ function contains(haystack: unknown, needle: unknown): boolean {
   return false;
 }
 
-/** `amount is null (absent)`, `resource is "/docs/1"`; literals are not repeated. */
+function isConstant(node: Node): boolean {
+  return node.kind === "literal" || (node.kind === "list" && node.items.every(isConstant));
+}
+
+/** `amount is null (absent)`, `resource is "/docs/1"`. */
 function describeOperand(node: Node, value: unknown): string {
-  if (node.kind === "literal" || (node.kind === "list" && node.items.every((n) => n.kind === "literal"))) return `${printExpression(node)}`;
   const name = printExpression(node);
   if (value === null && node.kind === "field") return `${name} is null (absent)`;
   return `${name} is ${show(value)}`;

@@ -1,8 +1,7 @@
 import { performance } from "node:perf_hooks";
-import { forEachAuditRecord } from "../../audit/read-records.ts";
 import { Effect, type AuditEvent } from "../../client/index.ts";
 import { tierName } from "../../client/names.ts";
-import { PolicyReplayer, recordedDecisionOf, type RecordedDecision, type ReplayKind } from "../../engine/replay.ts";
+import { forEachRecordedDecision, PolicyReplayer, type RecordedDecision, type ReplayKind } from "../../engine/replay.ts";
 import type { RequestMetadata } from "../../model/types.ts";
 import { compilePolicy } from "../../policy/index.ts";
 import { intOption } from "../args.ts";
@@ -68,7 +67,7 @@ export async function replayCommand(io: CliIo, g: GlobalOptions, args: readonly 
   };
   const started = performance.now();
   let source: string;
-  let malformed = 0;
+  const malformed = 0;
   if (g.server !== undefined) {
     source = `${g.server} (audit history${v.since === undefined ? "" : ` after ${v.since}`})`;
     const client = serverClient(g);
@@ -86,7 +85,7 @@ export async function replayCommand(io: CliIo, g: GlobalOptions, args: readonly 
     const file = v.audit ?? loaded.config.audit.path;
     source = file;
     try {
-      malformed = forEachAuditRecord(file, (record) => visit(recordedDecisionOf(record))).malformed;
+      forEachRecordedDecision(file, visit);
     } catch (error) {
       io.stderr(`Error: cannot read the audit file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}\n`);
       return EXIT_FAILURE;
