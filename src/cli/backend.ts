@@ -61,7 +61,7 @@ export async function openBackend(io: CliIo, g: GlobalOptions, command: string):
     await store.ready(5000);
     return localBackend(new AuthEngine(loaded.config, { store }), () => store.close());
   }
-  throw new UsageError(`${command} needs --server HOST:PORT (a running server) or --redis URL (the shared state); the embedded memory store does not outlive one command`);
+  throw new UsageError(`${command} needs --server HOST:PORT (a running server) or --redis URL (the shared state); the embedded memory store does not outlive one command`, command);
 }
 
 function remoteBackend(client: AgentAuthClient): Backend {

@@ -41,7 +41,7 @@ export async function delegateCommand(io: CliIo, g: GlobalOptions, args: readonl
 export async function delegationsCommand(io: CliIo, g: GlobalOptions, args: readonly string[]): Promise<number> {
   const v = parseCommandArgs(delegationsSpec, args).values;
   const output = outputMode("delegations", v.output);
-  if (v.list === (v.revoke !== undefined)) throw new UsageError("delegations: use exactly one of --list or --revoke ID");
+  if (v.list === (v.revoke !== undefined)) throw new UsageError("delegations: use exactly one of --list or --revoke ID", "delegations");
   const backend = await openBackend(io, g, "delegations");
   if (backend === undefined) return EXIT_FAILURE;
   try {

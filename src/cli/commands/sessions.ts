@@ -12,7 +12,7 @@ export async function sessionsCommand(io: CliIo, g: GlobalOptions, args: readonl
   const v = parseCommandArgs(sessionsSpec, args).values;
   const output = outputMode("sessions", v.output);
   const modes = [v.create, v.list, v.revoke !== undefined].filter(Boolean).length;
-  if (modes !== 1) throw new UsageError("sessions: use exactly one of --create, --list or --revoke ID");
+  if (modes !== 1) throw new UsageError("sessions: use exactly one of --create, --list or --revoke ID", "sessions");
   const create = v.create ? { agent: requireOption("sessions --create", "agent", v.agent), user: requireOption("sessions --create", "user", v.user) } : undefined;
   const duration = intOption("sessions", "duration", v.duration);
   const backend = await openBackend(io, g, "sessions");
