@@ -91,19 +91,10 @@ async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger
     policyFile: { path: g.configPath, watch: sc.reload.watch, limits: configLimits },
     logger,
   });
-  logger.info("serving", {
-    address: server.address,
-    config: g.configPath,
-    revision: server.engine.revision,
-    store: server.store.kind,
-    tls: v["tls-cert"] === undefined ? "off" : v["tls-client-ca"] === undefined ? "tls" : "mutual",
-    callers: sc.callers.length === 0 ? "any (no caller authentication)" : sc.callers.map((c) => c.name),
-    ...(server.metricsEndpoint === undefined ? {} : { metrics: `http://${server.metricsEndpoint.address}/metrics` }),
-    watch: sc.reload.watch,
-  });
+  // Signals are taken before "serving" is announced: whoever waits for that line may signal at once.
   const onHup = (): void => void server.reloader?.reload("SIGHUP");
   process.on("SIGHUP", onHup);
-  await new Promise<void>((resolve) => {
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       logger.info("shutting down", { signal });
       process.off("SIGTERM", onTerm);
@@ -116,6 +107,17 @@ async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger
     process.on("SIGTERM", onTerm);
     process.on("SIGINT", onInt);
   });
+  logger.info("serving", {
+    address: server.address,
+    config: g.configPath,
+    revision: server.engine.revision,
+    store: server.store.kind,
+    tls: v["tls-cert"] === undefined ? "off" : v["tls-client-ca"] === undefined ? "tls" : "mutual",
+    callers: sc.callers.length === 0 ? "any (no caller authentication)" : sc.callers.map((c) => c.name),
+    ...(server.metricsEndpoint === undefined ? {} : { metrics: `http://${server.metricsEndpoint.address}/metrics` }),
+    watch: sc.reload.watch,
+  });
+  await stopped;
   await server.close(grace);
   logger.info("stopped");
   return EXIT_OK;

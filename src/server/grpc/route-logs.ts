@@ -10,7 +10,11 @@ export function routeGrpcLogs(logger: Logger): void {
   setLogVerbosity(logVerbosity.ERROR);
   const line = (args: unknown[]): string => args.map(String).join(" ").trim();
   setLogger({
-    error: (...args: unknown[]) => logger.warn("grpc-js", { message: line(args) }),
+    error: (...args: unknown[]) => {
+      const message = line(args);
+      // A failed bind: the server reports it itself, with the address and a hint.
+      if (!/No address added out of total/.test(message)) logger.warn("grpc-js", { message });
+    },
     warn: (...args: unknown[]) => logger.warn("grpc-js", { message: line(args) }),
     info: (...args: unknown[]) => logger.info("grpc-js", { message: line(args) }),
     debug: () => {},
