@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../../src/cli/main.ts";
@@ -95,6 +95,43 @@ audit: {enabled: true, path: ${JSON.stringify(join(dir, "audit.jsonl"))}}
     expect(JSON.parse(denied.out)).to.deep.include({ allowed: false, tier: "autonomous", reason: "Action 'delete' denied by profile 'bot'" });
     const strong = await cli("-c", policy, "check", "-a", "deployer", "-u", "alice", "--action", "deploy", "-r", "/prod/api", "-o", "json");
     expect(JSON.parse(strong.out)).to.deep.include({ allowed: true, tier: "strong", requires_approval: true, approval_policy: "prod" });
+  });
+
+  it("does not record a local check unless --audit, and resolves the audit path against the policy's directory", async () => {
+    const sub = join(dir, "nested");
+    mkdirSync(sub);
+    writeFileSync(join(sub, "p.yaml"), "profiles: {b: {allow: [read]}}\naudit: {enabled: true, path: logs/audit.jsonl}\n");
+    const log = join(sub, "logs", "audit.jsonl");
+    await cli("-c", join(sub, "p.yaml"), "check", "-a", "b", "-u", "u", "--action", "read");
+    expect(existsSync(log)).to.equal(false);
+    const r = await cli("-c", join(sub, "p.yaml"), "check", "-a", "b", "-u", "u", "--action", "read", "--audit", "-o", "json");
+    const id = (JSON.parse(r.out) as { decision_id: string }).decision_id;
+    expect(JSON.parse(readFileSync(log, "utf8").trim()).decision_id).to.equal(id);
+    // audit reads the same file, wherever it is run from.
+    const shown = JSON.parse((await cli("-c", join(sub, "p.yaml"), "audit", "--last", "1", "-o", "json")).out) as { decision_id: string }[];
+    expect(shown.map((e) => e.decision_id)).to.deep.equal([id]);
+  });
+
+  it("says plainly when an allow needs approval, and --require-no-approval makes it exit 1", async () => {
+    const r = await cli("-c", policy, "check", "-a", "deployer", "-u", "alice", "--action", "deploy");
+    expect(r.code).to.equal(0);
+    expect(r.out).to.match(/^ALLOWED ONLY WITH SOFT APPROVAL\n  Tier: soft\n/);
+    expect((await cli("-c", policy, "check", "-a", "deployer", "-u", "alice", "--action", "deploy", "--require-no-approval")).code).to.equal(1);
+  });
+
+  it("validate shows warnings, also beside errors, and --strict fails on them", async () => {
+    const w = join(dir, "warn.yaml");
+    writeFileSync(w, "profiles: {b: {allow: [deploy]}}\napproval_policies: [{name: p, condition: 'action == deploy', tier: strong}]\n");
+    const r = await cli("-c", w, "validate");
+    expect(r.code).to.equal(0);
+    expect(r.err).to.contain("Warning: approval_policies[0].condition: 'deploy' is read as a request field").and.contain('did you mean "deploy"?').and.contain("(line 2");
+    expect(r.out).to.contain("(1 warning)");
+    expect((await cli("-c", w, "validate", "--strict")).code).to.equal(1);
+    const both = join(dir, "both.yaml");
+    writeFileSync(both, "version: '7'\napproval_policies: [{name: p, condition: 'action == deploy', tier: strong}]\n");
+    const b = await cli("-c", both, "validate", "-o", "json");
+    const json = JSON.parse(b.out) as { valid: boolean; errors: unknown[]; warnings: unknown[] };
+    expect([b.code, json.valid, json.errors.length, json.warnings.length]).to.deep.equal([1, false, 1, 1]);
   });
 
   it("passes metadata, reading JSON values", async () => {
