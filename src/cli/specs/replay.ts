@@ -17,6 +17,6 @@ counted as not replayable unless the audit log kept it (audit.include_metadata: 
     examples: { type: "string", default: "3", value: "N", help: "examples shown per kind of change" },
     ...outputOption,
   },
-  examples: ["agent-auth -c examples/agent_auth.yaml replay --audit .agent_auth/audit.jsonl --fail-on loosened"],
+  examples: ["agent-auth -c examples/agent_auth.yaml replay --audit examples/.agent_auth/audit.jsonl --fail-on loosened"],
   load: async () => (await import("../commands/replay.ts")).replayCommand,
 });
