@@ -105,6 +105,21 @@ describe("CLI against a server: explain, audit --last, recorded metadata", funct
     }
   });
 
+  it("sessions --create warns about an agent without a profile (and still creates the session)", async () => {
+    const { server, client } = await startTestServer();
+    try {
+      const at = `127.0.0.1:${server.port}`;
+      const r = await cli("--server", at, "sessions", "--create", "--agent", "ghost", "--user", "alice");
+      expect(r.code).to.equal(0);
+      expect(r.out).to.match(/^Session created: /);
+      expect(r.err).to.equal("Warning: no profile named 'ghost': the session was created, but only delegations or user permissions can allow this agent anything\n");
+      expect((await cli("--server", at, "sessions", "--create", "--agent", "assistant", "--user", "alice")).err).to.equal("");
+    } finally {
+      client.close();
+      await server.close(100);
+    }
+  });
+
   it("reads the shared Redis history newest first too", async function () {
     const url = await requireRedis(this);
     const prefix = testPrefix("newest");

@@ -26,6 +26,9 @@ export async function serveCommand(io: CliIo, g: GlobalOptions, args: readonly s
   if (format !== "pretty" && format !== "json") throw new UsageError(`serve: --log-format must be 'pretty' or 'json', got '${format}'`, "serve");
   const logger = createLogger(format as LogFormat, io.stderr, { color: io.interactive === true && io.env["NO_COLOR"] === undefined });
   routeGrpcLogs(logger);
+  // Node's own warnings (deprecations and the like) go through the logger too: one format per line.
+  process.removeAllListeners("warning");
+  process.on("warning", (w) => logger.warn("node warning", { name: w.name, message: w.message }));
   try {
     return await serve(io, g, v, logger);
   } catch (error) {
