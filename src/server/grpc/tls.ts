@@ -13,11 +13,11 @@ export interface TlsFiles {
 export function serverCredentials(tls: TlsFiles | undefined): ServerCredentials {
   if (tls === undefined) return ServerCredentials.createInsecure();
   // Checked here so a wrong file is named, instead of surfacing as OpenSSL's text.
-  const cert = readCertificatePem(tls.cert, "certificate (--tls-cert)");
-  const key = readPrivateKeyPem(tls.key, "private key (--tls-key)");
+  const cert = readCertificatePem(tls.cert, "certificate");
+  const key = readPrivateKeyPem(tls.key, "private key");
   if (!new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))) {
     throw new Error(`the TLS private key ${tls.key} does not belong to the certificate ${tls.cert}`);
   }
-  const ca = tls.clientCa === undefined ? null : readCertificatePem(tls.clientCa, "client CA (--tls-client-ca)");
+  const ca = tls.clientCa === undefined ? null : readCertificatePem(tls.clientCa, "client CA");
   return ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], ca !== null);
 }
