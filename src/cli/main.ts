@@ -16,6 +16,7 @@ import { delegateSpec, delegationsSpec } from "./specs/delegations.ts";
 import { explainSpec } from "./specs/explain.ts";
 import { helpSpec } from "./specs/help.ts";
 import { inspectSpec } from "./specs/inspect.ts";
+import { mcpProxySpec } from "./specs/mcp-proxy.ts";
 import { replaySpec } from "./specs/replay.ts";
 import { serveSpec } from "./specs/serve.ts";
 import { sessionsSpec } from "./specs/sessions.ts";
@@ -42,6 +43,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   delegateSpec,
   delegationsSpec,
   auditSpec,
+  mcpProxySpec,
   versionSpec,
   helpSpec,
 ];
@@ -63,7 +65,7 @@ export function programHelp(): string {
     `  ${"-h, --help".padEnd(width)}  this help; 'agent-auth COMMAND --help' for a command's`,
     `  ${"-V, --version".padEnd(width)}  the version`,
     "",
-    "validate, inspect, check and explain run locally unless --server is given; sessions,",
+    "validate, inspect, check, explain and mcp-proxy decide locally unless --server is given; sessions,",
     "delegate and delegations need --server or --redis; audit reads the local audit file",
     "unless --server is given. '--' ends the options.",
     "Exit codes: 0 allowed / ok, 1 denied or an error, 2 a usage error (2 also: unusable test files).",

@@ -59,7 +59,15 @@ describe("docs/cli.md examples (each one run)", function () {
     const ran: string[] = [];
     for (const example of examples) {
       const argv = words(example.replace("127.0.0.1:50051", `127.0.0.1:${server.port}`)).slice(1);
-      if (argv.includes("serve")) {
+      if (argv.includes("mcp-proxy")) {
+        // The MCP gateway over stdio, run from the repository (the example server needs its packages):
+        // it starts the real server and exits 0 when its client closes stdin.
+        const child = spawn(process.execPath, [cli, ...argv], { stdio: ["ignore", "ignore", "pipe"] });
+        let log = "";
+        child.stderr!.on("data", (c: Buffer) => void (log += c.toString()));
+        const code = await new Promise<number | null>((ok) => child.once("exit", (c) => ok(c)));
+        expect(code, `${example}\n${log}`).to.equal(0);
+      } else if (argv.includes("serve")) {
         // A server runs until stopped: it must come up, then stop cleanly on SIGTERM.
         const child = spawn(process.execPath, [cli, ...argv.map((a) => (a === "50051" ? "0" : a)), "--log-format", "json"], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
         let log = "";

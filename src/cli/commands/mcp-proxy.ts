@@ -3,25 +3,14 @@ import type { Decider } from "../../client/decider.ts";
 import { AuthEngine } from "../../engine/auth-engine.ts";
 import { createMemoryStore } from "../../state/memory/memory-store.ts";
 import { createRedisStore, parseRedisTarget } from "../../state/redis/index.ts";
-import { intOption, parseCommandArgs, requireOption } from "../args.ts";
+import { intOption, requireOption } from "../args.ts";
+import { parseCommandArgs } from "../command-spec.ts";
+import { mcpProxySpec } from "../specs/mcp-proxy.ts";
 import { serverClient } from "../backend.ts";
 import { EXIT_FAILURE, UsageError, type CliIo } from "../io.ts";
 import { loadPolicyOrReport } from "../load-policy.ts";
-import type { GlobalOptions } from "../main.ts";
+import type { GlobalOptions } from "../global-options.ts";
 
-const options = {
-  name: { type: "string" },
-  agent: { type: "string" },
-  user: { type: "string" },
-  session: { type: "string" },
-  scope: { type: "string" },
-  listen: { type: "string" },
-  upstream: { type: "string" },
-  "upstream-header": { type: "string", multiple: true },
-  clients: { type: "string" },
-  path: { type: "string" },
-  "max-restarts": { type: "string" },
-} as const;
 
 /**
  * `agent-auth [--server H:P | -c policy.yaml] mcp-proxy --name NAME …`: the
@@ -33,7 +22,7 @@ const options = {
  */
 export async function mcpProxyCommand(io: CliIo, g: GlobalOptions, args: readonly string[]): Promise<number> {
   const dashes = args.indexOf("--");
-  const v = parseCommandArgs("mcp-proxy", dashes < 0 ? args : args.slice(0, dashes), options);
+  const v = parseCommandArgs(mcpProxySpec, dashes < 0 ? args : args.slice(0, dashes)).values;
   const command = dashes < 0 ? [] : args.slice(dashes + 1);
   const name = requireOption("mcp-proxy", "name", v.name);
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new UsageError(`mcp-proxy: --name must be letters, digits, '_', '.' or '-' (it starts every action, NAME:TOOL), got '${name}'`);
