@@ -375,8 +375,17 @@ describe("faults: serve process on a private redis-server (SIGKILL, Redis restar
       // the stall is long enough for that on a busy machine).
       const staller = new Redis(redis.url);
       staller.on("error", () => {});
+      const watcher = new Redis(redis.url);
+      watcher.on("error", () => {});
+      await Promise.all([staller.ping(), watcher.ping()]);
       const sleeping = staller.call("DEBUG", "SLEEP", "10").catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 50));
+      // Counted from when Redis is seen asleep: a PING on another connection goes unanswered.
+      await eventually(
+        () => Promise.race([watcher.ping().then(() => "awake"), new Promise<string>((r) => setTimeout(() => r("asleep"), 500))]),
+        (state) => state === "asleep",
+        9_000,
+        0,
+      );
       stallStarted = true;
       await eventually(async () => receivedInStall, (n) => n >= 20, 9_000, 10);
       child.kill("SIGKILL");
@@ -385,6 +394,7 @@ describe("faults: serve process on a private redis-server (SIGKILL, Redis restar
       await Promise.all(loops);
       await sleeping;
       staller.disconnect();
+      watcher.disconnect();
 
       const r = new Redis(redis.url);
       r.on("error", () => {});
