@@ -6,6 +6,7 @@ import type { RequestLimits } from "../../model/request.ts";
 import type { StateStore } from "../../state/store.ts";
 import { createCallerCheck } from "../callers.ts";
 import type { CallHooks } from "../grpc/adapter.ts";
+import { grpcCallerHook } from "../grpc/caller-hook.ts";
 import { startGrpcServer, type RunningGrpcServer } from "../grpc/server.ts";
 import type { TlsFiles } from "../grpc/tls.ts";
 import type { ServiceContext } from "../handlers/context.ts";
@@ -179,7 +180,7 @@ function callHooks(options: AgentAuthServerOptions, logger: Logger, metrics: Ser
     options.callers !== undefined && options.callers.length > 0 ? createCallerCheck(options.callers, refusalReporter(logger, metrics, options.refusalLog)) : undefined;
   return {
     maxRequestBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-    ...(callerCheck === undefined ? {} : { before: (call, method) => callerCheck.check(call, method) }),
+    ...(callerCheck === undefined ? {} : { before: grpcCallerHook(callerCheck) }),
     onInternalError: (error, call) => logger.error("internal error", { method: call.method, peer: call.peer, error }),
     onDone: (call, code, durationMs) => metrics.observeCall(call.method, STATUS_NAMES[code] ?? String(code), durationMs / 1000),
   };
