@@ -115,6 +115,11 @@ export class AuthEngine {
     return this.#clock;
   }
 
+  /** The bounds every request is checked against. */
+  get limits(): RequestLimits {
+    return this.#limits;
+  }
+
   /**
    * Compiles `config` and swaps it in atomically. Decisions already running
    * finish on the policy they started with; later ones use the new one. Throws

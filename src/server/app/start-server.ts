@@ -4,18 +4,20 @@ import type { AuthConfig, ConfigLimits } from "../../config/index.ts";
 import type { AuthEngine } from "../../engine/auth-engine.ts";
 import type { RequestLimits } from "../../model/request.ts";
 import type { StateStore } from "../../state/store.ts";
-import { createCallerCheck } from "../callers.ts";
+import { createCallerCheck, type CallerCheck } from "../callers.ts";
 import type { CallHooks } from "../grpc/adapter.ts";
 import { grpcCallerHook } from "../grpc/caller-hook.ts";
 import { startGrpcServer, type RunningGrpcServer } from "../grpc/server.ts";
 import type { TlsFiles } from "../grpc/tls.ts";
 import type { ServiceContext } from "../handlers/context.ts";
+import { startHttpListener, type RunningHttpListener } from "../http/listener.ts";
 import { createJsonLogger, type Logger } from "../logger.ts";
 import { ServerMetrics, serveMetrics, type MetricsEndpoint } from "../metrics.ts";
 import { PolicyReloader } from "../reload.ts";
 import type { CallerConfig } from "../server-config.ts";
 import { openDecisionBackend, type RedisOptions } from "./decision-backend.ts";
 import { hostedServices } from "./grpc-services.ts";
+import { httpRouteGroups } from "./http-routes.ts";
 import { watchStoreHealth } from "./health-watch.ts";
 import { refusalReporter } from "./refusals.ts";
 import { ReplicaAnnouncer } from "./replica-announcer.ts";
@@ -49,6 +51,11 @@ export interface AgentAuthServerOptions {
   readonly callers?: readonly CallerConfig[] | undefined;
   /** Refused calls are appended here as JSON lines (besides the log). Default: none. */
   readonly refusalLog?: string | undefined;
+  /**
+   * Serve the AuthZEN HTTP API (and later the console) on this address, with
+   * the same engine, callers and TLS as gRPC. Off when absent.
+   */
+  readonly http?: HttpOptions | undefined;
   /** Serve Prometheus metrics at http://host:port/metrics. */
   readonly metrics?: { readonly host: string; readonly port: number } | undefined;
   /**
@@ -65,6 +72,20 @@ export interface AgentAuthServerOptions {
     | undefined;
 }
 
+/** The HTTP listener's address and how it is published. */
+export interface HttpOptions {
+  /** Default: the gRPC host. */
+  readonly host?: string | undefined;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /**
+   * The base URL clients reach the listener at (behind a proxy), published
+   * as `policy_decision_point` in discovery. Default: each request's own
+   * scheme and Host.
+   */
+  readonly policyDecisionPoint?: string | undefined;
+}
+
 /** A running agent-auth server. */
 export interface AgentAuthServer {
   readonly port: number;
@@ -73,6 +94,8 @@ export interface AgentAuthServer {
   readonly hub: AuditHub;
   readonly store: StateStore;
   readonly grpc: RunningGrpcServer;
+  /** The HTTP listener, when asked for. */
+  readonly http: RunningHttpListener | undefined;
   readonly metrics: ServerMetrics;
   /** The Prometheus endpoint, when asked for. */
   readonly metricsEndpoint: MetricsEndpoint | undefined;
@@ -88,7 +111,7 @@ export interface AgentAuthServer {
 /** Health service name that reports whether the policy file on disk is the one served. */
 export const POLICY_HEALTH = "agentauth.policy";
 
-/** Starts the gRPC decision service for a validated config. */
+/** Starts the decision service for a validated config: gRPC, and the AuthZEN HTTP API when `http` is given. */
 export async function startAgentAuthServer(options: AgentAuthServerOptions): Promise<AgentAuthServer> {
   const logger = options.logger ?? createJsonLogger();
   const config = options.config;
@@ -113,6 +136,9 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
   metrics.reloadFailing.set(0);
   metrics.sources = { subscribers: () => hub.subscriberCount, storeUp: () => store.health().ok };
 
+  // One check for both transports: the same callers, groups and refusal reports.
+  const callerCheck =
+    options.callers !== undefined && options.callers.length > 0 ? createCallerCheck(options.callers, refusalReporter(logger, metrics, options.refusalLog)) : undefined;
   const ctx: ServiceContext = {
     engine,
     hub,
@@ -130,7 +156,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
       tls: options.tls,
       // grpc-js cuts off anything far over the limit; between the two, the adapter answers naming the limit.
       maxReceiveMessageBytes: 2 * (options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) + 64 * 1024,
-      services: hostedServices(ctx, callHooks(options, logger, metrics)),
+      services: hostedServices(ctx, callHooks(options, logger, callerCheck, metrics)),
     });
   } catch (error) {
     // Nothing may stay open behind a server that never started (a taken port, a bad TLS file).
@@ -139,6 +165,36 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     throw error;
   }
   const running = grpc;
+  let http: RunningHttpListener | undefined;
+  if (options.http !== undefined) {
+    try {
+      http = await startHttpListener({
+        host: options.http.host ?? options.host,
+        port: options.http.port,
+        tls: options.tls,
+        maxBodyBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+        maxRequestIdLength: engine.limits.maxStringLength,
+        logger,
+        onResponse: (route, status, seconds) => metrics.observeHttp(route, status, seconds),
+        groups: httpRouteGroups({
+          engine,
+          maxBatch: ctx.maxBatch,
+          metrics,
+          callerCheck,
+          policyDecisionPoint: options.http.policyDecisionPoint,
+          scheme: options.tls === undefined ? "http" : "https",
+          fallbackHost: () => http?.address ?? "localhost",
+        }),
+      });
+    } catch (error) {
+      // The gRPC port is bound already: release everything before reporting.
+      await running.shutdown(0);
+      reloader?.close();
+      await backend.close();
+      throw error;
+    }
+  }
+  const httpListener = http;
   address = running.address;
   const stopWatching = watchStoreHealth(store, running.health, logger);
   running.health.setExtra(POLICY_HEALTH, "SERVING");
@@ -154,6 +210,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     hub,
     store,
     grpc: running,
+    http: httpListener,
     metrics,
     metricsEndpoint,
     reloader,
@@ -162,7 +219,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
         stopWatching();
         await replicas.stop();
         reloader?.close();
-        const shutdown = running.shutdown(graceMs);
+        const shutdown = Promise.all([running.shutdown(graceMs), httpListener?.close(graceMs)]);
         // Open audit streams would otherwise hold the shutdown for the whole grace period.
         hub.closeAll();
         await shutdown;
@@ -175,9 +232,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
 const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /** Caller checks, size limit, logging and metrics around every call. */
-function callHooks(options: AgentAuthServerOptions, logger: Logger, metrics: ServerMetrics): CallHooks {
-  const callerCheck =
-    options.callers !== undefined && options.callers.length > 0 ? createCallerCheck(options.callers, refusalReporter(logger, metrics, options.refusalLog)) : undefined;
+function callHooks(options: AgentAuthServerOptions, logger: Logger, callerCheck: CallerCheck | undefined, metrics: ServerMetrics): CallHooks {
   return {
     maxRequestBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     ...(callerCheck === undefined ? {} : { before: grpcCallerHook(callerCheck) }),
