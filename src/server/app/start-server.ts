@@ -2,6 +2,7 @@ import { status } from "@grpc/grpc-js";
 import type { AuditHub } from "../../audit/hub.ts";
 import type { AuthConfig, ConfigLimits } from "../../config/index.ts";
 import type { AuthEngine } from "../../engine/auth-engine.ts";
+import type { Clock } from "../../model/clock.ts";
 import type { RequestLimits } from "../../model/request.ts";
 import type { StateStore } from "../../state/store.ts";
 import { createCallerCheck, type CallerCheck } from "../callers.ts";
@@ -44,6 +45,8 @@ export interface AgentAuthServerOptions {
   /** Decisions kept for resuming subscribers and Query in memory mode. Default 10,000. */
   readonly auditRetain?: number;
   readonly logger?: Logger;
+  /** The engine's clock, for tests and simulations with the memory store. Default: the system clock. */
+  readonly clock?: Clock | undefined;
   /**
    * Named callers and their RPC groups. When given (non-empty), every call
    * must identify a caller by bearer token or client certificate.
@@ -125,6 +128,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     auditRetain: options.auditRetain,
     logger,
     metrics,
+    clock: options.clock,
   });
   const { engine, store, hub } = backend;
 
