@@ -50,7 +50,7 @@ async function setUp(c: AuthzCase, client: AgentAuthClient, clock: ManualClock):
           break;
         }
         case "delegation": {
-          const d = await client.delegations.createDelegation({ fromUser: op.from_user ?? "", toAgent: op.to_agent ?? "", actions: op.actions ?? [], reason: op.reason ?? "", ...duration });
+          const d = await client.delegations.createDelegation({ fromUser: op.from_user ?? "", toAgent: op.to_agent ?? "", actions: [...(op.actions ?? [])], reason: op.reason ?? "", ...duration });
           if (op.id !== undefined) ids.set(op.id, d.delegation!.delegationId);
           break;
         }
