@@ -1,7 +1,8 @@
 /**
- * Driving a gRPC server with h2load (Debian package nghttp2-client): one
- * framed request body replayed over HTTP/2, per-request latencies from
- * h2load's log file.
+ * Driving a server with h2load (Debian package nghttp2-client): one request
+ * body replayed — a framed gRPC message over HTTP/2 streams, or a JSON body
+ * over HTTP/1.1 keep-alive connections (`h1`) — with per-request latencies
+ * from h2load's log file.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -26,21 +27,26 @@ export interface LoadResult {
 }
 
 /** Runs h2load once and reads its summary and per-request log. */
-export async function h2load(options: { url: string; body: Buffer; requests: number; streams: number; dir: string; cpu?: string }): Promise<LoadResult> {
+export async function h2load(options: {
+  url: string;
+  body: Buffer;
+  requests: number;
+  /** Concurrent streams on one HTTP/2 connection (ignored with `h1`). */
+  streams: number;
+  dir: string;
+  cpu?: string;
+  /** HTTP/1.1 over this many keep-alive connections, one request at a time each, JSON bodies. */
+  h1?: { connections: number };
+}): Promise<LoadResult> {
   const bodyFile = join(options.dir, "body.bin");
   const logFile = join(options.dir, "h2load.log");
   writeFileSync(bodyFile, options.body);
   rmSync(logFile, { force: true });
-  const args = [
-    "-n", String(options.requests),
-    "-c", "1",
-    "-m", String(options.streams),
-    "-d", bodyFile,
-    "-H", "content-type: application/grpc",
-    "-H", "te: trailers",
-    "--log-file", logFile,
-    options.url,
-  ];
+  const transport =
+    options.h1 === undefined
+      ? ["-c", "1", "-m", String(options.streams), "-H", "content-type: application/grpc", "-H", "te: trailers"]
+      : ["--h1", "-c", String(options.h1.connections), "-m", "1", "-H", "content-type: application/json"];
+  const args = ["-n", String(options.requests), ...transport, "-d", bodyFile, "--log-file", logFile, options.url];
   const cmd = options.cpu === undefined ? ["h2load", args] as const : ["taskset", ["-c", options.cpu, "h2load", ...args]] as const;
   const out = await new Promise<string>((resolve, reject) =>
     execFile(cmd[0], [...cmd[1]], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => (error ? reject(new Error(`h2load failed: ${stderr || error.message}`)) : resolve(stdout))),
@@ -64,15 +70,15 @@ export async function h2load(options: { url: string; body: Buffer; requests: num
  * path (`bench/servers.ts`); it runs compiled, as `npm run bench:build`
  * leaves it in .bench/, so servers run the same JavaScript users run.
  */
-export function startProcess(script: string, args: string[], cpu: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; port: number }> {
+export function startProcess(script: string, args: string[], cpu: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; port: number; httpPort: number | undefined }> {
   const node = [process.execPath, join(".bench", script.replace(/\.ts$/, ".js")), ...args];
   const child = cpu === undefined ? spawn(node[0]!, node.slice(1), { env, stdio: ["ignore", "pipe", "inherit"] }) : spawn("taskset", ["-c", cpu, ...node], { env, stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     let buffer = "";
     child.stdout!.on("data", (chunk: Buffer) => {
       buffer += chunk.toString();
-      const m = /READY (\d+)/.exec(buffer);
-      if (m !== null) resolve({ child, port: Number(m[1]) });
+      const m = /READY (\d+)(?: HTTP (\d+))?\n/.exec(buffer);
+      if (m !== null) resolve({ child, port: Number(m[1]), httpPort: m[2] === undefined ? undefined : Number(m[2]) });
     });
     child.once("exit", (code) => reject(new Error(`${script} exited with ${code} before it was ready`)));
   });

@@ -30,7 +30,9 @@ const PACKAGE_OWNERS: readonly { readonly pattern: RegExp; readonly folders: rea
   { pattern: /^@grpc\//, folders: ["server", "client"] },
   { pattern: /^ioredis$/, folders: ["state"] },
   // Optional peer dependencies: only the integrations behind their own entry points use them.
-  { pattern: /^(express|fastify|@modelcontextprotocol\/sdk)(\/|$)/, folders: ["integrations"] },
+  { pattern: /^(express|@modelcontextprotocol\/sdk)(\/|$)/, folders: ["integrations"] },
+  // A dependency of the server's HTTP listener, and the framework of the Fastify integration.
+  { pattern: /^fastify(\/|$)/, folders: ["server", "integrations"] },
 ];
 
 const RANK = new Map(LAYERS.flatMap((level, rank) => level.map((folder) => [folder, rank] as const)));

@@ -1,3 +1,4 @@
+import type { DecisionOrigin } from "../model/origin.ts";
 import type { NormalizedRequest } from "../model/request.ts";
 import { AuthDecision, type ApprovalTier, type RequestMetadata } from "../model/types.ts";
 import { encodeAuditRecord } from "./record-bytes.ts";
@@ -17,13 +18,15 @@ export interface AuditEvent {
    * policy's `audit.include_metadata` is on; absent otherwise.
    */
   readonly metadata?: RequestMetadata | undefined;
+  /** Transport, request id and caller, when the request came over a transport that knows them. */
+  readonly origin?: DecisionOrigin | undefined;
 }
 
 /** The same record with another decision. */
 export function withDecision(e: AuditEvent, decision: AuthDecision): AuditEvent {
   return e.metadata === undefined
-    ? { time: e.time, request: e.request, decision, configName: e.configName, configVersion: e.configVersion }
-    : { time: e.time, request: e.request, decision, configName: e.configName, configVersion: e.configVersion, metadata: e.metadata };
+    ? { time: e.time, request: e.request, decision, configName: e.configName, configVersion: e.configVersion, origin: e.origin }
+    : { time: e.time, request: e.request, decision, configName: e.configName, configVersion: e.configVersion, origin: e.origin, metadata: e.metadata };
 }
 
 /**
@@ -52,7 +55,8 @@ const NO_METADATA = Object.freeze(Object.create(null) as Record<string, unknown>
 /**
  * Rebuilds an event from its JSON line (as read back from a shared stream).
  * Request metadata comes back when the record holds it (`audit.include_metadata`),
- * else empty. Throws on a line that is not an audit record.
+ * else empty; the origin (transport, request id, caller) when the line has one.
+ * Throws on a line that is not an audit record.
  */
 export function auditEventFromJson(line: string): AuditEvent {
   const r = JSON.parse(line) as Record<string, unknown>;
@@ -90,6 +94,19 @@ export function auditEventFromJson(line: string): AuditEvent {
     ),
     configName: opt("config_name"),
     configVersion: opt("config_version"),
+    origin: originOf(r),
     ...(metadata === undefined ? {} : { metadata }),
+  };
+}
+
+function originOf(r: Record<string, unknown>): DecisionOrigin | undefined {
+  const transport = r["transport"];
+  const requestId = r["request_id"];
+  const caller = r["caller"];
+  if (typeof transport !== "string" && typeof requestId !== "string" && typeof caller !== "string") return undefined;
+  return {
+    ...(typeof transport === "string" ? { transport } : {}),
+    ...(typeof requestId === "string" ? { requestId } : {}),
+    ...(typeof caller === "string" ? { caller } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import { Buffer } from "node:buffer";
+import type { DecisionOrigin } from "../model/origin.ts";
 import type { AuthDecision } from "../model/types.ts";
 import type { AuditEvent } from "./event.ts";
 import { writeLatin1, writeUtf8 } from "../bytes/utf8.ts";
@@ -42,10 +43,13 @@ export function encodeAuditRecord(e: AuditEvent): EncodedRecord {
   const tail = policyTail(e.configName, e.configVersion);
   const revision = revisionTail(d.policyRevision);
   // Escaped text takes at most 6 bytes per UTF-16 unit.
-  const text = r.agent.length + r.user.length + r.action.length + r.resource.length + r.scope.length + r.sessionId.length + r.targetAgent.length + 2 * d.decisionId.length;
+  const origin = e.origin;
+  const text =
+    r.agent.length + r.user.length + r.action.length + r.resource.length + r.scope.length + r.sessionId.length + r.targetAgent.length + 2 * d.decisionId.length +
+    (origin === undefined ? 0 : originLength(origin));
   // Opt-in (audit.include_metadata) and off the measured path: plain JSON.stringify.
   const metadata = e.metadata === undefined ? undefined : JSON.stringify(e.metadata);
-  const bound = 360 + part.bytes.length + tail.length + revision.length + 6 * text + (metadata === undefined ? 0 : 16 + 3 * metadata.length);
+  const bound = 400 + part.bytes.length + tail.length + revision.length + 6 * text + (metadata === undefined ? 0 : 16 + 3 * metadata.length);
   if (bound > scratch.length) {
     scratch = Buffer.allocUnsafeSlow(Math.max(bound, 2 * scratch.length));
     views = [];
@@ -79,10 +83,14 @@ export function encodeAuditRecord(e: AuditEvent): EncodedRecord {
   o += idEnd - idStart;
   b.set(revision, o);
   o += revision.length;
-  if (metadata !== undefined) {
-    // The revision tail closed the object: reopen it for the optional field.
-    o = put(b, o - 1, K_METADATA);
-    o += writeUtf8(b, metadata, o);
+  if (origin !== undefined || metadata !== undefined) {
+    // The revision tail closed the object: reopen it for the optional fields.
+    o--;
+    if (origin !== undefined) o = putOrigin(b, o, origin);
+    if (metadata !== undefined) {
+      o = put(b, o, K_METADATA);
+      o += writeUtf8(b, metadata, o);
+    }
     b[o++] = 0x7d; // }
   }
   // One object, updated in place: an encoding allocates nothing.
@@ -136,6 +144,21 @@ const K_NO_TARGET = ascii(',"target_agent":null,"evaluation_time_ms":');
 const K_TARGET_AGENT = ascii(',"target_agent":');
 const K_EVALUATION_TIME = ascii(',"evaluation_time_ms":');
 const K_METADATA = ascii(',"metadata":');
+const K_TRANSPORT = ascii(',"transport":');
+const K_REQUEST_ID = ascii(',"request_id":');
+const K_CALLER = ascii(',"caller":');
+
+/** The origin's members that are present, after the policy revision. */
+function putOrigin(b: Buffer, o: number, origin: DecisionOrigin): number {
+  if (origin.transport !== undefined) o = putString(b, put(b, o, K_TRANSPORT), origin.transport);
+  if (origin.requestId !== undefined) o = putString(b, put(b, o, K_REQUEST_ID), origin.requestId);
+  if (origin.caller !== undefined) o = putString(b, put(b, o, K_CALLER), origin.caller);
+  return o;
+}
+
+function originLength(origin: DecisionOrigin): number {
+  return (origin.transport?.length ?? 0) + (origin.requestId?.length ?? 0) + (origin.caller?.length ?? 0);
+}
 
 /** Constant bytes. */
 function put(b: Buffer, o: number, bytes: Uint8Array): number {
@@ -290,7 +313,7 @@ function policyTail(configName: string, configVersion: string): Buffer {
 let lastRevision: string | undefined;
 let revisionBytes = Buffer.alloc(0);
 
-/** The end of every record of one policy revision. */
+/** The end of every record of one policy revision (reopened when optional fields follow). */
 function revisionTail(revision: string): Buffer {
   if (revision !== lastRevision) {
     revisionBytes = Buffer.from(`,"policy_revision":${JSON.stringify(revision)}}`, "utf8");

@@ -63,7 +63,7 @@ export function readRecordFields(text: string, start: number, end: number, out: 
   out.scope = scope;
   out.targetAgent = targetAgent;
   // The optional metadata comes last: only a line ending in an object value ("}}") can hold it.
-  // Fields between target_agent and it hold no raw quote in a value, so the first match is the key.
+  // Fields between target_agent and it (the origin's included) hold no unescaped quote in a value, so the first match is the key.
   out.metadataJson = undefined;
   if (text.charCodeAt(end - 2) === 0x7d) {
     const m = text.indexOf(METADATA, r.p);

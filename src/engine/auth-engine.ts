@@ -5,6 +5,7 @@ import type { AuthConfig } from "../config/types.ts";
 import type { ExpressionLimits } from "../expr/index.ts";
 import { systemClock, type Clock } from "../model/clock.ts";
 import * as reasons from "../model/reasons.ts";
+import type { DecisionOrigin } from "../model/origin.ts";
 import { DEFAULT_REQUEST_LIMITS, normalizeRequest, type NormalizedRequest, type RequestLimits } from "../model/request.ts";
 import type { AuthDecision, AuthRequest, DelegationGrant, Session } from "../model/types.ts";
 import { compilePolicy, type CompiledPolicy } from "../policy/index.ts";
@@ -114,6 +115,11 @@ export class AuthEngine {
     return this.#clock;
   }
 
+  /** The bounds every request is checked against. */
+  get limits(): RequestLimits {
+    return this.#limits;
+  }
+
   /**
    * Compiles `config` and swaps it in atomically. Decisions already running
    * finish on the policy they started with; later ones use the new one. Throws
@@ -129,11 +135,12 @@ export class AuthEngine {
   /**
    * Decides a request. Rejects only for a malformed request
    * (InvalidRequestError naming the field); every failure after that is a
-   * denial with a reason.
+   * denial with a reason. `origin` (transport, request id, caller) goes into
+   * the decision's audit record.
    */
-  authorize(request: AuthRequest): Promise<AuthDecision> {
+  authorize(request: AuthRequest, origin?: DecisionOrigin): Promise<AuthDecision> {
     try {
-      const decision = this.decide(request);
+      const decision = this.decide(request, origin);
       return decision instanceof Promise ? decision : Promise.resolve(decision);
     } catch (error) {
       return Promise.reject(error);
@@ -147,16 +154,16 @@ export class AuthEngine {
    * malformed request. For callers on a hot path that would only wrap the
    * answer in another promise.
    */
-  decide(request: AuthRequest): AuthDecision | Promise<AuthDecision> {
+  decide(request: AuthRequest, origin?: DecisionOrigin): AuthDecision | Promise<AuthDecision> {
     const start = performance.now();
     const req = normalizeRequest(request, this.#limits);
     const policy = this.#policy;
     const screening = screen(policy, req);
     if (req.sessionId === "" && !screening.needDelegations) {
       const source = screening.profileAllows ? BY_PROFILE : undefined;
-      return this.#record(policy, req, conclude({ policy, req, screening, source, decisionId: newDecisionId(), start }), start, "normal");
+      return this.#record(policy, req, conclude({ policy, req, screening, source, decisionId: newDecisionId(), start }), start, "normal", origin);
     }
-    return this.#decideWithState(policy, req, screening, start);
+    return this.#decideWithState(policy, req, screening, start, origin);
   }
 
   /**
@@ -183,7 +190,21 @@ export class AuthEngine {
     return explainDecision(policy, req, { outcome, provider });
   }
 
-  async #decideWithState(policy: CompiledPolicy, req: NormalizedRequest, screening: Screening, start: number): Promise<AuthDecision> {
+  /**
+   * The decision {@link decide} would give, without recording it anywhere:
+   * for questions about decisions (search, what-if) rather than requests to
+   * act. Reads state exactly as a decision does.
+   */
+  preview(request: AuthRequest): Promise<AuthDecision> {
+    try {
+      const decision = this.decide(request, UNRECORDED);
+      return decision instanceof Promise ? decision : Promise.resolve(decision);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async #decideWithState(policy: CompiledPolicy, req: NormalizedRequest, screening: Screening, start: number, origin: DecisionOrigin | undefined): Promise<AuthDecision> {
     const query: OutcomeQuery = {
       sessionId: req.sessionId,
       agent: req.agent,
@@ -198,7 +219,7 @@ export class AuthEngine {
       screening.needDelegations && this.#provider !== undefined
         ? askProvider(this.#provider, req.user, req.action, (e) => this.#onError(e, "user permissions provider", decisionId))
         : undefined;
-    const sameTrip = this.#journal.sameTrip;
+    const sameTrip = origin === UNRECORDED ? undefined : this.#journal.sameTrip;
     let prepared: PreparedDecision | undefined;
     if (sameTrip !== undefined) {
       prepared = prepareDecision({
@@ -208,7 +229,7 @@ export class AuthEngine {
         providerAnswer: provider === undefined ? false : await provider,
         decisionId,
         elapsedMs: performance.now() - start,
-        eventOf: (d) => this.#eventOf(policy, req, d, start),
+        eventOf: (d) => this.#eventOf(policy, req, d, start, origin),
       });
     }
 
@@ -222,7 +243,7 @@ export class AuthEngine {
       this.#onError(error, "state store", decisionId);
       // Recorded without waiting: with the store unreachable, a same-trip
       // recorder would only hold this deny back for another command timeout.
-      return this.#record(policy, req, denial(policy, reasons.STATE_UNAVAILABLE, performance.now() - start, decisionId), start, "background");
+      return this.#record(policy, req, denial(policy, reasons.STATE_UNAVAILABLE, performance.now() - start, decisionId), start, "background", origin);
     }
     onRead?.(performance.now() - readStart, true);
 
@@ -237,7 +258,7 @@ export class AuthEngine {
       const event = prepared.records.event;
       return this.#journal.record(decision === prepared.ifNoGrant ? event : withDecision(event, decision), "in-trip");
     }
-    if (outcome.kind !== "ok") return this.#record(policy, req, denial(policy, sessionDenial(outcome, req), performance.now() - start, decisionId), start, "normal");
+    if (outcome.kind !== "ok") return this.#record(policy, req, denial(policy, sessionDenial(outcome, req), performance.now() - start, decisionId), start, "normal", origin);
     let source: AllowSource;
     if (outcome.grant !== undefined) source = { kind: "delegation", fromUser: outcome.grant.fromUser };
     else {
@@ -245,30 +266,30 @@ export class AuthEngine {
       if (provider !== undefined) {
         const answer = await provider;
         if (answer === "error") {
-          return this.#record(policy, req, denial(policy, reasons.USER_PERMISSIONS_UNAVAILABLE, performance.now() - start, decisionId), start, "normal");
+          return this.#record(policy, req, denial(policy, reasons.USER_PERMISSIONS_UNAVAILABLE, performance.now() - start, decisionId), start, "normal", origin);
         }
         if (answer) source = BY_PROVIDER;
       }
     }
-    return this.#record(policy, req, conclude({ policy, req, screening, source, decisionId, start }), start, "normal");
+    return this.#record(policy, req, conclude({ policy, req, screening, source, decisionId, start }), start, "normal", origin);
   }
 
   /** Hands the decision to the audit sinks; waits only when a sink asks to (sync durability, backpressure). */
-  #record(policy: CompiledPolicy, req: NormalizedRequest, decision: AuthDecision, start: number, mode: RecordMode): AuthDecision | Promise<AuthDecision> {
-    if (!this.#journal.active) return decision;
-    return this.#journal.record(this.#eventOf(policy, req, decision, start), mode);
+  #record(policy: CompiledPolicy, req: NormalizedRequest, decision: AuthDecision, start: number, mode: RecordMode, origin: DecisionOrigin | undefined): AuthDecision | Promise<AuthDecision> {
+    if (!this.#journal.active || origin === UNRECORDED) return decision;
+    return this.#journal.record(this.#eventOf(policy, req, decision, start, origin), mode);
   }
 
-  #eventOf(policy: CompiledPolicy, req: NormalizedRequest, decision: AuthDecision, start: number): AuditEvent {
+  #eventOf(policy: CompiledPolicy, req: NormalizedRequest, decision: AuthDecision, start: number, origin: DecisionOrigin | undefined): AuditEvent {
     // With the real clock the decision's own timer gives the time without another clock read.
     const time = this.#clock === systemClock ? Math.floor(performance.timeOrigin + start + decision.evaluationTimeMs) : this.#clock.now();
     const config = policy.config;
-    // Two literal shapes, no spread: the usual record keeps the shape (and cost) it always had.
+    // Two literal shapes, no spread: the usual record keeps one shape on the hot path.
     if (config.audit.includeMetadata) {
       // Opt-in (audit.include_metadata): records that replay can re-decide exactly.
-      return { time, request: req, decision, configName: config.metadata.name, configVersion: config.version, metadata: req.metadata };
+      return { time, request: req, decision, configName: config.metadata.name, configVersion: config.version, origin, metadata: req.metadata };
     }
-    return { time, request: req, decision, configName: config.metadata.name, configVersion: config.version };
+    return { time, request: req, decision, configName: config.metadata.name, configVersion: config.version, origin };
   }
 
   /** Opens a session for an agent acting for a user. */
@@ -329,6 +350,9 @@ export class AuthEngine {
     return this.#expressionLimits === undefined ? {} : { expressionLimits: this.#expressionLimits };
   }
 }
+
+/** The origin of a {@link AuthEngine.preview}: its decision is not recorded. */
+const UNRECORDED: DecisionOrigin = Object.freeze({});
 
 /** The reason for a failed session check. */
 function sessionDenial(outcome: Exclude<StateOutcome, { kind: "ok" }>, req: NormalizedRequest): string {

@@ -1,5 +1,6 @@
 export * from "./types.ts";
 export { ManualClock, systemClock, type Clock } from "./clock.ts";
+export type { DecisionOrigin } from "./origin.ts";
 export {
   DelegationValidationError,
   InvalidRequestError,

@@ -1,26 +1,43 @@
 /**
- * Caller authentication and RPC permissions. With callers configured, every
- * call must identify a caller — by a bearer token (`authorization: Bearer …`,
- * compared by SHA-256 digest) or by its mutual-TLS client certificate — and
- * the caller must hold the group of the service it calls. Anything else is
- * refused (UNAUTHENTICATED or PERMISSION_DENIED) and the refusal is reported.
+ * Caller authentication and permissions, for every transport. With callers
+ * configured, every request must identify a caller — by a bearer token
+ * (`authorization: Bearer …`, compared by SHA-256 digest) or by its
+ * mutual-TLS client certificate — and the caller must hold the group the
+ * request needs. Anything else is refused (UNAUTHENTICATED or
+ * PERMISSION_DENIED) and the refusal is reported. gRPC and HTTP each turn the
+ * verdict into their own answer (grpc/caller-hook.ts, http/caller-auth.ts).
  */
 import { createHash } from "node:crypto";
-import type { DescMethod } from "@bufbuild/protobuf";
-import type { CallContext } from "./grpc/adapter.ts";
-import { permissionDenied, unauthenticated, type RpcError } from "./grpc/errors.ts";
 import type { CallerConfig, RpcGroup } from "./server-config.ts";
 
-/** The group each agentauth.v1 service belongs to. */
-export const SERVICE_GROUPS: Readonly<Record<string, RpcGroup>> = Object.freeze({
-  "agentauth.v1.AuthorizationService": "authorize",
-  "agentauth.v1.SessionService": "sessions",
-  "agentauth.v1.DelegationService": "delegations",
-  "agentauth.v1.AuditService": "audit",
-  "agentauth.v1.PolicyService": "policy",
-});
+/** The parts of a TLS client certificate callers are identified by. */
+export interface PeerCertificate {
+  readonly subject: Readonly<Record<string, string>>;
+  readonly subjectAltNames: readonly string[];
+}
 
-/** A refused call, as reported to the log, the refusal log and metrics. */
+/** What a request presents to say who sent it. Read lazily by transports that can. */
+export interface CallerCredentials {
+  /** Every `authorization` header value the request carries. */
+  readonly authorization: readonly string[];
+  /** The client certificate under mutual TLS. */
+  readonly peerCertificate: PeerCertificate | undefined;
+}
+
+/** A request about to be served: what it is, which group it needs, where it came from. */
+export interface CallAttempt {
+  /** `/package.Service/Method` for gRPC, `POST /access/v1/evaluation` for HTTP. */
+  readonly method: string;
+  /** How a refusal message names the request (`AuthorizationService.Authorize`); default `method`. */
+  readonly label?: string;
+  /** The group the request needs; undefined when none grants it (always refused). */
+  readonly group: RpcGroup | undefined;
+  /** The client's address. */
+  readonly peer: string;
+  readonly credentials: CallerCredentials;
+}
+
+/** A refused request, as reported to the log, the refusal log and metrics. */
 export interface Refusal {
   readonly time: string;
   readonly method: string;
@@ -32,14 +49,20 @@ export interface Refusal {
   readonly peer: string;
 }
 
+/** The outcome of a check: the caller, or why the request is refused (already reported). */
+export type CallerVerdict =
+  | { readonly ok: true; readonly caller: CallerConfig }
+  | { readonly ok: false; readonly code: Refusal["code"]; readonly message: string };
+
+/** Checks requests against the configured callers. */
 export interface CallerCheck {
-  /** Throws UNAUTHENTICATED / PERMISSION_DENIED, after reporting the refusal. */
-  check(context: CallContext, method: DescMethod): void;
-  /** The caller a call identifies, or an explanation of why none. */
-  identify(context: CallContext): { caller: CallerConfig } | { reason: string };
+  /** The caller of an attempt, or a refusal; every refusal is reported before this returns. */
+  check(attempt: CallAttempt): CallerVerdict;
+  /** The caller credentials identify, or an explanation of why none. */
+  identify(credentials: CallerCredentials): { caller: CallerConfig } | { reason: string };
 }
 
-/** Checks calls against configured callers; `onRefused` sees every refusal. */
+/** Checks requests against configured callers; `onRefused` sees every refusal. */
 export function createCallerCheck(callers: readonly CallerConfig[], onRefused: (refusal: Refusal) => void): CallerCheck {
   const byToken = new Map<string, CallerConfig>();
   const byCertificate = new Map<string, CallerConfig>();
@@ -48,17 +71,16 @@ export function createCallerCheck(callers: readonly CallerConfig[], onRefused: (
     for (const name of c.certificates) byCertificate.set(name, c);
   }
 
-  const identify = (context: CallContext): { caller: CallerConfig } | { reason: string } => {
-    const header = context.metadata.get("authorization");
+  const identify = (credentials: CallerCredentials): { caller: CallerConfig } | { reason: string } => {
+    const header = credentials.authorization;
     if (header.length > 1) return { reason: "more than one authorization header" };
     if (header.length === 1) {
-      const value = String(header[0]);
-      const m = /^Bearer\s+(\S+)\s*$/i.exec(value);
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(header[0]!);
       if (m === null) return { reason: "the authorization header is not 'Bearer <token>'" };
       const caller = byToken.get(createHash("sha256").update(m[1]!).digest("hex"));
       return caller === undefined ? { reason: "unknown bearer token" } : { caller };
     }
-    const cert = context.peerCertificate;
+    const cert = credentials.peerCertificate;
     if (cert === undefined) return { reason: "no bearer token and no client certificate" };
     const names = cert.subject["CN"] === undefined ? cert.subjectAltNames : [`CN=${cert.subject["CN"]}`, ...cert.subjectAltNames];
     const found = new Set<CallerConfig>();
@@ -71,22 +93,32 @@ export function createCallerCheck(callers: readonly CallerConfig[], onRefused: (
     return { reason: `no caller is configured for the client certificate (${names.join(", ") || "no names"})` };
   };
 
-  const refuse = (context: CallContext, group: RpcGroup | undefined, caller: string | undefined, error: RpcError, code: Refusal["code"], reason: string): never => {
-    onRefused({ time: new Date().toISOString(), method: context.method, group, caller, code, reason, peer: context.peer });
-    throw error;
+  const refuse = (attempt: CallAttempt, caller: string | undefined, code: Refusal["code"], reason: string, message: string): CallerVerdict => {
+    onRefused({ time: new Date().toISOString(), method: attempt.method, group: attempt.group, caller, code, reason, peer: attempt.peer });
+    return { ok: false, code, message };
   };
 
   return {
     identify,
-    check(context, method) {
-      const group = SERVICE_GROUPS[method.parent.typeName];
-      const who = identify(context);
-      if (!("caller" in who)) return refuse(context, group, undefined, unauthenticated(`caller not authenticated: ${who.reason}`), "UNAUTHENTICATED", who.reason);
+    check(attempt) {
+      const who = identify(attempt.credentials);
+      if (!("caller" in who)) return refuse(attempt, undefined, "UNAUTHENTICATED", who.reason, `caller not authenticated: ${who.reason}`);
       const caller = who.caller;
+      const group = attempt.group;
       if (group === undefined || !caller.groups.has(group)) {
-        const reason = `caller '${caller.name}' is not granted the '${group ?? "?"}' group needed for ${method.parent.name}.${method.name}`;
-        return refuse(context, group, caller.name, permissionDenied(reason), "PERMISSION_DENIED", reason);
+        const reason = `caller '${caller.name}' is not granted the '${group ?? "?"}' group needed for ${attempt.label ?? attempt.method}`;
+        return refuse(attempt, caller.name, "PERMISSION_DENIED", reason, reason);
       }
+      return { ok: true, caller };
     },
   };
+}
+
+/** The subject and subjectAltNames of a certificate as Node's TLS reports it (`getPeerCertificate()`); undefined for none. */
+export function peerCertificateOf(cert: { subject?: unknown; subjectaltname?: string | undefined } | null | undefined): PeerCertificate | undefined {
+  if (cert === undefined || cert === null || Object.keys(cert).length === 0) return undefined;
+  const subject: Record<string, string> = {};
+  for (const [k, v] of Object.entries((cert.subject ?? {}) as Record<string, unknown>)) subject[k] = Array.isArray(v) ? v.join(",") : String(v);
+  const sans = (cert.subjectaltname ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  return { subject, subjectAltNames: sans };
 }

@@ -7,7 +7,7 @@
  *   // …
  *   await server.close();
  */
-export { startAgentAuthServer, POLICY_HEALTH, type AgentAuthServer, type AgentAuthServerOptions } from "./app/start-server.ts";
+export { startAgentAuthServer, POLICY_HEALTH, type AgentAuthServer, type AgentAuthServerOptions, type HttpOptions } from "./app/start-server.ts";
 export type { RedisOptions } from "./app/decision-backend.ts";
 export type { TlsFiles } from "./grpc/tls.ts";
 export { createJsonLogger, createLogger, createPrettyLogger, silentLogger, type LogFormat, type Logger } from "./logger.ts";
@@ -20,6 +20,7 @@ export {
   loadServerConfig,
   parseServerConfig,
   type CallerConfig,
+  type HttpListenerConfig,
   type RpcGroup,
   type ServerConfig,
   type ServerLimits,
@@ -27,3 +28,4 @@ export {
 export type { ServerMetrics, MetricsEndpoint } from "./metrics.ts";
 export type { PolicyReloader, ReloadResult, ReloadTrigger } from "./reload.ts";
 export type { RunningGrpcServer } from "./grpc/server.ts";
+export type { RunningHttpListener } from "./http/listener.ts";

@@ -15,6 +15,8 @@ export class ServerMetrics {
   readonly decisionSeconds: HotHistogram<never>;
   readonly rpcs: HotCounter<"method" | "code">;
   readonly rpcSeconds: HotHistogram<"method">;
+  readonly httpRequests: HotCounter<"route" | "status">;
+  readonly httpSeconds: HotHistogram<"route">;
   readonly refusals: Counter<"group" | "code">;
   readonly storeErrors: Counter;
   readonly storeSeconds: HotHistogram<never>;
@@ -47,6 +49,14 @@ export class ServerMetrics {
       "agent_auth_rpc_duration_seconds",
       "Handling time of gRPC calls by method (streams: their whole life).",
       ["method"],
+      [1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2, 0.25, 1, 5],
+      registry,
+    );
+    this.httpRequests = new HotCounter("agent_auth_http_requests_total", "Answered HTTP requests by route pattern (unmatched for none) and status.", ["route", "status"], registry);
+    this.httpSeconds = new HotHistogram(
+      "agent_auth_http_request_duration_seconds",
+      "Handling time of HTTP requests by route pattern.",
+      ["route"],
       [1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2, 0.25, 1, 5],
       registry,
     );
@@ -93,6 +103,7 @@ export class ServerMetrics {
   #storeSlot: HistogramSlot;
   readonly #outcomes: { readonly allow: Readonly<Record<string, CounterSlot>>; readonly deny: CounterSlot };
   readonly #rpcSlots = new Map<string, { readonly duration: HistogramSlot; readonly codes: Map<string, CounterSlot> }>();
+  readonly #httpSlots = new Map<string, { readonly duration: HistogramSlot; readonly statuses: Map<number, CounterSlot> }>();
 
   observeDecision(decision: AuthDecision): void {
     (decision.allowed ? (this.#outcomes.allow[decision.tier] ?? this.decisions.slot({ effect: "allow", tier: decision.tier })) : this.#outcomes.deny).value++;
@@ -113,6 +124,22 @@ export class ServerMetrics {
     }
     c.value++;
     this.rpcSeconds.observe(m.duration, seconds);
+  }
+
+  /** An answered HTTP request: its route pattern, status and duration in seconds. */
+  observeHttp(route: string, status: number, seconds: number): void {
+    let r = this.#httpSlots.get(route);
+    if (r === undefined) {
+      r = { duration: this.httpSeconds.slot({ route }), statuses: new Map() };
+      this.#httpSlots.set(route, r);
+    }
+    let c = r.statuses.get(status);
+    if (c === undefined) {
+      c = this.httpRequests.slot({ route, status: String(status) });
+      r.statuses.set(status, c);
+    }
+    c.value++;
+    this.httpSeconds.observe(r.duration, seconds);
   }
 
   /** A decision's state read and how long it took (seconds). */

@@ -13,6 +13,7 @@
  *       groups: [audit]
  *   limits: {max_string_length: 4096, max_batch: 1000}
  *   metrics: {host: 127.0.0.1, port: 9464}
+ *   http: {host: 127.0.0.1, port: 8080, policy_decision_point: https://pdp.example.com}
  *   reload: {watch: true}
  *   refusal_log: /var/log/agent-auth/refusals.jsonl
  *   redis: {command_timeout_ms: 1000}
@@ -21,6 +22,7 @@ import { readFileSync } from "node:fs";
 import { load } from "js-yaml";
 import { DEFAULT_REQUEST_LIMITS, MAX_METADATA_DEPTH, type RequestLimits } from "../model/request.ts";
 import { DEFAULT_EXPRESSION_LIMITS, MAX_EXPRESSION_DEPTH, type ExpressionLimits } from "../expr/index.ts";
+import { normalizePolicyDecisionPoint } from "./http/authzen/discovery-route.ts";
 
 /** What a caller may be granted: one group per service. */
 export const RPC_GROUPS = ["authorize", "sessions", "delegations", "audit", "policy"] as const;
@@ -53,11 +55,22 @@ export interface ServerConfig {
   readonly limits: ServerLimits;
   /** Prometheus endpoint; undefined: none. */
   readonly metrics: { readonly host: string; readonly port: number } | undefined;
+  /** The AuthZEN HTTP listener; undefined: none (unless `serve --http-port` asks). */
+  readonly http: HttpListenerConfig | undefined;
   readonly reload: { readonly watch: boolean };
   /** JSON-lines file for refused calls; undefined: next to the policy's audit file. */
   readonly refusalLog: string | undefined;
   /** Longest a Redis command may take before the decision waiting on it denies. */
   readonly redis: { readonly commandTimeoutMs: number };
+}
+
+/** The `http:` section: where the AuthZEN API listens and the base URL it publishes. */
+export interface HttpListenerConfig {
+  /** Undefined: the gRPC host. */
+  readonly host: string | undefined;
+  readonly port: number;
+  /** Published as `policy_decision_point`; undefined: each request's scheme and Host. */
+  readonly policyDecisionPoint: string | undefined;
 }
 
 /** The limits a server applies when its config sets none. */
@@ -75,6 +88,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   callers: [],
   limits: DEFAULT_SERVER_LIMITS,
   metrics: undefined,
+  http: undefined,
   reload: { watch: true },
   refusalLog: undefined,
   redis: { commandTimeoutMs: 1000 },
@@ -134,7 +148,7 @@ export function parseServerConfig(text: string, source = "<text>"): ServerConfig
   if (doc === undefined || doc === null) return DEFAULT_SERVER_CONFIG;
   const errors: string[] = [];
   if (!isMap(doc)) throw new ServerConfigError(source, ["the document must be a mapping"]);
-  unknownKeys(doc, ["callers", "limits", "metrics", "reload", "refusal_log", "redis"], "", errors);
+  unknownKeys(doc, ["callers", "limits", "metrics", "http", "reload", "refusal_log", "redis"], "", errors);
   let commandTimeoutMs = 1000;
   const redis = doc["redis"];
   if (redis !== undefined && redis !== null) {
@@ -150,6 +164,7 @@ export function parseServerConfig(text: string, source = "<text>"): ServerConfig
   const callers = readCallers(doc["callers"], errors);
   const limits = readLimits(doc["limits"], errors);
   const metrics = readMetrics(doc["metrics"], errors);
+  const http = readHttp(doc["http"], errors);
   let watch = true;
   const reload = doc["reload"];
   if (reload !== undefined && reload !== null) {
@@ -163,7 +178,7 @@ export function parseServerConfig(text: string, source = "<text>"): ServerConfig
     }
   }
   if (errors.length > 0) throw new ServerConfigError(source, errors);
-  return Object.freeze({ callers, limits, metrics, reload: Object.freeze({ watch }), refusalLog: typeof refusalLog === "string" ? refusalLog : undefined, redis: Object.freeze({ commandTimeoutMs }) });
+  return Object.freeze({ callers, limits, metrics, http, reload: Object.freeze({ watch }), refusalLog: typeof refusalLog === "string" ? refusalLog : undefined, redis: Object.freeze({ commandTimeoutMs }) });
 }
 
 function readCallers(value: unknown, errors: string[]): readonly CallerConfig[] {
@@ -247,6 +262,30 @@ function readMetrics(value: unknown, errors: string[]): ServerConfig["metrics"] 
   }
   if (port > 65535) errors.push("metrics.port: must be at most 65535");
   return Object.freeze({ host: String(host), port });
+}
+
+function readHttp(value: unknown, errors: string[]): HttpListenerConfig | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isMap(value)) {
+    errors.push("http: must be a mapping with port (and host, policy_decision_point)");
+    return undefined;
+  }
+  unknownKeys(value, ["host", "port", "policy_decision_point"], "http.", errors);
+  const host = value["host"];
+  if (host !== undefined && (typeof host !== "string" || host === "")) errors.push("http.host: must be a host name or address");
+  let pdp: string | undefined;
+  const rawPdp = value["policy_decision_point"];
+  if (rawPdp !== undefined && rawPdp !== null) {
+    const normalized = typeof rawPdp === "string" ? normalizePolicyDecisionPoint(rawPdp) : new Error("must be a URL");
+    if (normalized instanceof Error) errors.push(`http.policy_decision_point: ${normalized.message}`);
+    else pdp = normalized;
+  }
+  const port = integer(value["port"], "http.port", 0, errors, 65535);
+  if (port === undefined) {
+    if (value["port"] === undefined) errors.push("http.port: is required");
+    return undefined;
+  }
+  return Object.freeze({ host: typeof host === "string" && host !== "" ? host : undefined, port, policyDecisionPoint: pdp });
 }
 
 function integer(value: unknown, at: string, min: number, errors: string[], max?: number): number | undefined {

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { auditEventFromJson, auditRecordJson, type AuditEvent } from "../../src/audit/event.ts";
+import { auditEventFromJson, auditRecordJson, withDecision, type AuditEvent } from "../../src/audit/event.ts";
 import { decisionFieldsBytes, decisionFieldsJson, encodeAuditRecord } from "../../src/audit/record-bytes.ts";
 import { AuthDecision } from "../../src/model/types.ts";
 import type { NormalizedRequest } from "../../src/model/request.ts";
@@ -81,5 +81,14 @@ describe("audit records", () => {
     expect(back.request).to.deep.include({ agent: "a", sessionId: "s1", targetAgent: "t" });
     expect(back.decision.decisionId).to.equal(e.decision.decisionId);
     expect(back.time).to.equal(e.time);
+  });
+
+  it("rebuilds the origin (transport, request id, caller) and keeps it through withDecision", () => {
+    const e: AuditEvent = { ...event({}), origin: { transport: "http", requestId: "req-7", caller: "gateway" } };
+    expect(auditEventFromJson(auditRecordJson(e)).origin).to.deep.equal({ transport: "http", requestId: "req-7", caller: "gateway" });
+    expect(auditEventFromJson(auditRecordJson({ ...e, origin: { transport: "http" } })).origin).to.deep.equal({ transport: "http" });
+    expect(auditEventFromJson(auditRecordJson(event({}))).origin).to.equal(undefined);
+    const denied = new AuthDecision(false, "autonomous", "x", false, "", 0, "id", "rev");
+    expect(withDecision(e, denied).origin).to.equal(e.origin);
   });
 });

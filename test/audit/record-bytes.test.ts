@@ -2,6 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { auditEventFromJson, auditRecordJson, type AuditEvent } from "../../src/audit/event.ts";
 import { decisionFieldsBytes, decisionFieldsJson, encodeAuditRecord } from "../../src/audit/record-bytes.ts";
+import type { DecisionOrigin } from "../../src/model/origin.ts";
 import { AuthDecision, type ApprovalTier } from "../../src/model/types.ts";
 import { fuzzRuns, fuzzSeed } from "../support/fuzz.ts";
 
@@ -30,6 +31,10 @@ function reference(e: AuditEvent): string {
     config_version: e.configVersion,
     decision_id: d.decisionId,
     policy_revision: d.policyRevision,
+    // Present only when the origin names them, in this order, after everything else.
+    ...(e.origin?.transport === undefined ? {} : { transport: e.origin.transport }),
+    ...(e.origin?.requestId === undefined ? {} : { request_id: e.origin.requestId }),
+    ...(e.origin?.caller === undefined ? {} : { caller: e.origin.caller }),
     ...(e.metadata === undefined ? {} : { metadata: e.metadata }),
   });
 }
@@ -61,6 +66,7 @@ describe("audit record bytes", () => {
           // Recorded only with audit.include_metadata: absent, empty, or JSON data of any text.
           metadata: fc.option(fc.dictionary(str, fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 }), { nil: undefined }),
           time: fc.integer({ min: -62_000_000_000_000, max: 260_000_000_000_000 }),
+          origin: fc.option(fc.record({ transport: str, requestId: str, caller: str }, { requiredKeys: [] }), { nil: undefined }),
           ms: fc.oneof(fc.double({ min: 0, max: 1e6, noNaN: true }), fc.constantFrom(0, 0.0004, 0.0005, 0.001, 0.1, 1, 999.9995, -1, 1e13)),
         }),
         (v) => {
@@ -70,6 +76,7 @@ describe("audit record bytes", () => {
             decision: new AuthDecision(v.allowed, v.tier, v.reason, v.requiresApproval, v.approvalPolicy, v.ms, v.id, v.revision),
             configName: v.name,
             configVersion: v.version,
+            origin: v.origin,
             ...(v.metadata === undefined ? {} : { metadata: v.metadata }),
           };
           const r = encodeAuditRecord(e);
@@ -119,8 +126,28 @@ describe("audit record bytes", () => {
     expect(auditEventFromJson(text(encodeAuditRecord(plain))).metadata).to.equal(undefined);
   });
 
+  it("ends the line with transport, request_id and caller, each only when present", () => {
+    const base = event();
+    const cases: Array<[DecisionOrigin | undefined, string]> = [
+      [undefined, ""],
+      [{}, ""],
+      [{ transport: "http" }, ',"transport":"http"'],
+      [{ transport: "http", requestId: "r-1" }, ',"transport":"http","request_id":"r-1"'],
+      [{ transport: "http", caller: "gateway" }, ',"transport":"http","caller":"gateway"'],
+      [{ transport: "http", requestId: 'say "hi"', caller: "gateway" }, ',"transport":"http","request_id":"say \\"hi\\"","caller":"gateway"'],
+    ];
+    for (const [origin, end] of cases) {
+      const e: AuditEvent = { ...base, origin };
+      const line = text(encodeAuditRecord(e));
+      expect(line, JSON.stringify(origin)).to.equal(reference(e));
+      expect(line.endsWith(`"policy_revision":"0123456789abcdef"${end}}`), line).to.equal(true);
+    }
+  });
+
   it("grows its memory for a record larger than any before", () => {
     const big = event({ resource: "r".repeat(100_000), scope: "\u0001".repeat(5000) });
     expect(text(encodeAuditRecord(big))).to.equal(reference(big));
+    const bigOrigin: AuditEvent = { ...event(), origin: { transport: "http", requestId: "\u0001".repeat(30_000), caller: "c".repeat(9000) } };
+    expect(text(encodeAuditRecord(bigOrigin))).to.equal(reference(bigOrigin));
   });
 });

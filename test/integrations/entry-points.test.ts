@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
-const OPTIONAL_PEERS = /^(express|fastify|@modelcontextprotocol\/sdk)(\/|$)/;
+const OPTIONAL_PEERS = /^(express|@modelcontextprotocol\/sdk)(\/|$)/;
 
 /** Packages a module loads when imported: its static runtime imports, followed through the files of this repository. */
 function loadedPackages(entry: string): Set<string> {
@@ -25,10 +25,19 @@ function loadedPackages(entry: string): Set<string> {
 
 describe("entry points and the optional peer dependencies", () => {
   for (const entry of ["src/index.ts", "src/client/index.ts", "src/server/index.ts", "src/integrations/guard/index.ts", "src/cli/main.ts"]) {
-    it(`${entry} loads none of express, fastify, @modelcontextprotocol/sdk`, () => {
+    it(`${entry} loads none of express, @modelcontextprotocol/sdk`, () => {
       expect([...loadedPackages(entry)].filter((p) => OPTIONAL_PEERS.test(p))).to.deep.equal([]);
     });
   }
+
+  it("only the server (its HTTP listener) and the Fastify integration load fastify, a dependency", () => {
+    const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { dependencies: Record<string, string> };
+    expect(pkg.dependencies).to.have.property("fastify");
+    for (const entry of ["src/index.ts", "src/client/index.ts", "src/integrations/guard/index.ts", "src/cli/main.ts"]) {
+      expect([...loadedPackages(entry)].filter((p) => /^fastify(\/|$)/.test(p)), entry).to.deep.equal([]);
+    }
+    expect([...loadedPackages("src/server/index.ts")]).to.include("fastify");
+  });
 
   it("the MCP entry point is the one that loads the MCP SDK (the check sees it)", () => {
     expect([...loadedPackages("src/integrations/mcp/index.ts")].filter((p) => OPTIONAL_PEERS.test(p))).to.include("@modelcontextprotocol/sdk/types.js");

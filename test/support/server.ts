@@ -28,10 +28,14 @@ audit: {enabled: false}
 `;
 
 /** Starts a server on a free port with the test policy (audit stream on, no file). */
-export async function startTestServer(over: Partial<AgentAuthServerOptions> = {}, policy = SERVER_POLICY): Promise<{ server: AgentAuthServer; client: AgentAuthClient; connect: (o?: ConnectOptions) => AgentAuthClient }> {
+export async function startTestServer(
+  over: Partial<AgentAuthServerOptions> = {},
+  policy = SERVER_POLICY,
+  clientOptions: ConnectOptions = {},
+): Promise<{ server: AgentAuthServer; client: AgentAuthClient; connect: (o?: ConnectOptions) => AgentAuthClient }> {
   const config = parseConfig(policy.replace("audit: {enabled: false}", "audit: {enabled: true, path: /dev/null}"), { env: {} });
   const server = await startAgentAuthServer({ config, port: 0, logger: silentLogger, ...over });
-  const connect = (o: ConnectOptions = {}): AgentAuthClient => createAgentAuthClient(`127.0.0.1:${server.port}`, { defaultDeadlineMs: 10_000, ...o });
+  const connect = (o: ConnectOptions = {}): AgentAuthClient => createAgentAuthClient(`127.0.0.1:${server.port}`, { defaultDeadlineMs: 10_000, ...clientOptions, ...o });
   const client = connect();
   await client.ready(5000);
   return { server, client, connect };

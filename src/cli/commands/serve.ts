@@ -13,7 +13,7 @@ import { formatIssue } from "../load-policy.ts";
 import { serveSpec } from "../specs/serve.ts";
 
 /**
- * `agent-auth -c FILE serve [--host H] [--port P] [--tls-cert F --tls-key F
+ * `agent-auth -c FILE serve [--host H] [--port P] [--http-port P] [--tls-cert F --tls-key F
  * [--tls-client-ca F]] [--redis URL] [--max-batch N] [--server-config F]
  * [--log-format pretty|json]`: serves until SIGTERM or SIGINT, then stops
  * gracefully (no new calls, calls in flight finish, audit flushed) and exits
@@ -60,6 +60,10 @@ async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger
       return EXIT_FAILURE;
     }
   }
+  const httpPort = intOption("serve", "http-port", v["http-port"]);
+  if (httpPort !== undefined && (httpPort < 0 || httpPort > 65535)) throw new UsageError(`serve: --http-port must be between 0 and 65535, got ${httpPort}`, "serve");
+  // --http-port turns the listener on (or moves it); the server config's http section gives the rest.
+  const http = httpPort !== undefined ? { host: sc.http?.host, port: httpPort, policyDecisionPoint: sc.http?.policyDecisionPoint } : sc.http;
   const maxBatch = intOption("serve", "max-batch", v["max-batch"]) ?? sc.limits.maxBatch;
   if (maxBatch < 1) throw new UsageError("serve: --max-batch must be >= 1", "serve");
   const grace = intOption("serve", "grace-ms", v["grace-ms"]) ?? 10_000;
@@ -91,6 +95,7 @@ async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger
     callers: sc.callers,
     refusalLog: sc.callers.length === 0 ? undefined : (sc.refusalLog ?? join(dirname(loaded.config.audit.path), "refusals.jsonl")),
     metrics: sc.metrics,
+    http,
     policyFile: { path: g.configPath, watch: sc.reload.watch, limits: configLimits },
     logger,
   });
@@ -117,6 +122,7 @@ async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger
     store: server.store.kind,
     tls: v["tls-cert"] === undefined ? "off" : v["tls-client-ca"] === undefined ? "tls" : "mutual",
     callers: sc.callers.length === 0 ? "any (no caller authentication)" : sc.callers.map((c) => c.name),
+    ...(server.http === undefined ? {} : { http: server.http.url }),
     ...(server.metricsEndpoint === undefined ? {} : { metrics: `http://${server.metricsEndpoint.address}/metrics` }),
     watch: sc.reload.watch,
   });

@@ -4,6 +4,7 @@ import { createJsonlFileSink } from "../../audit/jsonl-file-sink.ts";
 import type { AuditSink } from "../../audit/sink.ts";
 import { startAuditRelay, streamHistory, type AuditRelay } from "../../audit/stream-relay.ts";
 import type { AuthConfig } from "../../config/types.ts";
+import type { Clock } from "../../model/clock.ts";
 import { AuthEngine } from "../../engine/auth-engine.ts";
 import type { RequestLimits } from "../../model/request.ts";
 import { createMemoryStore } from "../../state/memory/memory-store.ts";
@@ -31,6 +32,8 @@ export interface DecisionBackendOptions {
   readonly auditRetain: number | undefined;
   readonly logger: Logger;
   readonly metrics: ServerMetrics;
+  /** The engine's and memory store's clock (tests); default the system clock. */
+  readonly clock?: Clock | undefined;
 }
 
 /** The engine with its store, its audit sinks and the audit hub its subscribers read. */
@@ -75,7 +78,7 @@ export async function openDecisionBackend(o: DecisionBackendOptions): Promise<De
       logger.warn("Redis is not reachable yet; decisions that need state are denied until it is", { error: String(error) });
     }
   } else {
-    store = createMemoryStore();
+    store = createMemoryStore(o.clock === undefined ? {} : { clock: o.clock });
   }
   const stream = redis?.audit;
 
@@ -105,6 +108,7 @@ export async function openDecisionBackend(o: DecisionBackendOptions): Promise<De
   }
   const engine = new AuthEngine(config, {
     store,
+    ...(o.clock === undefined ? {} : { clock: o.clock }),
     audit: sinks,
     // With sync durability a decision's state read and its record are one call.
     sameTripAudit: stream?.durability === "sync" ? stream : undefined,

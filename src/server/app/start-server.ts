@@ -2,19 +2,23 @@ import { status } from "@grpc/grpc-js";
 import type { AuditHub } from "../../audit/hub.ts";
 import type { AuthConfig, ConfigLimits } from "../../config/index.ts";
 import type { AuthEngine } from "../../engine/auth-engine.ts";
+import type { Clock } from "../../model/clock.ts";
 import type { RequestLimits } from "../../model/request.ts";
 import type { StateStore } from "../../state/store.ts";
-import { createCallerCheck } from "../callers.ts";
+import { createCallerCheck, type CallerCheck } from "../callers.ts";
 import type { CallHooks } from "../grpc/adapter.ts";
+import { grpcCallerHook } from "../grpc/caller-hook.ts";
 import { startGrpcServer, type RunningGrpcServer } from "../grpc/server.ts";
 import type { TlsFiles } from "../grpc/tls.ts";
 import type { ServiceContext } from "../handlers/context.ts";
+import { startHttpListener, type RunningHttpListener } from "../http/listener.ts";
 import { createJsonLogger, type Logger } from "../logger.ts";
 import { ServerMetrics, serveMetrics, type MetricsEndpoint } from "../metrics.ts";
 import { PolicyReloader } from "../reload.ts";
 import type { CallerConfig } from "../server-config.ts";
 import { openDecisionBackend, type RedisOptions } from "./decision-backend.ts";
 import { hostedServices } from "./grpc-services.ts";
+import { httpRouteGroups } from "./http-routes.ts";
 import { watchStoreHealth } from "./health-watch.ts";
 import { refusalReporter } from "./refusals.ts";
 import { ReplicaAnnouncer } from "./replica-announcer.ts";
@@ -41,6 +45,8 @@ export interface AgentAuthServerOptions {
   /** Decisions kept for resuming subscribers and Query in memory mode. Default 10,000. */
   readonly auditRetain?: number;
   readonly logger?: Logger;
+  /** The engine's clock, for tests and simulations with the memory store. Default: the system clock. */
+  readonly clock?: Clock | undefined;
   /**
    * Named callers and their RPC groups. When given (non-empty), every call
    * must identify a caller by bearer token or client certificate.
@@ -48,6 +54,11 @@ export interface AgentAuthServerOptions {
   readonly callers?: readonly CallerConfig[] | undefined;
   /** Refused calls are appended here as JSON lines (besides the log). Default: none. */
   readonly refusalLog?: string | undefined;
+  /**
+   * Serve the AuthZEN HTTP API (and later the console) on this address, with
+   * the same engine, callers and TLS as gRPC. Off when absent.
+   */
+  readonly http?: HttpOptions | undefined;
   /** Serve Prometheus metrics at http://host:port/metrics. */
   readonly metrics?: { readonly host: string; readonly port: number } | undefined;
   /**
@@ -64,6 +75,20 @@ export interface AgentAuthServerOptions {
     | undefined;
 }
 
+/** The HTTP listener's address and how it is published. */
+export interface HttpOptions {
+  /** Default: the gRPC host. */
+  readonly host?: string | undefined;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /**
+   * The base URL clients reach the listener at (behind a proxy), published
+   * as `policy_decision_point` in discovery. Default: each request's own
+   * scheme and Host.
+   */
+  readonly policyDecisionPoint?: string | undefined;
+}
+
 /** A running agent-auth server. */
 export interface AgentAuthServer {
   readonly port: number;
@@ -72,6 +97,8 @@ export interface AgentAuthServer {
   readonly hub: AuditHub;
   readonly store: StateStore;
   readonly grpc: RunningGrpcServer;
+  /** The HTTP listener, when asked for. */
+  readonly http: RunningHttpListener | undefined;
   readonly metrics: ServerMetrics;
   /** The Prometheus endpoint, when asked for. */
   readonly metricsEndpoint: MetricsEndpoint | undefined;
@@ -87,7 +114,7 @@ export interface AgentAuthServer {
 /** Health service name that reports whether the policy file on disk is the one served. */
 export const POLICY_HEALTH = "agentauth.policy";
 
-/** Starts the gRPC decision service for a validated config. */
+/** Starts the decision service for a validated config: gRPC, and the AuthZEN HTTP API when `http` is given. */
 export async function startAgentAuthServer(options: AgentAuthServerOptions): Promise<AgentAuthServer> {
   const logger = options.logger ?? createJsonLogger();
   const config = options.config;
@@ -101,6 +128,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     auditRetain: options.auditRetain,
     logger,
     metrics,
+    clock: options.clock,
   });
   const { engine, store, hub } = backend;
 
@@ -112,6 +140,9 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
   metrics.reloadFailing.set(0);
   metrics.sources = { subscribers: () => hub.subscriberCount, storeUp: () => store.health().ok };
 
+  // One check for both transports: the same callers, groups and refusal reports.
+  const callerCheck =
+    options.callers !== undefined && options.callers.length > 0 ? createCallerCheck(options.callers, refusalReporter(logger, metrics, options.refusalLog)) : undefined;
   const ctx: ServiceContext = {
     engine,
     hub,
@@ -129,7 +160,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
       tls: options.tls,
       // grpc-js cuts off anything far over the limit; between the two, the adapter answers naming the limit.
       maxReceiveMessageBytes: 2 * (options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) + 64 * 1024,
-      services: hostedServices(ctx, callHooks(options, logger, metrics)),
+      services: hostedServices(ctx, callHooks(options, logger, callerCheck, metrics)),
     });
   } catch (error) {
     // Nothing may stay open behind a server that never started (a taken port, a bad TLS file).
@@ -138,6 +169,36 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     throw error;
   }
   const running = grpc;
+  let http: RunningHttpListener | undefined;
+  if (options.http !== undefined) {
+    try {
+      http = await startHttpListener({
+        host: options.http.host ?? options.host,
+        port: options.http.port,
+        tls: options.tls,
+        maxBodyBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+        maxRequestIdLength: engine.limits.maxStringLength,
+        logger,
+        onResponse: (route, status, seconds) => metrics.observeHttp(route, status, seconds),
+        groups: httpRouteGroups({
+          engine,
+          maxBatch: ctx.maxBatch,
+          metrics,
+          callerCheck,
+          policyDecisionPoint: options.http.policyDecisionPoint,
+          scheme: options.tls === undefined ? "http" : "https",
+          fallbackHost: () => http?.address ?? "localhost",
+        }),
+      });
+    } catch (error) {
+      // The gRPC port is bound already: release everything before reporting.
+      await running.shutdown(0);
+      reloader?.close();
+      await backend.close();
+      throw error;
+    }
+  }
+  const httpListener = http;
   address = running.address;
   const stopWatching = watchStoreHealth(store, running.health, logger);
   running.health.setExtra(POLICY_HEALTH, "SERVING");
@@ -153,6 +214,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     hub,
     store,
     grpc: running,
+    http: httpListener,
     metrics,
     metricsEndpoint,
     reloader,
@@ -161,7 +223,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
         stopWatching();
         await replicas.stop();
         reloader?.close();
-        const shutdown = running.shutdown(graceMs);
+        const shutdown = Promise.all([running.shutdown(graceMs), httpListener?.close(graceMs)]);
         // Open audit streams would otherwise hold the shutdown for the whole grace period.
         hub.closeAll();
         await shutdown;
@@ -174,12 +236,10 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
 const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /** Caller checks, size limit, logging and metrics around every call. */
-function callHooks(options: AgentAuthServerOptions, logger: Logger, metrics: ServerMetrics): CallHooks {
-  const callerCheck =
-    options.callers !== undefined && options.callers.length > 0 ? createCallerCheck(options.callers, refusalReporter(logger, metrics, options.refusalLog)) : undefined;
+function callHooks(options: AgentAuthServerOptions, logger: Logger, callerCheck: CallerCheck | undefined, metrics: ServerMetrics): CallHooks {
   return {
     maxRequestBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-    ...(callerCheck === undefined ? {} : { before: (call, method) => callerCheck.check(call, method) }),
+    ...(callerCheck === undefined ? {} : { before: grpcCallerHook(callerCheck) }),
     onInternalError: (error, call) => logger.error("internal error", { method: call.method, peer: call.peer, error }),
     onDone: (call, code, durationMs) => metrics.observeCall(call.method, STATUS_NAMES[code] ?? String(code), durationMs / 1000),
   };

@@ -22,7 +22,10 @@ import {
   type MessageShape,
 } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
+import { peerCertificateOf, type PeerCertificate } from "../callers.ts";
 import { invalidArgument, resourceExhausted, toStatusObject } from "./errors.ts";
+
+export type { PeerCertificate } from "../callers.ts";
 
 /** What a handler knows about its call besides the request. */
 export interface CallContext {
@@ -38,12 +41,6 @@ export interface CallContext {
   readonly peer: string;
   /** The client certificate's subject and SANs under mutual TLS. */
   readonly peerCertificate: PeerCertificate | undefined;
-}
-
-/** The parts of a TLS client certificate callers are identified by. */
-export interface PeerCertificate {
-  readonly subject: Readonly<Record<string, string>>;
-  readonly subjectAltNames: readonly string[];
 }
 
 type HandlerFor<M> = M extends { methodKind: "unary"; input: infer I extends DescMessage; output: infer O extends DescMessage }
@@ -271,11 +268,5 @@ function contextOf(path: string, call: ServerUnaryCall<Buffer, unknown> | Server
 }
 
 function peerCertificate(call: ServerUnaryCall<Buffer, unknown> | ServerWritableStream<Buffer, unknown>): PeerCertificate | undefined {
-  const auth = call.getAuthContext?.();
-  const cert = auth?.sslPeerCertificate;
-  if (cert === undefined || cert === null || Object.keys(cert).length === 0) return undefined;
-  const subject: Record<string, string> = {};
-  for (const [k, v] of Object.entries(cert.subject ?? {})) subject[k] = Array.isArray(v) ? v.join(",") : String(v);
-  const sans = (cert.subjectaltname ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
-  return { subject, subjectAltNames: sans };
+  return peerCertificateOf(call.getAuthContext?.()?.sslPeerCertificate);
 }

@@ -1,0 +1,49 @@
+import type { onRequestHookHandler } from "fastify";
+import type { AuthEngine } from "../../engine/auth-engine.ts";
+import type { CallerCheck } from "../callers.ts";
+import { authzenRoutes } from "../http/authzen/authzen-routes.ts";
+import { httpCallerHook } from "../http/caller-auth.ts";
+import type { HttpRouteGroup } from "../http/route-group.ts";
+import type { ServerMetrics } from "../metrics.ts";
+import type { RpcGroup } from "../server-config.ts";
+
+/** What the route groups of the HTTP listener are built from. */
+export interface HttpRoutesContext {
+  readonly engine: AuthEngine;
+  readonly maxBatch: number;
+  readonly metrics: ServerMetrics;
+  /** The same check gRPC calls go through; undefined without callers configured. */
+  readonly callerCheck: CallerCheck | undefined;
+  readonly policyDecisionPoint: string | undefined;
+  readonly scheme: "http" | "https";
+  readonly fallbackHost: () => string;
+}
+
+/**
+ * The route groups this server serves over HTTP, in order. New groups (the
+ * approvals API, the console) are added here, with their discovery metadata
+ * passed to the AuthZEN group and their context extensions to its decisions.
+ */
+export function httpRouteGroups(ctx: HttpRoutesContext): HttpRouteGroup[] {
+  const check = ctx.callerCheck;
+  const hooks = new Map<RpcGroup, onRequestHookHandler[]>();
+  const callerHooks = (group: RpcGroup): onRequestHookHandler[] => {
+    if (check === undefined) return [];
+    let h = hooks.get(group);
+    if (h === undefined) hooks.set(group, (h = [httpCallerHook(check, group)]));
+    return h;
+  };
+  return [
+    authzenRoutes({
+      engine: ctx.engine,
+      maxBatch: ctx.maxBatch,
+      metrics: ctx.metrics,
+      callerHooks,
+      contextExtensions: [],
+      policyDecisionPoint: ctx.policyDecisionPoint,
+      scheme: ctx.scheme,
+      fallbackHost: ctx.fallbackHost,
+      metadata: [],
+    }),
+  ];
+}

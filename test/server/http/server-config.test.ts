@@ -1,0 +1,41 @@
+import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import { parseServerConfig } from "../../../src/server/server-config.ts";
+import { CLI } from "../../support/processes.ts";
+
+const errorsOf = (text: string): readonly string[] => {
+  try {
+    parseServerConfig(text);
+  } catch (error) {
+    return (error as { errors: readonly string[] }).errors;
+  }
+  return [];
+};
+
+describe("server config: the http section", () => {
+  it("reads host, port and the published base URL (normalized)", () => {
+    expect(parseServerConfig("http: {port: 8080}").http).to.deep.equal({ host: undefined, port: 8080, policyDecisionPoint: undefined });
+    expect(parseServerConfig("http: {host: 0.0.0.0, port: 0, policy_decision_point: 'https://Gw.Example:8443/authz/'}").http).to.deep.equal({
+      host: "0.0.0.0",
+      port: 0,
+      policyDecisionPoint: "https://gw.example:8443/authz",
+    });
+    expect(parseServerConfig("metrics: {port: 1}").http).to.equal(undefined);
+  });
+
+  it("names every problem", () => {
+    expect(errorsOf("http: {host: ''}")).to.include.members(["http.host: must be a host name or address", "http.port: is required"]);
+    expect(errorsOf("http: {port: 70000}")).to.deep.equal(["http.port: must be at most 65535, got 70000"]);
+    expect(errorsOf("http: {port: 1, policy_decision_point: 'pdp.example.com'}")).to.deep.equal(["http.policy_decision_point: 'pdp.example.com' is not an absolute URL"]);
+    expect(errorsOf("http: {port: 1, policy_decision_point: 'https://pdp.example.com/?x=1'}")).to.deep.equal(["http.policy_decision_point: 'https://pdp.example.com/?x=1' must have no query or fragment"]);
+    expect(errorsOf("http: {port: 1, policy_decision_point: 'ftp://pdp.example.com'}")).to.deep.equal(["http.policy_decision_point: 'ftp://pdp.example.com' must be an https:// (or http://) URL"]);
+    expect(errorsOf("http: {port: 1, tls: true}")[0]).to.match(/^http\.tls: unknown key/);
+    expect(errorsOf("http: 8080")).to.deep.equal(["http: must be a mapping with port (and host, policy_decision_point)"]);
+  });
+
+  it("serve refuses a bad --http-port as a usage error", () => {
+    const r = spawnSync(process.execPath, [CLI, "-c", "examples/agent_auth.yaml", "serve", "--http-port", "70000"], { encoding: "utf8" });
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.include("serve: --http-port must be between 0 and 65535, got 70000");
+  });
+});
