@@ -11,7 +11,7 @@ import type { AuthDecision, AuthRequest, DelegationGrant, Session } from "../mod
 import { compilePolicy, type CompiledPolicy } from "../policy/index.ts";
 import type { OutcomeQuery, StateOutcome } from "../state/outcome.ts";
 import type { DelegationRecord, ListFilter, SessionRecord, StateStore } from "../state/store.ts";
-import { BY_PROFILE, BY_PROVIDER, conclude, denial, screen, type AllowSource, type Screening } from "./decide.ts";
+import { BY_PROFILE, BY_PROVIDER, conclude, denial, screen, sessionDenial, type AllowSource, type Screening } from "./decide.ts";
 import { newDecisionId } from "./decision-id.ts";
 import { explainDecision, type Explanation } from "./explain.ts";
 import { grantBooks, newDelegation, newSession, type CreateDelegationInput, type CreateSessionInput, type GrantBook, type Revocation } from "./grants.ts";
@@ -353,17 +353,3 @@ export class AuthEngine {
 
 /** The origin of a {@link AuthEngine.preview}: its decision is not recorded. */
 const UNRECORDED: DecisionOrigin = Object.freeze({});
-
-/** The reason for a failed session check. */
-function sessionDenial(outcome: Exclude<StateOutcome, { kind: "ok" }>, req: NormalizedRequest): string {
-  switch (outcome.kind) {
-    case "session_invalid":
-      return reasons.INVALID_SESSION;
-    case "agent_mismatch":
-      return reasons.sessionAgentMismatch(outcome.expected, req.agent);
-    case "user_mismatch":
-      return reasons.sessionUserMismatch(outcome.expected, req.user);
-    case "scope_outside":
-      return reasons.scopeOutsideSession(req.scope, outcome.pattern);
-  }
-}

@@ -2,6 +2,7 @@ import { performance } from "node:perf_hooks";
 import { checkAction, checkScope, withApprovalSuffixes, type CompiledPolicy, type CompiledProfile } from "../policy/index.ts";
 import * as reasons from "../model/reasons.ts";
 import type { NormalizedRequest } from "../model/request.ts";
+import type { StateOutcome } from "../state/outcome.ts";
 import { AuthDecision, TIER_ORDER } from "../model/types.ts";
 
 /** What decides a request before any state is read: the profile's verdict. */
@@ -82,4 +83,18 @@ function elapsed(c: Conclusion): number {
 /** A denial: tier autonomous, no approval, as the original reports it. */
 export function denial(policy: CompiledPolicy, reason: string, elapsedMs: number, decisionId: string): AuthDecision {
   return new AuthDecision(false, "autonomous", reason, false, "", elapsedMs, decisionId, policy.revision);
+}
+
+/** The reason for a failed session check. */
+export function sessionDenial(outcome: Exclude<StateOutcome, { kind: "ok" }>, req: NormalizedRequest): string {
+  switch (outcome.kind) {
+    case "session_invalid":
+      return reasons.INVALID_SESSION;
+    case "agent_mismatch":
+      return reasons.sessionAgentMismatch(outcome.expected, req.agent);
+    case "user_mismatch":
+      return reasons.sessionUserMismatch(outcome.expected, req.user);
+    case "scope_outside":
+      return reasons.scopeOutsideSession(req.scope, outcome.pattern);
+  }
 }

@@ -4,6 +4,7 @@ import type { NormalizedRequest } from "../model/request.ts";
 import type { ApprovalTier } from "../model/types.ts";
 import { a2aFields, approvalFields, checkAction, checkScope, fnmatch, type CompiledPolicy } from "../policy/index.ts";
 import type { StateOutcome } from "../state/outcome.ts";
+import { sessionDenial } from "./decide.ts";
 
 /** One step of a decision's path. */
 export interface ExplainStep {
@@ -71,7 +72,7 @@ export function explainDecision(policy: CompiledPolicy, req: NormalizedRequest, 
   }
   if (req.sessionId === "") add("session", "skip", "no session named: no session check");
   else if (outcome !== undefined && outcome.kind !== "ok") {
-    const reason = sessionReason(outcome, req);
+    const reason = sessionDenial(outcome, req);
     add("session", "deny", `session '${req.sessionId}': ${reason}`, { session_id: req.sessionId, result: outcome.kind });
     return deny(reason);
   } else add("session", "pass", `session '${req.sessionId}' is active, for this agent and user${req.scope === "" ? "" : ", and the scope is within it"}`, { session_id: req.sessionId });
@@ -222,16 +223,4 @@ function explainA2A(policy: CompiledPolicy, req: NormalizedRequest, add: (step: 
   return d;
 }
 
-function sessionReason(outcome: Exclude<StateOutcome, { kind: "ok" }>, req: NormalizedRequest): string {
-  switch (outcome.kind) {
-    case "session_invalid":
-      return reasons.INVALID_SESSION;
-    case "agent_mismatch":
-      return reasons.sessionAgentMismatch(outcome.expected, req.agent);
-    case "user_mismatch":
-      return reasons.sessionUserMismatch(outcome.expected, req.user);
-    case "scope_outside":
-      return reasons.scopeOutsideSession(req.scope, outcome.pattern);
-  }
-}
 
