@@ -40,7 +40,14 @@ function defaultSinks(option: EmbeddedEngineOptions["audit"], config: AuthConfig
   if (option === false) return [];
   if (option === undefined) {
     if (!config.audit.enabled) return [];
-    return [createJsonlFileSink(config.audit.path, { durability: config.audit.durability, onError: (e) => onError?.(e, "audit") })];
+    return [
+      createJsonlFileSink(config.audit.path, {
+        durability: config.audit.durability,
+        bufferBytes: config.audit.bufferBytes,
+        onError: (e) => onError?.(e, "audit"),
+        onDropped: (count, reason, e) => onError?.(new Error(`${count} audit record(s) dropped (${reason}): ${e instanceof Error ? e.message : String(e)}`), "audit"),
+      }),
+    ];
   }
   return Array.isArray(option) ? option : [option as AuditSink];
 }

@@ -90,6 +90,7 @@ export { createRedisStore, parseRedisTarget, type RedisConnection, type RedisSto
 
 // Audit
 export type { AuditEvent } from "./audit/event.ts";
-export type { AuditSink } from "./audit/sink.ts";
+export type { AuditSink, SinkCloseOptions, SinkHealth } from "./audit/sink.ts";
+export { AuditSinkUnavailableError, isAuditSinkUnavailableError } from "./audit/errors.ts";
 export type { OutcomeRecords } from "./audit/outcome-records.ts";
 export { createJsonlFileSink, type JsonlFileSinkOptions } from "./audit/jsonl-file-sink.ts";

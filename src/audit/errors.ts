@@ -41,3 +41,29 @@ export const isSubscriberOverflowError = (e: unknown): e is SubscriberOverflowEr
 export const isCursorExpiredError = (e: unknown): e is CursorExpiredError => e instanceof Error && e.name === "CursorExpiredError";
 export const isInvalidCursorError = (e: unknown): e is InvalidCursorError => e instanceof Error && e.name === "InvalidCursorError";
 export const isTooManySubscribersError = (e: unknown): e is TooManySubscribersError => e instanceof Error && e.name === "TooManySubscribersError";
+
+/**
+ * An audit sink cannot take a record now: its file cannot be written and,
+ * for a record the caller would not wait for, its buffer is full. The engine
+ * turns an allow refused this way into a deny (`Audit log unavailable`).
+ */
+export class AuditSinkUnavailableError extends Error {
+  override readonly name = "AuditSinkUnavailableError" as const;
+  constructor(
+    readonly path: string,
+    /** Why the file cannot be written (the last write's error). */
+    override readonly cause: unknown,
+    /** The buffer's size when it is the buffer that is full; undefined for a record refused because its writer would wait. */
+    readonly bufferBytes?: number,
+  ) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(
+      bufferBytes === undefined
+        ? `audit file ${path} cannot be written (${why})`
+        : `audit file ${path} cannot be written (${why}) and its buffer of ${bufferBytes} bytes (audit.buffer_bytes) is full`,
+    );
+  }
+}
+
+/** Whether `e` is an {@link AuditSinkUnavailableError} (by name, so it works across copies of the module). */
+export const isAuditSinkUnavailableError = (e: unknown): e is AuditSinkUnavailableError => e instanceof Error && e.name === "AuditSinkUnavailableError";

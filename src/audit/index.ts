@@ -1,6 +1,7 @@
 export { auditRecord, auditRecordJson, type AuditEvent } from "./event.ts";
-export type { AuditSink } from "./sink.ts";
-export { createJsonlFileSink, type JsonlFileSinkOptions } from "./jsonl-file-sink.ts";
+export type { AuditSink, SinkCloseOptions, SinkHealth } from "./sink.ts";
+export { createJsonlFileSink, DEFAULT_AUDIT_BUFFER_BYTES, type JsonlFileSinkOptions } from "./jsonl-file-sink.ts";
+export { FileAppender, AppendError, isAppendError } from "./file-appender.ts";
 export { teeSinks } from "./tee-sink.ts";
 export { AuditHub, type AuditEntry, type AuditHubOptions, type QueryOptions, type SubscribeOptions } from "./hub.ts";
 export { AuditSubscription } from "./subscription.ts";

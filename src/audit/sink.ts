@@ -19,6 +19,28 @@ export interface AuditSink {
   writeInBackground?(event: AuditEvent): void;
   /** Resolves once everything written so far is stored. */
   flush(): Promise<void>;
-  /** Flushes and releases resources; nothing written before is lost. */
-  close(): Promise<void>;
+  /**
+   * Flushes and releases resources; nothing written before is lost while the
+   * sink can store it. A sink that cannot (a full disk) stops retrying after
+   * `timeoutMs` and reports what it could not store instead of hanging.
+   */
+  close(options?: SinkCloseOptions): Promise<void>;
+  /** Whether the sink stores what it is given, for health checks and metrics. */
+  health?(): SinkHealth;
+}
+
+/** Options of {@link AuditSink.close}. */
+export interface SinkCloseOptions {
+  /** How long records that fail to be stored are retried before they are reported lost. */
+  readonly timeoutMs?: number;
+}
+
+/** What a sink reports to health checks. */
+export interface SinkHealth {
+  /** False while records cannot be stored. */
+  readonly ok: boolean;
+  /** Why not, when not (the last error). */
+  readonly detail: string;
+  /** Records accepted and not yet stored, in bytes. */
+  readonly bufferedBytes: number;
 }

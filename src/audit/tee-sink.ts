@@ -1,5 +1,5 @@
 import type { AuditEvent } from "./event.ts";
-import type { AuditSink } from "./sink.ts";
+import type { AuditSink, SinkCloseOptions } from "./sink.ts";
 
 /** One sink that writes to several; waits when any of them asks to. */
 export function teeSinks(sinks: readonly AuditSink[]): AuditSink {
@@ -17,8 +17,8 @@ export function teeSinks(sinks: readonly AuditSink[]): AuditSink {
     async flush(): Promise<void> {
       await Promise.all(sinks.map((s) => s.flush()));
     },
-    async close(): Promise<void> {
-      await Promise.all(sinks.map((s) => s.close()));
+    async close(options?: SinkCloseOptions): Promise<void> {
+      await Promise.all(sinks.map((s) => s.close(options)));
     },
   };
 }

@@ -21,7 +21,7 @@ const RULE_KEYS = ["name", "allowed_actions", "max_duration", "require_reason", 
 const A2A_KEYS = ["default", "policies"];
 const A2A_POLICY_KEYS = ["name", "from_agent", "to_agent", "action", "effect", "condition", "description"];
 const SESSION_KEYS = ["default_duration", "max_duration", "cleanup_interval"];
-const AUDIT_KEYS = ["enabled", "path", "retention_days", "durability", "stream_max_length", "include_metadata"];
+const AUDIT_KEYS = ["enabled", "path", "retention_days", "durability", "stream_max_length", "include_metadata", "buffer_bytes"];
 
 /** Every key the loader reads, by section (the JSON Schema is checked against these by a test). */
 export const POLICY_KEYS = Object.freeze({
@@ -135,6 +135,7 @@ export function buildConfig(root: YamlMap, r: ConfigReader): AuthConfig {
       durability: durability === "sync" ? "sync" : "async",
       streamMaxLength: r.integer(entry(audit, "stream_max_length"), "audit.stream_max_length", 100_000),
       includeMetadata: r.boolean(entry(audit, "include_metadata"), "audit.include_metadata", false),
+      bufferBytes: r.integer(entry(audit, "buffer_bytes"), "audit.buffer_bytes", 8 * 1024 * 1024),
     },
   };
 }

@@ -54,6 +54,7 @@ export function configToJson(c: AuthConfig): Record<string, unknown> {
       durability: c.audit.durability,
       stream_max_length: c.audit.streamMaxLength,
       include_metadata: c.audit.includeMetadata,
+      buffer_bytes: c.audit.bufferBytes,
     },
   };
 }

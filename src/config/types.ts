@@ -130,6 +130,13 @@ export interface AuditConfig {
    * can be large and can hold personal data.
    */
   readonly includeMetadata: boolean;
+  /**
+   * Bytes of records the JSONL file may hold in memory while it cannot be
+   * written (a full disk). Without Redis the file is the record: past this
+   * bound decisions deny (`Audit log unavailable`); with Redis it is a copy:
+   * past it, copies are dropped and counted. Default 8 MiB.
+   */
+  readonly bufferBytes: number;
 }
 
 /** The whole policy file. */

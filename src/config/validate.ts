@@ -6,6 +6,9 @@ const TIERS = "['autonomous', 'soft', 'strong']";
 const VALID_TIERS = new Set(["autonomous", "soft", "strong"]);
 const EFFECTS = "['allow', 'deny']";
 const VALID_EFFECTS = new Set(["allow", "deny"]);
+/** `audit.buffer_bytes` bounds: room for a few records at least, and a heap that stays bounded. */
+const MIN_AUDIT_BUFFER = 64 * 1024;
+const MAX_AUDIT_BUFFER = 1024 * 1024 * 1024;
 
 /**
  * Every rule a well-typed config must satisfy, in the original library's order
@@ -101,5 +104,8 @@ export function validateConfig(
     add("sessions.default_duration", `sessions.default_duration (${s.defaultDuration}) exceeds sessions.max_duration (${s.maxDuration})`);
   }
   if (c.audit.streamMaxLength < 1) add("audit.stream_max_length", "audit.stream_max_length must be >= 1");
+  if (c.audit.bufferBytes < MIN_AUDIT_BUFFER || c.audit.bufferBytes > MAX_AUDIT_BUFFER) {
+    add("audit.buffer_bytes", `audit.buffer_bytes must be >= ${MIN_AUDIT_BUFFER} and <= ${MAX_AUDIT_BUFFER}, got ${c.audit.bufferBytes}`);
+  }
   return issues;
 }

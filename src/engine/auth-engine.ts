@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { withDecision, type AuditEvent } from "../audit/event.ts";
-import type { AuditSink } from "../audit/sink.ts";
+import type { AuditSink, SinkCloseOptions } from "../audit/sink.ts";
 import type { AuthConfig } from "../config/types.ts";
 import type { ExpressionLimits } from "../expr/index.ts";
 import { systemClock, type Clock } from "../model/clock.ts";
@@ -340,9 +340,13 @@ export class AuthEngine {
     await this.#journal.flush();
   }
 
-  /** Flushes and closes the audit sinks, and the store when the engine owns it. */
-  async close(): Promise<void> {
-    await this.#journal.close();
+  /**
+   * Flushes and closes the audit sinks, and the store when the engine owns it.
+   * `timeoutMs` bounds how long records that fail to be stored (a full disk)
+   * are retried; the sinks report what they could not store.
+   */
+  async close(options?: SinkCloseOptions): Promise<void> {
+    await this.#journal.close(options);
     if (this.#ownsStore) await this.#store.close();
   }
 

@@ -1,6 +1,6 @@
 import { withDecision, type AuditEvent } from "../audit/event.ts";
 import type { OutcomeRecords } from "../audit/outcome-records.ts";
-import type { AuditSink } from "../audit/sink.ts";
+import type { AuditSink, SinkCloseOptions } from "../audit/sink.ts";
 import * as reasons from "../model/reasons.ts";
 import { AuthDecision } from "../model/types.ts";
 import type { OutcomeQuery, StateOutcome } from "../state/outcome.ts";
@@ -82,8 +82,8 @@ export class AuditJournal {
     await Promise.all(this.#sinks.map((s) => s.flush()));
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.#sinks.map((s) => s.close()));
+  async close(options?: SinkCloseOptions): Promise<void> {
+    await Promise.all(this.#sinks.map((s) => s.close(options)));
   }
 
   /**

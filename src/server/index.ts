@@ -9,6 +9,7 @@
  */
 export { startAgentAuthServer, POLICY_HEALTH, type AgentAuthServer, type AgentAuthServerOptions, type HttpOptions } from "./app/start-server.ts";
 export type { RedisOptions } from "./app/decision-backend.ts";
+export { AUDIT_FILE_HEALTH } from "./app/health-watch.ts";
 export type { TlsFiles } from "./grpc/tls.ts";
 export { createJsonLogger, createLogger, createPrettyLogger, silentLogger, type LogFormat, type Logger } from "./logger.ts";
 export {

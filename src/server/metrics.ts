@@ -5,6 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+import type { SinkHealth } from "../audit/sink.ts";
 import type { AuthDecision } from "../model/types.ts";
 import { HotCounter, HotHistogram, type CounterSlot, type HistogramSlot } from "./hot-metrics.ts";
 
@@ -22,7 +23,8 @@ export class ServerMetrics {
   readonly storeSeconds: HotHistogram<never>;
   readonly storeUp: Gauge;
   readonly auditLagSeconds: Gauge;
-  readonly auditDropped: Counter;
+  readonly auditDropped: Counter<"sink">;
+  readonly auditFileErrors: Counter;
   readonly auditSubscribers: Gauge;
   readonly subscriberOverflows: Counter;
   readonly policyInfo: Gauge<"revision" | "name" | "version">;
@@ -84,7 +86,13 @@ export class ServerMetrics {
       },
     });
     this.auditLagSeconds = new Gauge({ name: "agent_auth_audit_stream_lag_seconds", help: "Age of the newest audit entry when it reached this server's subscribers.", registers });
-    this.auditDropped = new Counter({ name: "agent_auth_audit_records_dropped_total", help: "Audit records given up on. Must stay 0.", registers });
+    this.auditDropped = new Counter({
+      name: "agent_auth_audit_records_dropped_total",
+      help: "Audit records given up on, by sink (stream: the Redis stream; file: the JSONL file). Must stay 0.",
+      labelNames: ["sink"],
+      registers,
+    });
+    this.auditFileErrors = new Counter({ name: "agent_auth_audit_file_write_errors_total", help: "Failed writes to the JSONL audit file (its records are kept and retried).", registers });
     this.auditSubscribers = new Gauge({
       name: "agent_auth_audit_subscribers",
       help: "Live audit subscribers on this server.",
@@ -97,6 +105,30 @@ export class ServerMetrics {
     this.policyInfo = new Gauge({ name: "agent_auth_policy_info", help: "The policy being served (value 1).", labelNames: ["revision", "name", "version"], registers });
     this.reloads = new Counter({ name: "agent_auth_policy_reloads_total", help: "Policy reload attempts by result (ok, unchanged, error).", labelNames: ["result"], registers });
     this.reloadFailing = new Gauge({ name: "agent_auth_policy_reload_failing", help: "1 while the policy file on disk is invalid and an older policy is served.", registers });
+  }
+
+  /**
+   * Reports a JSONL audit file's state at scrape time (registered only when
+   * the server writes one, so a server without a file shows no "down" file).
+   */
+  watchAuditFile(health: () => SinkHealth): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: "agent_auth_audit_file_up",
+      help: "1 while the JSONL audit file takes writes, 0 while it cannot be written.",
+      registers,
+      collect() {
+        this.set(health().ok ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "agent_auth_audit_file_buffered_bytes",
+      help: "Audit records accepted and not yet in the JSONL file, in bytes (bounded by audit.buffer_bytes).",
+      registers,
+      collect() {
+        this.set(health().bufferedBytes);
+      },
+    });
   }
 
   readonly #decisionSlot: HistogramSlot;

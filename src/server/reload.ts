@@ -110,5 +110,5 @@ export class PolicyReloader {
 function auditDiffers(a: AuthConfig, b: AuthConfig): boolean {
   const x = a.audit;
   const y = b.audit;
-  return x.enabled !== y.enabled || x.path !== y.path || x.durability !== y.durability || x.streamMaxLength !== y.streamMaxLength;
+  return x.enabled !== y.enabled || x.path !== y.path || x.durability !== y.durability || x.streamMaxLength !== y.streamMaxLength || x.bufferBytes !== y.bufferBytes;
 }

@@ -100,6 +100,7 @@ a2a: {policies: [{name: c, condition: 'x matches "("'}, {name: d, condition: "a 
     ["metadata: {name: [x]}", "metadata.name: expected a string, got a list"],
     ["audit: {durability: eventual}", "audit.durability: invalid durability 'eventual', expected one of ['async', 'sync']"],
     ["audit: {stream_max_length: 0}", "audit.stream_max_length must be >= 1"],
+    ["audit: {buffer_bytes: 1000}", "audit.buffer_bytes must be >= 65536 and <= 1073741824, got 1000"],
   ];
   for (const [text, message] of typeCases) {
     it(`rejects ${text}`, () => {

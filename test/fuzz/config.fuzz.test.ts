@@ -38,6 +38,7 @@ const SCHEMA_KEYS = [
   "name", "description", "author", "actions", "extends", "role", "allow", "deny", "scopes", "default_tier", "max_session_duration",
   "condition", "tier", "enabled", "default_duration", "max_duration", "rules", "allowed_actions", "require_reason", "default",
   "policies", "from_agent", "to_agent", "action", "effect", "cleanup_interval", "path", "retention_days", "durability", "stream_max_length",
+  "buffer_bytes",
 ] as const;
 
 const key = fc.oneof(

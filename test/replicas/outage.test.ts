@@ -143,7 +143,8 @@ describe("Redis outage (a private redis-server, killed and restarted)", function
       r.disconnect();
     }
     expect(await metric("agent_auth_state_store_up")).to.equal(1);
-    expect(await metric("agent_auth_audit_records_dropped_total")).to.equal(0);
+    expect(await metric('agent_auth_audit_records_dropped_total\\{sink="stream"\\}')).to.equal(0);
+    expect(await metric('agent_auth_audit_records_dropped_total\\{sink="file"\\}')).to.equal(0);
     expect(child.exitCode).to.equal(null);
     expect(logs.join("\n")).to.not.match(/uncaught|unhandled/i);
   });

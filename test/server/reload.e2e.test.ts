@@ -188,7 +188,9 @@ describe("agent-auth serve: SIGHUP reload and --server-config (a real process)",
       expect(text).to.match(/^agent_auth_decisions_total\{effect="allow",tier="autonomous"\} 2$/m);
       expect(text).to.match(/^agent_auth_decisions_total\{effect="deny",tier="autonomous"\} 1$/m);
       expect(text).to.match(/^agent_auth_calls_refused_total\{group="authorize",code="UNAUTHENTICATED"\} 1$/m);
-      expect(text).to.match(/^agent_auth_audit_records_dropped_total 0$/m);
+      // Audit is off in this policy: the counter exists, with no sink that could drop.
+      expect(text).to.match(/^# TYPE agent_auth_audit_records_dropped_total counter$/m);
+      expect(text).to.not.match(/^agent_auth_audit_records_dropped_total/m);
 
       child.kill("SIGTERM");
       expect(await exited(child)).to.equal(0);

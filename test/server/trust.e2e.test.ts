@@ -388,7 +388,7 @@ describe("metrics endpoint (Prometheus)", function () {
     expect(m.get("agent_auth_state_store_duration_seconds_count")).to.equal(3);
     expect(m.get("agent_auth_state_store_up")).to.equal(1);
     expect(m.get("agent_auth_state_store_errors_total")).to.equal(0);
-    expect(m.get("agent_auth_audit_records_dropped_total")).to.equal(0);
+    expect(m.get('agent_auth_audit_records_dropped_total{sink="file"}')).to.equal(0);
     expect(m.get("agent_auth_audit_stream_lag_seconds")).to.be.within(0, 5);
     expect(m.get('agent_auth_rpc_total{method="/agentauth.v1.AuthorizationService/Authorize",code="OK"}')).to.equal(5);
     expect(m.get(`agent_auth_policy_info{revision="${server.engine.revision}",name="server-test",version="1.0"}`)).to.equal(1);

@@ -1,8 +1,8 @@
 import type { JsonObject } from "@bufbuild/protobuf";
-import { createJsonlFileSink } from "../../audit/jsonl-file-sink.ts";
 import { AuthEngine } from "../../engine/auth-engine.ts";
 import { createMemoryStore } from "../../state/memory/memory-store.ts";
 import { metadataOption, requireOption } from "../args.ts";
+import { auditFileSink } from "../audit-file.ts";
 import { serverClient } from "../backend.ts";
 import { outputMode, parseCommandArgs } from "../command-spec.ts";
 import type { GlobalOptions } from "../global-options.ts";
@@ -69,7 +69,7 @@ export async function checkCommand(io: CliIo, g: GlobalOptions, args: readonly s
     // A check is a question, not a decision anyone acted on: it stays off the record unless asked.
     const engine = new AuthEngine(loaded.config, {
       store: createMemoryStore(),
-      audit: v.audit && audit.enabled ? [createJsonlFileSink(audit.path, { durability: audit.durability })] : [],
+      audit: v.audit && audit.enabled ? [auditFileSink(io, audit)] : [],
     });
     try {
       view = decisionView(await engine.authorize(request));

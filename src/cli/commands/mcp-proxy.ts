@@ -1,9 +1,9 @@
-import { createJsonlFileSink } from "../../audit/jsonl-file-sink.ts";
 import type { Decider } from "../../client/decider.ts";
 import { AuthEngine } from "../../engine/auth-engine.ts";
 import { createMemoryStore } from "../../state/memory/memory-store.ts";
 import { createRedisStore, parseRedisTarget } from "../../state/redis/index.ts";
 import { intOption, requireOption } from "../args.ts";
+import { auditFileSink } from "../audit-file.ts";
 import { parseCommandArgs } from "../command-spec.ts";
 import { mcpProxySpec } from "../specs/mcp-proxy.ts";
 import { serverClient } from "../backend.ts";
@@ -123,7 +123,7 @@ async function openDecider(io: CliIo, g: GlobalOptions): Promise<{ decider: Deci
   const engine = new AuthEngine(loaded.config, {
     store,
     ownsStore: true,
-    audit: audit.enabled ? [createJsonlFileSink(audit.path, { durability: audit.durability })] : [],
+    audit: audit.enabled ? [auditFileSink(io, audit)] : [],
   });
   return { decider: engine, close: () => engine.close() };
 }

@@ -1,7 +1,7 @@
 import { parseCursor } from "../../audit/cursor.ts";
 import { AuditHub } from "../../audit/hub.ts";
 import { createJsonlFileSink } from "../../audit/jsonl-file-sink.ts";
-import type { AuditSink } from "../../audit/sink.ts";
+import type { AuditSink, SinkCloseOptions, SinkHealth } from "../../audit/sink.ts";
 import { startAuditRelay, streamHistory, type AuditRelay } from "../../audit/stream-relay.ts";
 import type { AuthConfig } from "../../config/types.ts";
 import type { Clock } from "../../model/clock.ts";
@@ -12,6 +12,7 @@ import { createRedisStore, type RedisConnection, type RedisStore } from "../../s
 import type { StateStore } from "../../state/store.ts";
 import type { Logger } from "../logger.ts";
 import type { ServerMetrics } from "../metrics.ts";
+import { auditFileAlerts } from "./audit-file-alerts.ts";
 import { rateLimited } from "./log-limit.ts";
 
 /** Shared state in Redis, as the server takes it. */
@@ -43,8 +44,16 @@ export interface DecisionBackend {
   /** The Redis store, in Redis mode. */
   readonly redis: RedisStore | undefined;
   readonly hub: AuditHub;
-  /** Stops the relay, then closes the engine (its sinks), the hub and the store. */
-  close(): Promise<void>;
+  /**
+   * The JSONL audit file's health, when audit is on; `isRecord` when it is
+   * the audit record (memory store) rather than a copy of the Redis stream.
+   */
+  readonly auditFile: { readonly health: () => SinkHealth; readonly isRecord: boolean } | undefined;
+  /**
+   * Stops the relay, then closes the engine (its sinks: `timeoutMs` bounds
+   * retries of records that cannot be written), the hub and the store.
+   */
+  close(options?: SinkCloseOptions): Promise<void>;
 }
 
 /**
@@ -66,11 +75,12 @@ export async function openDecisionBackend(o: DecisionBackendOptions): Promise<De
       audit: auditOn ? { durability: config.audit.durability, streamMaxLength: config.audit.streamMaxLength } : undefined,
       onError: rateLimited(logger, "state store error"),
       onAuditDropped: (count, error) => {
-        metrics.auditDropped.inc(count);
+        metrics.auditDropped.inc({ sink: "stream" }, count);
         logger.error("audit records dropped after retrying", { count, error: String(error) });
       },
     });
     store = redis;
+    if (auditOn) metrics.auditDropped.inc({ sink: "stream" }, 0);
     try {
       await redis.ready(5000);
     } catch (error) {
@@ -98,10 +108,20 @@ export async function openDecisionBackend(o: DecisionBackendOptions): Promise<De
         }),
   });
   const sinks: AuditSink[] = [];
+  let auditFile: DecisionBackend["auditFile"];
   if (auditOn) {
-    // With Redis the stream is the record that durability governs; the local file is a convenience copy.
-    const fileDurability = redis === undefined ? config.audit.durability : "async";
-    sinks.push(createJsonlFileSink(config.audit.path, { durability: fileDurability, onError: rateLimited(logger, "audit file error") }));
+    // With Redis the stream is the record that durability governs; the local file is a copy that
+    // must never hold a decision back or deny it. Without Redis the file is the record.
+    const isRecord = redis === undefined;
+    const file = createJsonlFileSink(config.audit.path, {
+      durability: config.audit.durability,
+      role: isRecord ? "record" : "copy",
+      bufferBytes: config.audit.bufferBytes,
+      ...auditFileAlerts(logger, metrics, config.audit.path),
+    });
+    sinks.push(file);
+    auditFile = { health: () => file.health(), isRecord };
+    metrics.watchAuditFile(auditFile.health);
     // In memory mode this process's decisions feed its subscribers directly; with Redis they come back through the stream.
     if (stream === undefined) sinks.push(hub);
     else sinks.push(stream);
@@ -127,9 +147,10 @@ export async function openDecisionBackend(o: DecisionBackendOptions): Promise<De
     store,
     redis,
     hub,
-    async close() {
+    auditFile,
+    async close(options) {
       await relay?.stop();
-      await engine.close();
+      await engine.close(options);
       await hub.close();
       await store.close();
     },

@@ -19,7 +19,7 @@ import type { CallerConfig } from "../server-config.ts";
 import { openDecisionBackend, type RedisOptions } from "./decision-backend.ts";
 import { hostedServices } from "./grpc-services.ts";
 import { httpRouteGroups } from "./http-routes.ts";
-import { watchStoreHealth } from "./health-watch.ts";
+import { watchHealth } from "./health-watch.ts";
 import { refusalReporter } from "./refusals.ts";
 import { ReplicaAnnouncer } from "./replica-announcer.ts";
 
@@ -106,7 +106,9 @@ export interface AgentAuthServer {
   readonly reloader: PolicyReloader | undefined;
   /**
    * Graceful stop: refuse new calls, end audit streams, let calls in flight
-   * finish (up to `graceMs`), flush audit records, close the store.
+   * finish (up to `graceMs`), flush audit records, close the store. Audit
+   * records that cannot be written (a full disk) are retried until `graceMs`
+   * is up, then logged and counted as not written.
    */
   close(graceMs?: number): Promise<void>;
 }
@@ -200,7 +202,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
   }
   const httpListener = http;
   address = running.address;
-  const stopWatching = watchStoreHealth(store, running.health, logger);
+  const stopWatching = watchHealth({ store, auditFile: backend.auditFile, health: running.health, logger });
   running.health.setExtra(POLICY_HEALTH, "SERVING");
   if (options.policyFile?.watch === true) reloader?.watch();
   const metricsEndpoint = options.metrics === undefined ? undefined : await serveMetrics(metrics, options.metrics.host, options.metrics.port);
@@ -220,6 +222,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     reloader,
     close: (graceMs = 10_000) =>
       (closing ??= (async () => {
+        const deadline = Date.now() + graceMs;
         stopWatching();
         await replicas.stop();
         reloader?.close();
@@ -227,7 +230,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
         // Open audit streams would otherwise hold the shutdown for the whole grace period.
         hub.closeAll();
         await shutdown;
-        await backend.close();
+        await backend.close({ timeoutMs: Math.max(0, deadline - Date.now()) });
         await metricsEndpoint?.close();
       })()),
   };
