@@ -14,7 +14,7 @@
  *   limits: {max_string_length: 4096, max_batch: 1000}
  *   metrics: {host: 127.0.0.1, port: 9464}
  *   http: {host: 127.0.0.1, port: 8080, policy_decision_point: https://pdp.example.com}
- *   reload: {watch: true}
+ *   reload: {watch: true, settle_ms: 1000}
  *   refusal_log: /var/log/agent-auth/refusals.jsonl
  *   redis: {command_timeout_ms: 1000}
  */
@@ -57,7 +57,8 @@ export interface ServerConfig {
   readonly metrics: { readonly host: string; readonly port: number } | undefined;
   /** The AuthZEN HTTP listener; undefined: none (unless `serve --http-port` asks). */
   readonly http: HttpListenerConfig | undefined;
-  readonly reload: { readonly watch: boolean };
+  /** `settleMs`: how long a changed file must stay unchanged before the watch reads it. */
+  readonly reload: { readonly watch: boolean; readonly settleMs: number };
   /** JSON-lines file for refused calls; undefined: next to the policy's audit file. */
   readonly refusalLog: string | undefined;
   /** Longest a Redis command may take before the decision waiting on it denies. */
@@ -89,7 +90,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   limits: DEFAULT_SERVER_LIMITS,
   metrics: undefined,
   http: undefined,
-  reload: { watch: true },
+  reload: { watch: true, settleMs: 1000 },
   refusalLog: undefined,
   redis: { commandTimeoutMs: 1000 },
 });
@@ -166,19 +167,21 @@ export function parseServerConfig(text: string, source = "<text>"): ServerConfig
   const metrics = readMetrics(doc["metrics"], errors);
   const http = readHttp(doc["http"], errors);
   let watch = true;
+  let settleMs = DEFAULT_SERVER_CONFIG.reload.settleMs;
   const reload = doc["reload"];
   if (reload !== undefined && reload !== null) {
     if (!isMap(reload)) errors.push("reload: must be a mapping");
     else {
-      unknownKeys(reload, ["watch"], "reload.", errors);
+      unknownKeys(reload, ["watch", "settle_ms"], "reload.", errors);
       if (reload["watch"] !== undefined) {
         if (typeof reload["watch"] !== "boolean") errors.push("reload.watch: must be true or false");
         else watch = reload["watch"];
       }
+      settleMs = integer(reload["settle_ms"], "reload.settle_ms", 0, errors, 60_000) ?? settleMs;
     }
   }
   if (errors.length > 0) throw new ServerConfigError(source, errors);
-  return Object.freeze({ callers, limits, metrics, http, reload: Object.freeze({ watch }), refusalLog: typeof refusalLog === "string" ? refusalLog : undefined, redis: Object.freeze({ commandTimeoutMs }) });
+  return Object.freeze({ callers, limits, metrics, http, reload: Object.freeze({ watch, settleMs }), refusalLog: typeof refusalLog === "string" ? refusalLog : undefined, redis: Object.freeze({ commandTimeoutMs }) });
 }
 
 function readCallers(value: unknown, errors: string[]): readonly CallerConfig[] {

@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
 import { expect } from "chai";
 import { parseConfig } from "../../src/config/index.ts";
+import { policyRevision } from "../../src/policy/revision.ts";
 import { POLICY_HEALTH, startAgentAuthServer, type AgentAuthServer } from "../../src/server/app/start-server.ts";
 import { silentLogger } from "../../src/server/logger.ts";
 import { createAgentAuthClient, isClientError, type AgentAuthClient } from "../../src/client/index.ts";
@@ -73,7 +74,7 @@ describe("live policy reload", function () {
     const after = await read();
     expect(after.effect).to.equal(2); // deny
     expect(after.reason).to.equal("Action 'read' not authorized for agent 'bot'");
-    console.log(`      reload after a file change took ${took} ms (100 ms debounce included)`);
+    console.log(`      reload after a file change took ${took} ms (100 ms debounce and the 1,000 ms settle interval included)`);
     expect((await metric(server, "agent_auth_policy_info"))[0]).to.contain(`revision="${after.policyRevision}"`);
   });
 
@@ -137,6 +138,38 @@ describe("live policy reload", function () {
     expect(seen.size).to.equal(2);
     console.log(`      ${swaps} swaps; decisions per revision: ${[...seen.values()].join(" / ")}`);
     // Restore the file's policy for the next test.
+    await client.policy.reloadPolicy({});
+  });
+
+  it("never installs a file still being written: a valid-looking first part, the rest 400 ms later", async () => {
+    const whole = `version: "1.0"\nmetadata: {name: reload-test}\nprofiles:\n  bot:\n    allow: ["*"]\n    deny: [drop_database]\naudit: {enabled: false}\n`;
+    const cut = whole.indexOf("    deny:");
+    // The first part is a policy of its own, and a dangerous one: bot may do anything.
+    const firstPart = whole.slice(0, cut);
+    expect(parseConfig(firstPart, { env: {} }).profiles.get("bot")?.deny).to.deep.equal([]);
+    const wholeRevision = policyRevision(parseConfig(whole, { env: {} }));
+    const before = (await client.policy.reloadPolicy({})).revision;
+
+    const seen: { effect: number; revision: string }[] = [];
+    let writing = true;
+    const probe = (async () => {
+      while (writing) {
+        const d = (await client.authorization.authorize({ agent: "bot", user: "u", action: "drop_database" })).decision!;
+        seen.push({ effect: d.effect, revision: d.policyRevision });
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    writeFileSync(path, firstPart); // in place, as `cp` or a shell redirection writes
+    await new Promise((r) => setTimeout(r, 400));
+    appendFileSync(path, whole.slice(cut));
+    const took = await until("the whole file to be served", async () => (await read()).policyRevision === wholeRevision, 15_000);
+    writing = false;
+    await probe;
+    const allowed = seen.filter((d) => d.effect === 1).length;
+    console.log(`      ${seen.length} drop_database decisions while the file was written and settled: ${allowed} allowed; whole file served ${took} ms after its last write`);
+    expect(allowed).to.equal(0);
+    expect([...new Set(seen.map((d) => d.revision))].every((r) => r === before || r === wholeRevision)).to.equal(true);
+    install(ALLOWS_READ);
     await client.policy.reloadPolicy({});
   });
 });

@@ -38,7 +38,7 @@ callers:
   auditor: {certificates: ["CN=auditor", "URI:spiffe://acme/auditor"], groups: [audit]}
 limits: {max_string_length: 64, max_batch: 5, max_expression_depth: 10}
 metrics: {port: 0}
-reload: {watch: false}
+reload: {watch: false, settle_ms: 250}
 `);
     expect(c.callers.map((x) => [x.name, [...x.groups]])).to.deep.equal([
       ["orchestrator", ["authorize", "sessions"]],
@@ -49,7 +49,8 @@ reload: {watch: false}
     expect(c.limits.maxMetadataEntries).to.equal(256);
     expect(c.limits.expression).to.deep.equal({ maxLength: 8192, maxDepth: 10 });
     expect(c.metrics).to.deep.equal({ host: "127.0.0.1", port: 0 });
-    expect(c.reload.watch).to.equal(false);
+    expect(c.reload).to.deep.equal({ watch: false, settleMs: 250 });
+    expect(parseServerConfig("metrics: {port: 0}\n").reload).to.deep.equal({ watch: true, settleMs: 1000 });
   });
 
   it("reports every problem, each naming its field", () => {
@@ -62,6 +63,7 @@ callers:
   twin: {tokens_sha256: ["${sha("x")}", "${sha("x")}"], certificates: ["orchestrator"]}
 limits: {max_batch: 0, max_string_length: "big", max_metadata_depth: 65, max_expression_depth: 1000000, surprise: 1}
 metrics: {host: ""}
+reload: {settle_ms: 60001}
 colour: blue
 `);
     } catch (error) {
@@ -79,6 +81,7 @@ colour: blue
       "limits.max_expression_depth: must be at most 256, got 1000000",
       "metrics.host: must be a host name or address",
       "metrics.port: is required",
+      "reload.settle_ms: must be at most 60000, got 60001",
     ]);
     expect(errors.some((e) => e.startsWith("limits.surprise: unknown key"))).to.equal(true);
     expect(errors.some((e) => e.startsWith("colour: unknown key"))).to.equal(true);

@@ -96,7 +96,7 @@ async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger
     refusalLog: sc.callers.length === 0 ? undefined : (sc.refusalLog ?? join(dirname(loaded.config.audit.path), "refusals.jsonl")),
     metrics: sc.metrics,
     http,
-    policyFile: { path: g.configPath, watch: sc.reload.watch, limits: configLimits },
+    policyFile: { path: g.configPath, watch: sc.reload.watch, settleMs: sc.reload.settleMs, limits: configLimits },
     logger,
   });
   // Signals are taken before "serving" is announced: whoever waits for that line may signal at once.

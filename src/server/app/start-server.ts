@@ -69,6 +69,8 @@ export interface AgentAuthServerOptions {
     | {
         readonly path: string;
         readonly watch?: boolean;
+        /** How long a changed file must stay unchanged before the watch reads it. Default 1000 ms. */
+        readonly settleMs?: number;
         readonly env?: Readonly<Record<string, string | undefined>>;
         readonly limits?: Partial<ConfigLimits>;
       }
@@ -263,6 +265,7 @@ function policyReloader(
     logger,
     ...(file.env === undefined ? {} : { env: file.env }),
     ...(file.limits === undefined ? {} : { limits: file.limits }),
+    ...(file.settleMs === undefined ? {} : { settleMs: file.settleMs }),
     onResult: (result) => {
       metrics.reloads.inc({ result: !result.ok ? "error" : result.changed ? "ok" : "unchanged" });
       metrics.reloadFailing.set(result.ok ? 0 : 1);
