@@ -212,6 +212,7 @@ export class AuthEngine {
       scope: req.scope,
       action: req.action,
       delegations: screening.needDelegations,
+      requireScope: policy.config.sessions.requireScope,
     };
     const decisionId = newDecisionId();
     // Asked alongside the state read (not after it) so a decision waits once.

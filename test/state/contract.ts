@@ -204,6 +204,21 @@ export function runStateStoreContract(name: string, fixture: StoreFixture): void
         expect(await store.resolveOutcome({ ...q, sessionId: short.id })).to.deep.equal({ kind: "session_invalid" });
       });
 
+      it("demands a request scope in a scoped session only when asked to (sessions.require_scope)", async () => {
+        const scoped = session(clock, { scope: "project:*" });
+        const open = session(clock);
+        await store.sessions.create(scoped);
+        await store.sessions.create(open);
+        const q = { ...base, sessionId: scoped.id, scope: "" };
+        expect(await store.resolveOutcome(q)).to.deep.equal({ kind: "ok", grant: undefined });
+        expect(await store.resolveOutcome({ ...q, requireScope: true })).to.deep.equal({ kind: "scope_required", pattern: "project:*" });
+        expect(await store.resolveOutcome({ ...q, requireScope: true, scope: "project:x" })).to.deep.equal({ kind: "ok", grant: undefined });
+        expect(await store.resolveOutcome({ ...q, requireScope: true, scope: "other" })).to.deep.equal({ kind: "scope_outside", pattern: "project:*" });
+        expect(await store.resolveOutcome({ ...q, requireScope: true, sessionId: open.id })).to.deep.equal({ kind: "ok", grant: undefined });
+        // The session's other checks come first.
+        expect(await store.resolveOutcome({ ...q, requireScope: true, agent: "other" })).to.deep.equal({ kind: "agent_mismatch", expected: "assistant" });
+      });
+
       it("finds the oldest active grant from the requesting user covering the action", async () => {
         const first = delegation(clock, { actions: ["write:*"] });
         clock.advance(1);

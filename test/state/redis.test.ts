@@ -175,6 +175,38 @@ describe("Redis store with sync audit: decision and record in one round trip", f
     }
   });
 
+  it("denies a scoped session's request without a scope under sessions.require_scope, and records that denial from Lua", async () => {
+    const { AuthEngine } = await import("../../src/embedded-engine.ts");
+    const { parseConfig } = await import("../../src/config/index.ts");
+    const config = parseConfig(`profiles: {bot: {allow: [read]}}\nsessions: {require_scope: true}\naudit: {durability: sync}\n`, { env: {} });
+    const p = `${prefix}-require-scope`;
+    const store = createRedisStore({ connection: { url }, prefix: p, audit: { durability: "sync", streamMaxLength: 1000 } });
+    await store.ready(5000);
+    const engine = new AuthEngine(config, { store, audit: false, sameTripAudit: store.audit });
+    const client = new Redis(url);
+    try {
+      const scoped = await engine.createSession({ agent: "bot", user: "alice", scope: "project:*" });
+      const open = await engine.createSession({ agent: "bot", user: "alice" });
+      const decisions = [
+        await engine.authorize({ agent: "bot", user: "alice", action: "read", sessionId: scoped.sessionId }),
+        await engine.authorize({ agent: "bot", user: "alice", action: "read", sessionId: scoped.sessionId, scope: "project:a" }),
+        await engine.authorize({ agent: "bot", user: "alice", action: "read", sessionId: open.sessionId }),
+      ];
+      expect(decisions.map((d) => [d.allowed, d.reason])).to.deep.equal([
+        [false, "Session scope 'project:*' requires a request scope"],
+        [true, "Allowed by profile 'bot'"],
+        [true, "Allowed by profile 'bot'"],
+      ]);
+      const stream = await client.xrange(`{${p}}:audit`, "-", "+");
+      expect(stream.map(([, f]) => (JSON.parse(f[1]!) as { reason: string }).reason)).to.deep.equal(decisions.map((d) => d.reason));
+    } finally {
+      client.disconnect();
+      await engine.close();
+      await store.close();
+      await deletePrefix(url, p);
+    }
+  });
+
   it("sends a script Redis has forgotten (SCRIPT FLUSH, a restart) as EVAL, and goes on by SHA", async () => {
     const { AuthEngine } = await import("../../src/embedded-engine.ts");
     const { parseConfig } = await import("../../src/config/index.ts");

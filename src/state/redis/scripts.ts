@@ -160,13 +160,14 @@ return out
  * The decisions' state step: every decision waiting at that moment, in one
  * call. KEYS: audit stream, then for each decision its session key (or the
  * "none" key) and its grants index. ARGV: now, delegation key base, stream
- * max length, then 11 fields per decision: session named (1/0), agent, user,
+ * max length, then 11 fields per decision: session named (1, or 2 when a
+ * scoped session demands a request scope — sessions.require_scope — else 0), agent, user,
  * scope, action, delegations wanted (1/0), record (1/0), the record's line as
  * it reads when no grant applies, the byte offsets where its decision fields
  * start and end, and the decision fields for when a grant allows. Returns one
  * string per decision: "" (ok, no grant), "g" grant id "\x1f" grantor,
  * "i" (invalid session), "a" expected agent, "u" expected user, "s" session
- * scope. Records are appended in the order of the decisions; after a failed
+ * scope (outside it), "r" session scope (a request scope is required). Records are appended in the order of the decisions; after a failed
  * session check the line's decision fields become the denial's. The reasons
  * and the denial's fields are generated from the engine's own builders
  * (model/reasons.ts, audit/record-bytes.ts), so they match word for word.
@@ -177,7 +178,7 @@ local now, base, maxlen = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local function resolve(skey, gkey, a, o)
   local agent, user, scope, action = a[o + 1], a[o + 2], a[o + 3], a[o + 4]
   local result, reason = '', ''
-  if a[o] == '1' then
+  if a[o] ~= '0' then
     local s = redis.call('HMGET', skey, 'agent', 'user', 'scope', 'expires', 'revoked', 'glob')
     if not s[1] or s[5] or tonumber(s[4]) <= now then
       result, reason = ${luaString(OUTCOME_CODE.sessionInvalid)}, ${luaString(reasons.INVALID_SESSION)}
@@ -190,6 +191,9 @@ local function resolve(skey, gkey, a, o)
     elseif s[3] ~= '' and scope ~= '' and not glob(cjson.decode(s[6]), scope) then
       result = ${luaString(OUTCOME_CODE.scopeOutside)} .. s[3]
       reason = ${luaConcat(reasons.scopeOutsideSession, "scope", "s[3]")}
+    elseif s[3] ~= '' and scope == '' and a[o] == '2' then
+      result = ${luaString(OUTCOME_CODE.scopeRequired)} .. s[3]
+      reason = ${luaConcat(reasons.sessionScopeRequired, "s[3]")}
     end
   end
   if result == '' and a[o + 5] == '1' then
