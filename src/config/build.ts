@@ -52,7 +52,7 @@ export function buildConfig(root: YamlMap, r: ConfigReader): AuthConfig {
   const audit = r.map(entry(root, "audit"), "audit", AUDIT_KEYS);
   const durability = r.string(entry(audit, "durability"), "audit.durability", "async");
   if (durability !== "sync" && durability !== "async") {
-    r.problem("audit.durability", `audit.durability: invalid durability '${durability}', expected one of ['async', 'sync']`, entry(audit, "durability"));
+    r.problem("audit.durability", `audit.durability: invalid durability '${r.shown("audit.durability", durability)}', expected one of ['async', 'sync']`, entry(audit, "durability"));
   }
   return {
     version: r.string(entry(root, "version"), "version", "1.0"),

@@ -25,6 +25,8 @@ export interface PolicyReloaderOptions {
   readonly engine: AuthEngine;
   readonly logger: Logger;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Variables that may be interpolated, by name prefix; undefined: all. */
+  readonly envPrefixes?: readonly string[] | undefined;
   readonly limits?: Partial<ConfigLimits>;
   /** After every attempt (metrics, health). */
   readonly onResult?: (result: ReloadResult, trigger: ReloadTrigger) => void;
@@ -58,6 +60,7 @@ export class PolicyReloader {
     try {
       const { config, warnings } = loadConfigWithWarnings(this.path, {
         ...(this.#options.env === undefined ? {} : { env: this.#options.env }),
+        ...(this.#options.envPrefixes === undefined ? {} : { envPrefixes: this.#options.envPrefixes }),
         ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
       });
       const compiled = engine.setConfig(config);

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -208,6 +208,31 @@ describe("caller authentication and RPC groups (end to end)", function () {
     authed.set("authorization", "Bearer orch-token");
     expect(await send(authed)).to.equal(status.INVALID_ARGUMENT);
     raw.close();
+  });
+
+  it("refuses a call with two authorization headers, whichever comes first", async function () {
+    // Node's HTTP/2 clients cannot send a header twice; nghttp (Debian's nghttp2-client) can.
+    if (spawnSync("nghttp", ["--version"], { stdio: "ignore" }).status !== 0) {
+      if (process.env["CI"] === "true") throw new Error("nghttp (nghttp2-client) is required in CI");
+      this.skip();
+    }
+    const body = join(dir, "empty.grpc");
+    writeFileSync(body, Buffer.alloc(5));
+    const call = (...tokens: string[]): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const headers = ["content-type: application/grpc", "te: trailers", ...tokens.map((t) => `authorization: Bearer ${t}`)].flatMap((h) => ["-H", h]);
+        execFile("nghttp", ["-v", ...headers, "-d", body, `http://127.0.0.1:${server.port}/agentauth.v1.AuthorizationService/Authorize`], { timeout: 20_000 }, (error, stdout) =>
+          error !== null && stdout === "" ? reject(error) : resolve(stdout),
+        );
+      });
+    const trailer = (out: string, name: string): string | undefined => new RegExp(`\\) ${name}: (.*)$`, "m").exec(out)?.[1];
+    // One valid token reaches the handler (which refuses the empty request).
+    expect(trailer(await call("orch-token"), "grpc-status")).to.equal(String(status.INVALID_ARGUMENT));
+    for (const tokens of [["orch-token", "guessed"], ["guessed", "orch-token"], ["orch-token", "orch-token"]]) {
+      const out = await call(...tokens);
+      expect(trailer(out, "grpc-status"), tokens.join(", ")).to.equal(String(status.UNAUTHENTICATED));
+      expect(decodeURIComponent(trailer(out, "grpc-message") ?? "")).to.equal("caller not authenticated: more than one authorization header");
+    }
   });
 
   it("answers health checks without credentials", async () => {

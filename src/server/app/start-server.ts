@@ -70,6 +70,8 @@ export interface AgentAuthServerOptions {
         readonly path: string;
         readonly watch?: boolean;
         readonly env?: Readonly<Record<string, string | undefined>>;
+        /** Variables that may be interpolated, by name prefix; undefined: all. */
+        readonly envPrefixes?: readonly string[] | undefined;
         readonly limits?: Partial<ConfigLimits>;
       }
     | undefined;
@@ -259,6 +261,7 @@ function policyReloader(
     engine,
     logger,
     ...(file.env === undefined ? {} : { env: file.env }),
+    ...(file.envPrefixes === undefined ? {} : { envPrefixes: file.envPrefixes }),
     ...(file.limits === undefined ? {} : { limits: file.limits }),
     onResult: (result) => {
       metrics.reloads.inc({ result: !result.ok ? "error" : result.changed ? "ok" : "unchanged" });
