@@ -42,6 +42,11 @@ export interface AgentAuthServerOptions {
   readonly maxSubscribers?: number;
   /** Events a subscriber may lag behind before its stream ends. Default 4096. */
   readonly subscriberBuffer?: number;
+  /**
+   * How long an ended audit stream may take to deliver its status behind
+   * data its client has not read, before the stream is reset. Default 1000 ms.
+   */
+  readonly streamEndTimeoutMs?: number;
   /** Decisions kept for resuming subscribers and Query in memory mode. Default 10,000. */
   readonly auditRetain?: number;
   readonly logger?: Logger;
@@ -241,6 +246,7 @@ const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 function callHooks(options: AgentAuthServerOptions, logger: Logger, callerCheck: CallerCheck | undefined, metrics: ServerMetrics): CallHooks {
   return {
     maxRequestBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    ...(options.streamEndTimeoutMs === undefined ? {} : { streamEndTimeoutMs: options.streamEndTimeoutMs }),
     ...(callerCheck === undefined ? {} : { before: grpcCallerHook(callerCheck) }),
     onInternalError: (error, call) => logger.error("internal error", { method: call.method, peer: call.peer, error }),
     onDone: (call, code, durationMs) => metrics.observeCall(call.method, STATUS_NAMES[code] ?? String(code), durationMs / 1000),

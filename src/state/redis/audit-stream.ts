@@ -2,6 +2,7 @@ import type { Cluster, Redis } from "ioredis";
 import type { AuditEvent } from "../../audit/event.ts";
 import type { OutcomeRecords } from "../../audit/outcome-records.ts";
 import { encodeAuditRecord } from "../../audit/record-bytes.ts";
+import { newEpoch } from "../../audit/cursor.ts";
 import type { StreamEntry } from "../../audit/stream-relay.ts";
 import type { OutcomeQuery, StateOutcome } from "../outcome.ts";
 import { guard, type RedisLink } from "./connection.ts";
@@ -130,6 +131,19 @@ export class RedisAuditStream {
   /** The newest id trimmed away ("0-0" when nothing was): cursors before it may have missed entries. */
   async trimmedUpTo(): Promise<string> {
     return (await this.#info())?.get("max-deleted-entry-id") ?? "0-0";
+  }
+
+  /**
+   * The stream's epoch (`{prefix}:audit-epoch`), made by whichever replica
+   * asks first. The key has no TTL: it goes only when Redis loses its data,
+   * and then the stream starts over under a new epoch.
+   */
+  async epoch(): Promise<string> {
+    const key = this.#o.keys.auditEpoch;
+    await guard(this.#client.set(key, newEpoch(), "NX"));
+    const epoch = await guard(this.#client.get(key));
+    if (epoch === null) throw new Error(`${key} vanished while read`);
+    return epoch;
   }
 
   #queue(line: Buffer): void | Promise<void> {
