@@ -13,6 +13,7 @@ import type { StateStore } from "../../state/store.ts";
 import type { Logger } from "../logger.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import { rateLimited } from "./log-limit.ts";
+import { within } from "./within.ts";
 
 /** Shared state in Redis, as the server takes it. */
 export interface RedisOptions {
@@ -43,8 +44,13 @@ export interface DecisionBackend {
   /** The Redis store, in Redis mode. */
   readonly redis: RedisStore | undefined;
   readonly hub: AuditHub;
-  /** Stops the relay, then closes the engine (its sinks), the hub and the store. */
-  close(): Promise<void>;
+  /**
+   * Stops the relay, then closes the engine (its sinks), the hub and the
+   * store — by `deadline` (ms since the epoch) whatever Redis does: audit
+   * records Redis has not taken by then are given up (counted as dropped and
+   * logged) and its connections are cut.
+   */
+  close(deadline?: number): Promise<void>;
 }
 
 /**
@@ -67,7 +73,7 @@ export async function openDecisionBackend(o: DecisionBackendOptions): Promise<De
       onError: rateLimited(logger, "state store error"),
       onAuditDropped: (count, error) => {
         metrics.auditDropped.inc(count);
-        logger.error("audit records dropped after retrying", { count, error: String(error) });
+        logger.error("audit records dropped: Redis did not take them (retried until given up, or cut off by shutdown)", { count, error: String(error) });
       },
     });
     store = redis;
@@ -127,11 +133,13 @@ export async function openDecisionBackend(o: DecisionBackendOptions): Promise<De
     store,
     redis,
     hub,
-    async close() {
-      await relay?.stop();
-      await engine.close();
+    async close(deadline = Infinity) {
+      redis?.audit?.giveUpAt(deadline);
+      // A blocked stream read ends when the store's connections close below.
+      await within(relay?.stop(), deadline);
+      await within(engine.close(), deadline);
       await hub.close();
-      await store.close();
+      if (!(await within(store.close(), deadline))) redis?.disconnect();
     },
   };
 }

@@ -22,6 +22,7 @@ import { httpRouteGroups } from "./http-routes.ts";
 import { watchStoreHealth } from "./health-watch.ts";
 import { refusalReporter } from "./refusals.ts";
 import { ReplicaAnnouncer } from "./replica-announcer.ts";
+import { within } from "./within.ts";
 
 /** Options for {@link startAgentAuthServer}. */
 export interface AgentAuthServerOptions {
@@ -113,7 +114,9 @@ export interface AgentAuthServer {
   readonly reloader: PolicyReloader | undefined;
   /**
    * Graceful stop: refuse new calls, end audit streams, let calls in flight
-   * finish (up to `graceMs`), flush audit records, close the store.
+   * finish, flush audit records, close the store — all within `graceMs`,
+   * whatever Redis does (records it has not taken by then are dropped,
+   * counted and logged).
    */
   close(graceMs?: number): Promise<void>;
 }
@@ -227,14 +230,16 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     reloader,
     close: (graceMs = 10_000) =>
       (closing ??= (async () => {
+        const deadline = Date.now() + graceMs;
         stopWatching();
-        await replicas.stop();
+        await within(replicas.stop(), deadline);
         reloader?.close();
-        const shutdown = Promise.all([running.shutdown(graceMs), httpListener?.close(graceMs)]);
+        const left = Math.max(0, deadline - Date.now());
+        const shutdown = Promise.all([running.shutdown(left), httpListener?.close(left)]);
         // Open audit streams would otherwise hold the shutdown for the whole grace period.
         hub.closeAll();
         await shutdown;
-        await backend.close();
+        await backend.close(deadline);
         await metricsEndpoint?.close();
       })()),
   };

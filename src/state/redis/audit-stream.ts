@@ -56,6 +56,10 @@ export class RedisAuditStream {
   #inflight: Promise<void> = Promise.resolve();
   /** Sync appends on the wire: each is sent at once, never queued behind another. */
   readonly #syncInflight = new Set<Promise<void>>();
+  /** When retrying stops (ms since the epoch; see {@link giveUpAt}). */
+  #giveUpAt = Infinity;
+  /** Cuts a retry's wait short when the give-up time moves. */
+  #wakeRetry: (() => void) | undefined;
 
   constructor(options: RedisAuditStreamOptions) {
     this.#o = options;
@@ -97,8 +101,25 @@ export class RedisAuditStream {
     await Promise.all([this.#inflight, ...this.#syncInflight]);
   }
 
+  /**
+   * From `at` (ms since the epoch) on, records Redis has not taken yet are
+   * given up — counted through `onDropped` — instead of retried: a shutdown
+   * sets it, so that an unreachable or stalled Redis cannot hold the process
+   * beyond its grace period. Each append in flight still ends within the
+   * command timeout.
+   */
+  giveUpAt(at: number): void {
+    this.#giveUpAt = Math.min(this.#giveUpAt, at);
+    this.#wakeRetry?.();
+  }
+
   async close(): Promise<void> {
     await this.flush();
+    this.#reader?.disconnect();
+  }
+
+  /** Cuts the stream reader's connection (a blocked read fails at once). */
+  disconnect(): void {
     this.#reader?.disconnect();
   }
 
@@ -186,19 +207,35 @@ export class RedisAuditStream {
     const waiters = this.#pendingWaiters;
     this.#pendingWaiters = [];
     this.#inflight = this.#inflight.then(async () => {
+      let failure: unknown = new Error("the audit stream was closed before Redis took these records");
       for (let attempt = 0; ; attempt++) {
+        // Batches queued behind a stalled one are given up at once too, not tried one by one.
+        if (Date.now() >= this.#giveUpAt) {
+          onDropped(count, failure);
+          for (const w of waiters) w.reject(failure);
+          return;
+        }
         try {
           await runner.send(APPEND_SCRIPT, command);
           for (const w of waiters) w.resolve();
           return;
         } catch (error) {
+          failure = error;
           onError(error);
           if (attempt >= 1000) {
             onDropped(count, error);
             for (const w of waiters) w.reject(error);
             return;
           }
-          await new Promise((r) => setTimeout(r, Math.min(100 * (attempt + 1), 1000)));
+          const wait = Math.min(100 * (attempt + 1), 1000, this.#giveUpAt - Date.now());
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, wait);
+            this.#wakeRetry = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.#wakeRetry = undefined;
         }
       }
     });
