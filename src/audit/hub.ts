@@ -236,7 +236,7 @@ export class AuditHub implements AuditSink {
   async subscribe(options: SubscribeOptions = {}): Promise<AuditSubscription> {
     this.#checkRoom();
     const matches = compileAuditFilter(options.filter);
-    if (this.#sharedHistory) this.#epoch = await this.#history.epoch();
+    if (this.#sharedHistory) this.resetEpoch(await this.#history.epoch());
     // With a shared stream, "now" is its newest entry; live delivery starts
     // there, and a resuming subscriber reads history up to it.
     const liveFrom = this.#sharedHistory ? await this.#history.latest() : "";
@@ -278,7 +278,7 @@ export class AuditHub implements AuditSink {
    */
   async query(options: QueryOptions): Promise<QueryPage> {
     const matches = compileAuditFilter(options.filter);
-    if (this.#sharedHistory) this.#epoch = await this.#history.epoch();
+    if (this.#sharedHistory) this.resetEpoch(await this.#history.epoch());
     const from = options.after === undefined || options.after === "" ? "" : await this.#position(options.after);
     const limit = Math.max(1, options.limit);
     if (options.newestFirst === true && this.#history.readBefore === undefined) return { entries: await this.#newestByReadingForward(options, matches, from), next: "" };

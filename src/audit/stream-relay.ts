@@ -21,6 +21,11 @@ export interface SharedAuditStream {
   trimmedUpTo(): Promise<string>;
   /** The stream's epoch, made when it is first asked for: a stream that starts over gets a new one. */
   epoch(): Promise<string>;
+  /**
+   * How many times a connection to the stream's server was (re)established:
+   * after a reconnection the server may have lost the stream.
+   */
+  readonly connections: number;
 }
 
 /** Options for {@link startAuditRelay}. */
@@ -88,8 +93,9 @@ export function streamHistory(stream: SharedAuditStream, onError: (e: unknown) =
  * resuming from older cursors read history themselves, at their own pace)
  * and pauses when the last one leaves, so a server nobody subscribes to
  * reads nothing. A read error is retried from the same position, so nothing
- * is skipped; after one, the stream's epoch is read again, and if Redis lost
- * the stream meanwhile the hub's subscriptions end (AuditHistoryResetError).
+ * is skipped. After a read error or a reconnection the stream's epoch is
+ * read again, and if Redis lost the stream meanwhile the hub's subscriptions
+ * end (AuditHistoryResetError).
  */
 export async function startAuditRelay(stream: SharedAuditStream, hub: AuditHub, options: AuditRelayOptions = {}): Promise<AuditRelay> {
   const blockMs = options.blockMs ?? 1000;
@@ -106,6 +112,7 @@ export async function startAuditRelay(stream: SharedAuditStream, hub: AuditHub, 
     wake?.();
   });
   let epochKnown = true;
+  let connections = stream.connections;
   const loop = (async () => {
     while (running) {
       if (hub.activeSubscriberCount === 0) {
@@ -120,6 +127,10 @@ export async function startAuditRelay(stream: SharedAuditStream, hub: AuditHub, 
       }
       let entries: StreamEntry[];
       try {
+        if (stream.connections !== connections) {
+          connections = stream.connections;
+          epochKnown = false;
+        }
         if (!epochKnown) {
           hub.resetEpoch(await stream.epoch());
           epochKnown = true;

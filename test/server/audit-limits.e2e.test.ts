@@ -1,7 +1,7 @@
 import { constants } from "node:http2";
 import { status } from "@grpc/grpc-js";
 import { expect } from "chai";
-import type { AgentAuthClient } from "../../src/client/index.ts";
+import { isClientError, type AgentAuthClient, type ClientError } from "../../src/client/index.ts";
 import type { AgentAuthServer } from "../../src/server/app/start-server.ts";
 import { Redis } from "ioredis";
 import { compareCursors, splitCursor } from "../../src/audit/cursor.ts";
@@ -9,6 +9,7 @@ import type { AuditEvent } from "../../src/audit/event.ts";
 import { encodeAuditRecord } from "../../src/audit/record-bytes.ts";
 import type { NormalizedRequest } from "../../src/model/request.ts";
 import { AuthDecision } from "../../src/model/types.ts";
+import { freePort, hasRedisServer, PrivateRedis } from "../support/private-redis.ts";
 import { deletePrefix, requireRedis, testPrefix } from "../support/redis.ts";
 import { startTestServer } from "../support/server.ts";
 import { stuckSubscriber } from "../support/stuck-subscriber.ts";
@@ -184,3 +185,47 @@ function historicEvent(i: number): AuditEvent {
   const request: NormalizedRequest = { agent: "assistant", user: `old${i}`, action: "read", resource: "", scope: "", sessionId: "", targetAgent: "", metadata: {} };
   return { time: Date.now(), request, decision: new AuthDecision(true, "autonomous", "r", false, "", 0, `old-${i}`, "rev"), configName: "t", configVersion: "1.0" };
 }
+
+describe("a Redis that loses its data (private redis-server, restarted empty)", function () {
+  this.timeout(120_000);
+
+  it("ends live subscribers (UNAVAILABLE) and refuses their old cursors as of an earlier history, naming the head", async function () {
+    if (!hasRedisServer()) this.skip();
+    const redis = new PrivateRedis(await freePort());
+    await redis.start();
+    const { server, client } = await startTestServer({ redis: { connection: { url: redis.url }, prefix: "lost" } });
+    try {
+      const stream = client.audit.subscribe({})[Symbol.asyncIterator]();
+      await until("the subscription", () => server.hub.activeSubscriberCount === 1);
+      await client.authorization.authorize({ agent: "assistant", user: "before", action: "read" });
+      const before = (await stream.next()).value!.event!;
+      await redis.kill();
+      await redis.start();
+      let ended: unknown;
+      try {
+        await stream.next();
+      } catch (error) {
+        ended = error;
+      }
+      expect((ended as ClientError).code).to.equal(status.UNAVAILABLE);
+      expect((ended as ClientError).details).to.contain("the audit history started over");
+      await client.authorization.authorize({ agent: "assistant", user: "after", action: "read" });
+      let refused: ClientError | undefined;
+      for (let attempt = 0; refused === undefined && attempt < 100; attempt++) {
+        try {
+          for await (const _ of client.audit.subscribe({ afterCursor: before.cursor }, { deadlineMs: 2000 })) break;
+        } catch (error) {
+          if (isClientError(error) && error.code === status.OUT_OF_RANGE) refused = error;
+          else await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      expect(refused?.errorInfo?.reason).to.equal("CURSOR_EPOCH");
+      expect(refused?.errorInfo?.metadata["head_cursor"]).to.match(/^\d+-\d+@[0-9a-z]+$/);
+      expect(refused?.errorInfo?.metadata["head_cursor"]?.split("@")[1]).to.not.equal(before.cursor.split("@")[1]);
+    } finally {
+      client.close();
+      await server.close(1000);
+      await redis.stop();
+    }
+  });
+});

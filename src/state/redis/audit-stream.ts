@@ -60,11 +60,18 @@ export class RedisAuditStream {
   #giveUpAt = Infinity;
   /** Cuts a retry's wait short when the give-up time moves. */
   #wakeRetry: (() => void) | undefined;
+  #connections = 0;
 
   constructor(options: RedisAuditStreamOptions) {
     this.#o = options;
     this.durability = options.durability;
     this.#client = options.link.client;
+    this.#client.on("ready", () => this.#connections++);
+  }
+
+  /** Connections (re)established to Redis, this replica's main one and its stream reader's. */
+  get connections(): number {
+    return this.#connections;
   }
 
   /** Appends a record; with sync durability (or backpressure) the caller waits. */
@@ -137,7 +144,10 @@ export class RedisAuditStream {
 
   /** Waits up to `blockMs` for entries after `after`, on a connection of its own (XREAD BLOCK holds it). */
   async waitForStream(after: string, count: number, blockMs: number): Promise<StreamEntry[]> {
-    this.#reader ??= this.#o.link.duplicate();
+    if (this.#reader === undefined) {
+      this.#reader = this.#o.link.duplicate();
+      this.#reader.on("ready", () => this.#connections++);
+    }
     const res = (await guard(this.#reader.xread("COUNT", count, "BLOCK", blockMs, "STREAMS", this.#o.keys.audit, after))) as
       | [string, [string, string[]][]][]
       | null;
