@@ -115,6 +115,7 @@ describe("caller authentication and RPC groups (end to end)", function () {
       logger: silentLogger,
       callers,
       refusalLog: join(dir, "refusals.jsonl"),
+      refusalSummaryMs: 200,
       metrics: { host: "127.0.0.1", port: 0 },
       policyFile: { path: policyPath, watch: false },
     });
@@ -183,10 +184,13 @@ describe("caller authentication and RPC groups (end to end)", function () {
     // 3 anonymous rows of 14; orchestrator lacks 8 RPCs, auditor 12, delegator 11, admin none.
     expect(expectedRefusals).to.equal(3 * 14 + 8 + 12 + 11);
 
-    // Every refusal is in the refusal log, with the caller and the method.
+    // Every refusal is in the refusal log: an identified caller's one line each, with the caller
+    // and the method; unidentified ones the first of a burst in full, the rest in summary lines.
+    await new Promise((r) => setTimeout(r, 400));
     const lines = readFileSync(join(dir, "refusals.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines).to.have.length(expectedRefusals);
-    expect(lines.filter((l) => l["code"] === "UNAUTHENTICATED")).to.have.length(42);
+    expect(lines.filter((l) => l["code"] === "PERMISSION_DENIED")).to.have.length(expectedRefusals - 42);
+    const unauthenticated = lines.filter((l) => l["code"] === "UNAUTHENTICATED");
+    expect(unauthenticated.reduce((n, l) => n + (l["event"] === "calls_refused_summary" ? (l["count"] as number) : 1), 0)).to.equal(42);
     expect(lines.find((l) => l["caller"] === "auditor" && l["method"] === "/agentauth.v1.SessionService/CreateSession")).to.include({ event: "call_refused", code: "PERMISSION_DENIED" });
     // …and counted in the metrics.
     const text = await (await fetch(`http://${server.metricsEndpoint!.address}/metrics`)).text();

@@ -57,6 +57,21 @@ describe("Redis state store", function () {
       expect(await client.hget(key, "revoked")).to.match(/^\d+$/);
     });
 
+    it("continues a listing after a member that left the index since (found again by its score)", async () => {
+      const now = Date.now();
+      for (const [i, id] of ["l0", "l1", "l2", "l3"].entries()) {
+        await store.sessions.create({ id, agent: "lister", user: "u", scope: "", createdAt: now + (i === 2 ? 1 : i), expiresAt: now + 60_000 });
+      }
+      const first = await store.sessions.list({ agent: "lister" }, { limit: 2 });
+      expect(first.records.map((s) => s.id)).to.deep.equal(["l0", "l1"]);
+      await client.del(`{${prefix}}:s:l1`);
+      await client.zrem(`{${prefix}}:sa:lister`, "l1");
+      const rest = await store.sessions.list({ agent: "lister" }, { after: first.next, limit: 10 });
+      // l2 shares l1's time, and comes after it by id; l3 follows.
+      expect(rest.records.map((s) => s.id)).to.deep.equal(["l2", "l3"]);
+      expect(rest.next).to.equal("");
+    });
+
     it("expires a record by Redis TTL (no sweeper)", async () => {
       const now = Date.now();
       await store.delegations.create({ id: "d1", fromUser: "u", toAgent: "a", actions: ["x"], createdAt: now, expiresAt: now + 300, reason: "" });

@@ -20,7 +20,7 @@ import { openDecisionBackend, type RedisOptions } from "./decision-backend.ts";
 import { hostedServices } from "./grpc-services.ts";
 import { httpRouteGroups } from "./http-routes.ts";
 import { watchStoreHealth } from "./health-watch.ts";
-import { refusalReporter } from "./refusals.ts";
+import { createRefusalReporter, type RefusalReporter } from "./refusals.ts";
 import { ReplicaAnnouncer } from "./replica-announcer.ts";
 import { within } from "./within.ts";
 
@@ -65,6 +65,11 @@ export interface AgentAuthServerOptions {
    * the same engine, callers and TLS as gRPC. Off when absent.
    */
   readonly http?: HttpOptions | undefined;
+  /**
+   * Unauthenticated refusals after the first of a burst are written as one
+   * summary line per this many ms (they are all counted in metrics). Default 10,000.
+   */
+  readonly refusalSummaryMs?: number;
   /** Serve Prometheus metrics at http://host:port/metrics. */
   readonly metrics?: { readonly host: string; readonly port: number } | undefined;
   /**
@@ -150,9 +155,14 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
   metrics.reloadFailing.set(0);
   metrics.sources = { subscribers: () => hub.subscriberCount, storeUp: () => store.health().ok };
 
+  const refusals = createRefusalReporter({
+    logger,
+    metrics,
+    path: options.refusalLog,
+    ...(options.refusalSummaryMs === undefined ? {} : { summaryMs: options.refusalSummaryMs }),
+  });
   // One check for both transports: the same callers, groups and refusal reports.
-  const callerCheck =
-    options.callers !== undefined && options.callers.length > 0 ? createCallerCheck(options.callers, refusalReporter(logger, metrics, options.refusalLog)) : undefined;
+  const callerCheck = options.callers !== undefined && options.callers.length > 0 ? createCallerCheck(options.callers, (r) => refusals.report(r)) : undefined;
   const ctx: ServiceContext = {
     engine,
     hub,
@@ -240,6 +250,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
         hub.closeAll();
         await shutdown;
         await backend.close(deadline);
+        refusals.close();
         await metricsEndpoint?.close();
       })()),
   };
