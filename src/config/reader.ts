@@ -156,24 +156,47 @@ export class ConfigReader {
   /** Any YAML data as plain values (variables); strings interpolated; objects without a prototype. */
   data(node: YamlNode, path: string): unknown {
     this.#visit(node, path);
-    return this.#data(node, path);
+    return this.#data(node, [path]);
   }
 
-  #data(node: YamlNode, path: string): unknown {
+  /** `at` is the path as segments, joined only when a value needs it (an alias bomb visits a million nodes). */
+  #data(node: YamlNode, at: (string | number)[]): unknown {
     // Counted like every other visit: aliases can make this tree exponentially large.
     if (++this.#visits > this.maxNodes) throw new NodeBudgetExceeded(`the document expands to more than ${this.maxNodes} nodes (aliases?)`);
     switch (node.kind) {
-      case "scalar":
-        return node.type === "str" ? this.#text(node.text, path) : node.value;
+      case "scalar": {
+        if (node.type !== "str") return node.value;
+        const out = interpolate(node.text, this.#interpolation);
+        if (out !== node.text) this.#written.set(segmentsPath(at), node.text);
+        return out;
+      }
       case "seq":
-        return Object.freeze(node.items.map((item, i) => this.#data(item, `${path}[${i}]`)));
+        return Object.freeze(
+          node.items.map((item, i) => {
+            at.push(i);
+            const v = this.#data(item, at);
+            at.pop();
+            return v;
+          }),
+        );
       case "map": {
         const out = Object.create(null) as Record<string, unknown>;
-        for (const [k, v] of node.entries) out[k] = this.#data(v.value, join(path, k));
+        for (const [k, v] of node.entries) {
+          at.push(k);
+          out[k] = this.#data(v.value, at);
+          at.pop();
+        }
         return Object.freeze(out);
       }
     }
   }
+}
+
+/** `variables.v`, `[0]`, `k` → `variables.v[0].k`. */
+function segmentsPath(at: readonly (string | number)[]): string {
+  let path = "";
+  for (const s of at) path = typeof s === "number" ? `${path}[${s}]` : join(path, s);
+  return path;
 }
 
 /** The value of key `key` in a mapping, if present. */
