@@ -179,7 +179,15 @@ export class AuthEngine {
     let outcome: StateOutcome | "unavailable" | undefined;
     if (req.sessionId !== "" || screening.needDelegations) {
       try {
-        outcome = await this.#store.resolveOutcome({ sessionId: req.sessionId, agent: req.agent, user: req.user, scope: req.scope, action: req.action, delegations: screening.needDelegations });
+        outcome = await this.#store.resolveOutcome({
+          sessionId: req.sessionId,
+          agent: req.agent,
+          user: req.user,
+          scope: req.scope,
+          action: req.action,
+          delegations: screening.needDelegations,
+          requireScope: policy.config.sessions.requireScope,
+        });
       } catch (error) {
         this.#onError(error, "state store");
         outcome = "unavailable";

@@ -216,6 +216,10 @@ describe("AuthEngine", () => {
       expect([denied.allowed, denied.reason]).to.deep.equal([false, "Session scope 'project:*' requires a request scope"]);
       expect((await engine.authorize(ask({ sessionId: scoped.sessionId, scope: "project:a" }))).allowed).to.equal(true);
       expect((await engine.authorize(ask({ sessionId: open.sessionId }))).allowed).to.equal(true);
+      // The explanation says the same, at the session step.
+      const explained = await engine.explain(ask({ sessionId: scoped.sessionId }));
+      expect(explained.decision.reason).to.equal("Session scope 'project:*' requires a request scope");
+      expect(explained.steps.find((s) => s.step === "session")).to.include({ outcome: "deny" });
       // The default is the original's behaviour: the request's missing scope is not checked.
       const { engine: lenient } = engineWith();
       expect(lenient.config.sessions.requireScope).to.equal(false);
