@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { AuditHub, type AuditEntry, type AuditHistory } from "../../src/audit/hub.ts";
 import { isCursorExpiredError, isCursorOutOfRangeError, isInvalidCursorError, isSubscriberOverflowError, isTooManySubscribersError, type CursorOutOfRangeError } from "../../src/audit/errors.ts";
-import { QUERY_SCAN_BUDGET } from "../../src/audit/hub.ts";
+import { QUERY_SCAN_BUDGET, type HistoryPage } from "../../src/audit/hub.ts";
 import type { AuditEvent } from "../../src/audit/event.ts";
 import { ManualClock } from "../../src/model/clock.ts";
 import { AuthDecision } from "../../src/model/types.ts";
@@ -260,6 +260,41 @@ describe("AuditHub", () => {
     looked = 0;
     const found = await hub.query({ limit: 3, filter: { users: ["u4000", "u4001", "u4002", "u4003"] } });
     expect([ids(found.entries), found.next]).to.deep.equal([["d4000", "d4001", "d4002"], "4003-0"]);
+  });
+
+  it("bounds a newest-first query the same way, continuing towards older entries", async () => {
+    const entries = Array.from({ length: 12_000 }, (_, i): AuditEntry => ({ cursor: `${i + 1}-0`, event: event(i) }));
+    let looked = 0;
+    const page = (list: AuditEntry[]): HistoryPage => {
+      looked += list.length;
+      return { entries: list, last: list.at(-1)?.cursor ?? "" };
+    };
+    const history: AuditHistory = {
+      read: async (after, count) => page(entries.slice(Number(after.split("-")[0]), Number(after.split("-")[0]) + count)),
+      readBefore: async (before, count) => {
+        const end = before === "" ? entries.length : Number(before.split("-")[0]) - 1;
+        return page(entries.slice(Math.max(0, end - count), end).reverse());
+      },
+      trimmedUpTo: async () => "0-0",
+      latest: async () => entries.at(-1)!.cursor,
+      epoch: async () => "e1",
+    };
+    const hub = new AuditHub({ history });
+    const calls: number[] = [];
+    let after = "";
+    do {
+      looked = 0;
+      const p = await hub.query({ limit: 10, after, newestFirst: true, filter: { users: ["nobody"] } });
+      expect(p.entries).to.deep.equal([]);
+      calls.push(looked);
+      after = p.next === "" ? "" : hub.cursorText(p.next);
+    } while (after !== "");
+    expect(Math.max(...calls)).to.be.at.most(QUERY_SCAN_BUDGET);
+    expect(calls.reduce((a, b) => a + b, 0)).to.equal(12_000);
+    const newest = await hub.query({ limit: 3, newestFirst: true });
+    expect(ids(newest.entries)).to.deep.equal(["d11999", "d11998", "d11997"]);
+    const older = await hub.query({ limit: 2, newestFirst: true, after: hub.cursorText(newest.next) });
+    expect(ids(older.entries)).to.deep.equal(["d11996", "d11995"]);
   });
 
   it("queries pages by cursor and time", async () => {
