@@ -1,6 +1,7 @@
 /**
- * Audit cursors have the shape of Redis stream ids, `<ms>-<seq>`, in memory
- * mode too, so clients handle one format and can compare positions.
+ * Audit positions have the shape of Redis stream ids, `<ms>-<seq>`, in memory
+ * mode too, so clients handle one format and can compare positions; the
+ * cursors clients see add the history's epoch (see {@link joinCursor}).
  */
 
 /** Parses `<ms>-<seq>`; undefined when malformed. */
