@@ -17,6 +17,8 @@ export type {
   AuthEngineOptions,
   CreateDelegationInput,
   CreateSessionInput,
+  Page,
+  PageRequest,
   Revocation,
   SameTripRecorder,
   UserPermissionsFunction,

@@ -21,11 +21,48 @@ export class CursorExpiredError extends Error {
   }
 }
 
-/** A cursor that is not of the form `<ms>-<seq>`. */
+/** A cursor that is not of the form `<ms>-<seq>[@<epoch>]`. */
 export class InvalidCursorError extends Error {
   override readonly name = "InvalidCursorError" as const;
   constructor(readonly cursor: string) {
-    super(`cursor '${cursor}' is not a valid audit cursor (expected <ms>-<seq>)`);
+    super(`cursor '${cursor}' is not a valid audit cursor (expected <ms>-<seq>@<epoch>, as events carry them)`);
+  }
+}
+
+/**
+ * A cursor that cannot be resumed from: it belongs to an earlier history
+ * (reason "epoch": the server restarted in memory mode, or Redis lost the
+ * stream) or lies beyond the newest entry (reason "ahead"). `head` is the
+ * newest cursor now ("" when the history is empty): resuming from it
+ * continues with the next decision, accepting that events may be missing.
+ */
+export class CursorOutOfRangeError extends Error {
+  override readonly name = "CursorOutOfRangeError" as const;
+  constructor(
+    readonly cursor: string,
+    readonly reason: "epoch" | "ahead",
+    readonly head: string,
+  ) {
+    super(
+      reason === "epoch"
+        ? `cursor '${cursor}' belongs to an earlier audit history (the server restarted without shared history, or the stream was lost); events after it may be missing — resume from the head '${head}'`
+        : `cursor '${cursor}' is beyond the newest audit event '${head}'`,
+    );
+  }
+}
+
+/**
+ * The shared history started over under a new epoch while a subscriber was
+ * following it (Redis lost the stream): what comes next does not follow what
+ * it received. Resubscribing with the last cursor says what is missing.
+ */
+export class AuditHistoryResetError extends Error {
+  override readonly name = "AuditHistoryResetError" as const;
+  constructor(
+    readonly previousEpoch: string,
+    readonly epoch: string,
+  ) {
+    super(`the audit history started over (epoch '${previousEpoch}' is now '${epoch}'); resubscribe with the last cursor received`);
   }
 }
 
@@ -39,6 +76,8 @@ export class TooManySubscribersError extends Error {
 
 export const isSubscriberOverflowError = (e: unknown): e is SubscriberOverflowError => e instanceof Error && e.name === "SubscriberOverflowError";
 export const isCursorExpiredError = (e: unknown): e is CursorExpiredError => e instanceof Error && e.name === "CursorExpiredError";
+export const isCursorOutOfRangeError = (e: unknown): e is CursorOutOfRangeError => e instanceof Error && e.name === "CursorOutOfRangeError";
+export const isAuditHistoryResetError = (e: unknown): e is AuditHistoryResetError => e instanceof Error && e.name === "AuditHistoryResetError";
 export const isInvalidCursorError = (e: unknown): e is InvalidCursorError => e instanceof Error && e.name === "InvalidCursorError";
 export const isTooManySubscribersError = (e: unknown): e is TooManySubscribersError => e instanceof Error && e.name === "TooManySubscribersError";
 

@@ -1,32 +1,47 @@
 import { systemClock, type Clock } from "../model/clock.ts";
-import { compareCursors, CursorSequence, parseCursor } from "./cursor.ts";
-import { CursorExpiredError, InvalidCursorError, TooManySubscribersError } from "./errors.ts";
+import { compareCursors, CursorSequence, joinCursor, newEpoch, parseCursor, splitCursor } from "./cursor.ts";
+import { AuditHistoryResetError, CursorExpiredError, CursorOutOfRangeError, InvalidCursorError, TooManySubscribersError } from "./errors.ts";
 import { auditEventFromJson, type AuditEvent } from "./event.ts";
 import { encodeAuditRecord } from "./record-bytes.ts";
 import { compileAuditFilter, type AuditFilter } from "./filter.ts";
+import { HISTORY_PAGE, scanHistory } from "./history-scan.ts";
 import { AuditLineRing } from "./line-ring.ts";
 import type { AuditSink } from "./sink.ts";
-import { AuditSubscription } from "./subscription.ts";
+import { AuditSubscription, type BackfillPage } from "./subscription.ts";
 
-/** A decision with its position in the audit stream. */
+/**
+ * A decision with its position in the audit stream (`<ms>-<seq>`; clients
+ * see it with the history's epoch appended, see {@link AuditHub.cursorText}).
+ */
 export interface AuditEntry {
   readonly cursor: string;
   readonly event: AuditEvent;
 }
 
+/** What one read of history returns. */
+export interface HistoryPage {
+  /** The entries read, oldest first (an entry that cannot be read is left out). */
+  readonly entries: AuditEntry[];
+  /** Cursor of the last entry read, readable or not ("" when there was none). */
+  readonly last: string;
+}
+
 /** Past entries, for resuming subscribers and queries (the shared stream, in Redis mode). */
 export interface AuditHistory {
   /** Entries strictly after `after` ("0-0" for the start), oldest first, at most `count`. */
-  read(after: string, count: number): Promise<AuditEntry[]>;
+  read(after: string, count: number): Promise<HistoryPage>;
   /**
    * Entries strictly before `before` ("" for the newest), newest first, at
-   * most `count`. Without it, a newest-first query reads forward.
+   * most `count`; `last` is the oldest entry read. Without it, a newest-first
+   * query reads forward.
    */
-  readBefore?(before: string, count: number): Promise<AuditEntry[]>;
+  readBefore?(before: string, count: number): Promise<HistoryPage>;
   /** Cursor of the newest entry ever trimmed ("0-0" when none was). */
   trimmedUpTo(): Promise<string>;
   /** Cursor of the newest entry ("0-0" when none): where "start now" begins. */
   latest(): Promise<string>;
+  /** The history's epoch: it changes when the history starts over. */
+  epoch(): Promise<string>;
 }
 
 /** Options for {@link AuditHub}. */
@@ -41,11 +56,13 @@ export interface AuditHubOptions {
   readonly retainBytes?: number;
   /** Live entries a subscriber may fall behind before its stream ends. Default 4,096. */
   readonly subscriberBuffer?: number;
-  /** Concurrent subscribers. Default 1,000. */
+  /** Concurrent subscribers, counted until their calls are gone. Default 1,000. */
   readonly maxSubscribers?: number;
   /** Where history comes from; default: this hub's own bounded memory. */
   readonly history?: AuditHistory;
   readonly clock?: Clock;
+  /** The memory history's epoch; default: a fresh random one (each process start is a new history). */
+  readonly epoch?: string;
   /** Sees every published entry (metrics: stream lag). */
   readonly onPublish?: (entry: AuditEntry) => void;
 }
@@ -53,14 +70,20 @@ export interface AuditHubOptions {
 /** Options for {@link AuditHub.subscribe}. */
 export interface SubscribeOptions {
   readonly filter?: AuditFilter | undefined;
-  /** Resume after this cursor; absent or "" starts with the next decision. */
+  /** Resume after this cursor (as clients see it); absent or "" starts with the next decision. */
   readonly after?: string | undefined;
+  /**
+   * The life of whatever serves the subscription (a gRPC call): the
+   * subscription counts against `maxSubscribers` until it aborts, even after
+   * the subscription ended. Without it, it counts until it ends.
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Options for {@link AuditHub.query}. */
 export interface QueryOptions {
   readonly filter?: AuditFilter | undefined;
-  /** Only entries after this cursor (paging). */
+  /** Only entries after this cursor (as clients see it; paging). */
   readonly after?: string | undefined;
   /** Inclusive bounds on decision time (ms since the epoch). */
   readonly since?: number | undefined;
@@ -70,13 +93,26 @@ export interface QueryOptions {
   readonly newestFirst?: boolean | undefined;
 }
 
-const PAGE = 1000;
+/** A page of history. */
+export interface QueryPage {
+  readonly entries: AuditEntry[];
+  /** Where the next page starts (a position, see {@link AuditHub.cursorText}); "" when nothing is left. */
+  readonly next: string;
+}
+
+/**
+ * Entries one Query call looks at, at most: a filter that matches nothing
+ * costs this much per call, not the whole history, and the caller continues
+ * from the position returned.
+ */
+export const QUERY_SCAN_BUDGET = 5000;
 
 /**
  * The audit stream as this process serves it: numbers decisions with cursors
  * (or relays a shared stream's), keeps or reads history, and fans decisions
  * out to subscribers, each filtered and bounded. Publishing is synchronous and
- * never waits for a subscriber.
+ * never waits for a subscriber. Cursors carry the history's epoch, so a
+ * cursor from a history that started over is refused instead of misread.
  */
 export class AuditHub implements AuditSink {
   readonly #onPublish: ((entry: AuditEntry) => void) | undefined;
@@ -89,8 +125,12 @@ export class AuditHub implements AuditSink {
   readonly #ring: AuditLineRing | undefined;
   #latest = "";
   #latestPending = false;
+  /** Subscriptions receiving live entries. */
   readonly #subscribers = new Set<{ sub: AuditSubscription; matches: (e: AuditEvent) => boolean }>();
+  /** Subscriptions counted against the limit: not yet released (their calls not yet gone). */
+  #open = 0;
   readonly #sharedHistory: boolean;
+  #epoch: string;
   #onFirstSubscriber: ((from: string) => void) | undefined;
 
   constructor(options: AuditHubOptions = {}) {
@@ -99,18 +139,48 @@ export class AuditHub implements AuditSink {
     this.#subscriberBuffer = Math.max(1, options.subscriberBuffer ?? 4096);
     this.#maxSubscribers = options.maxSubscribers ?? 1000;
     this.#clock = options.clock ?? systemClock;
+    this.#epoch = options.epoch ?? newEpoch();
     this.#history = options.history ?? {
       read: async (after, count) => this.#ringAfter(after, count),
       readBefore: async (before, count) => this.#ringBefore(before, count),
       trimmedUpTo: async () => this.#ring!.evicted,
       latest: async () => (this.latestCursor === "" ? "0-0" : this.latestCursor),
+      epoch: async () => this.#epoch,
     };
     this.#sharedHistory = options.history !== undefined;
     this.#onPublish = options.onPublish;
   }
 
+  /** Subscriptions counted against `maxSubscribers`: open ones, and ended ones whose calls are not gone yet. */
   get subscriberCount(): number {
+    return this.#open;
+  }
+
+  /** Subscriptions receiving live entries (a relay pauses while there are none). */
+  get activeSubscriberCount(): number {
     return this.#subscribers.size;
+  }
+
+  /** The epoch of the history as last read. */
+  get epoch(): string {
+    return this.#epoch;
+  }
+
+  /** A position as clients see it: with the history's epoch. */
+  cursorText(position: string): string {
+    return joinCursor(position, this.#epoch);
+  }
+
+  /**
+   * The shared history started over under a new epoch (Redis lost the
+   * stream): subscriptions end with AuditHistoryResetError, since what they
+   * would receive next no longer follows what they received.
+   */
+  resetEpoch(epoch: string): void {
+    if (epoch === this.#epoch) return;
+    const previous = this.#epoch;
+    this.#epoch = epoch;
+    for (const s of [...this.#subscribers]) s.sub.close(new AuditHistoryResetError(previous, epoch));
   }
 
   /** Cursor of the newest entry published here ("" when none). */
@@ -157,60 +227,75 @@ export class AuditHub implements AuditSink {
   }
 
   /**
-   * Starts a subscription. With `after`, the subscriber first receives every
-   * entry after that cursor; CursorExpiredError when some of them were trimmed
-   * away (the client would otherwise silently miss decisions).
+   * Starts a subscription. With `after`, the subscriber first catches up on
+   * every entry after that cursor, at its own pace, then continues live.
+   * Refused with CursorExpiredError when some of them were trimmed away, and
+   * CursorOutOfRangeError for a cursor of an earlier epoch or beyond the
+   * newest entry (the client would otherwise silently miss decisions).
    */
   async subscribe(options: SubscribeOptions = {}): Promise<AuditSubscription> {
-    if (this.#subscribers.size >= this.#maxSubscribers) throw new TooManySubscribersError(this.#maxSubscribers);
+    this.#checkRoom();
     const matches = compileAuditFilter(options.filter);
-    // With a shared stream, "now" is its newest entry; catching up from there
-    // closes any gap before the relay's live entries.
-    const after = options.after !== undefined && options.after !== "" ? options.after : this.#sharedHistory ? await this.#history.latest() : "";
-    if (after !== "") await this.#checkResumable(after);
-    const backfill =
-      after === ""
-        ? undefined
-        : async (from: string): Promise<AuditEntry[]> => {
-            // Re-checked on every page: trimming may overtake a slow catch-up.
-            await this.#checkResumable(from);
-            for (let cursor = from; ; ) {
-              const page = await this.#history.read(cursor, PAGE);
-              if (page.length === 0) return [];
-              const wanted = page.filter((e) => matches(e.event));
-              if (wanted.length > 0 || page.length < PAGE) return wanted;
-              cursor = page[page.length - 1]!.cursor;
-            }
-          };
+    if (this.#sharedHistory) this.resetEpoch(await this.#history.epoch());
+    // With a shared stream, "now" is its newest entry; live delivery starts
+    // there, and a resuming subscriber reads history up to it.
+    const liveFrom = this.#sharedHistory ? await this.#history.latest() : "";
+    const after = options.after !== undefined && options.after !== "" ? await this.#resumable(options.after) : liveFrom;
+    this.#checkRoom();
+    const backfill = after === "" ? undefined : (from: string): Promise<BackfillPage> => this.#catchUpStep(from, matches);
     const record = { sub: undefined as unknown as AuditSubscription, matches };
-    record.sub = new AuditSubscription(this.#subscriberBuffer, after, () => this.#subscribers.delete(record), backfill);
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.#open--;
+    };
+    const signal = options.signal !== undefined && !options.signal.aborted ? options.signal : undefined;
+    record.sub = new AuditSubscription({
+      bufferSize: this.#subscriberBuffer,
+      startCursor: after,
+      backfill,
+      liveHead: () => this.latestCursor,
+      cursorText: (position) => (position === "" ? "" : this.cursorText(position)),
+      onEnd: () => {
+        this.#subscribers.delete(record);
+        if (signal === undefined) release();
+      },
+    });
+    this.#open++;
+    signal?.addEventListener("abort", release, { once: true });
     const first = this.#subscribers.size === 0;
     this.#subscribers.add(record);
-    if (first) this.#onFirstSubscriber?.(after === "" ? "0-0" : after);
+    if (first) this.#onFirstSubscriber?.(liveFrom === "" ? "0-0" : liveFrom);
     return record.sub;
   }
 
-  /** A page of past entries, oldest first (or newest first with `newestFirst`). */
-  async query(options: QueryOptions): Promise<AuditEntry[]> {
+  /**
+   * A page of past entries, oldest first (or newest first with
+   * `newestFirst`, continuing towards older ones). One call looks at no more
+   * than {@link QUERY_SCAN_BUDGET} entries: when it stops there, it returns
+   * what it found so far (maybe nothing) and where to continue.
+   */
+  async query(options: QueryOptions): Promise<QueryPage> {
     const matches = compileAuditFilter(options.filter);
-    if (options.newestFirst === true) return this.#queryNewestFirst(options, matches);
-    let cursor = options.after === undefined || options.after === "" ? "0-0" : options.after;
-    if (parseCursor(cursor) === undefined) throw new InvalidCursorError(cursor);
-    const out: AuditEntry[] = [];
-    while (out.length < options.limit) {
-      const page = await this.#history.read(cursor, PAGE);
-      for (const entry of page) {
-        const t = entry.event.time;
-        if (options.until !== undefined && t > options.until) return out;
-        if ((options.since === undefined || t >= options.since) && matches(entry.event)) {
-          out.push(entry);
-          if (out.length >= options.limit) return out;
-        }
-      }
-      if (page.length < PAGE) break;
-      cursor = page[page.length - 1]!.cursor;
+    if (this.#sharedHistory) this.resetEpoch(await this.#history.epoch());
+    const from = options.after === undefined || options.after === "" ? "" : await this.#position(options.after);
+    const limit = Math.max(1, options.limit);
+    if (options.newestFirst === true && this.#history.readBefore === undefined) return { entries: await this.#newestByReadingForward(options, matches, from), next: "" };
+    // One more than asked, to know whether anything is left after the page.
+    const scan = await scanHistory(this.#history, options.newestFirst === true ? from : from || "0-0", {
+      matches,
+      wanted: limit + 1,
+      budget: QUERY_SCAN_BUDGET,
+      since: options.since,
+      until: options.until,
+      backward: options.newestFirst === true,
+    });
+    if (scan.entries.length > limit) {
+      const entries = scan.entries.slice(0, limit);
+      return { entries, next: entries[limit - 1]!.cursor };
     }
-    return out;
+    return { entries: scan.entries, next: scan.complete ? "" : scan.scannedTo };
   }
 
   /**
@@ -232,66 +317,82 @@ export class AuditHub implements AuditSink {
     this.closeAll();
   }
 
-  async #checkResumable(after: string): Promise<void> {
-    if (parseCursor(after) === undefined) throw new InvalidCursorError(after);
+  #checkRoom(): void {
+    if (this.#open >= this.#maxSubscribers) throw new TooManySubscribersError(this.#maxSubscribers);
+  }
+
+  /**
+   * The position of a client's cursor in this history: of this epoch (or
+   * written without one) and not beyond the newest entry.
+   */
+  async #position(text: string): Promise<string> {
+    const parts = splitCursor(text);
+    if (parts === undefined) throw new InvalidCursorError(text);
+    if (parts.epoch !== undefined && parts.epoch !== this.#epoch) {
+      throw new CursorOutOfRangeError(text, "epoch", this.cursorText(await this.#history.latest()));
+    }
+    const latest = await this.#history.latest();
+    if (compareCursors(parts.position, latest) > 0) throw new CursorOutOfRangeError(text, "ahead", this.cursorText(latest));
+    return parts.position;
+  }
+
+  /** The position to resume after, when nothing after it was trimmed away. */
+  async #resumable(text: string): Promise<string> {
+    const position = await this.#position(text);
+    await this.#checkNotTrimmed(position, text);
+    return position;
+  }
+
+  async #checkNotTrimmed(position: string, text: string): Promise<void> {
     const trimmed = await this.#history.trimmedUpTo();
-    if (compareCursors(after, trimmed) < 0) {
-      const oldest = (await this.#history.read("0-0", 1))[0]?.cursor ?? "";
-      throw new CursorExpiredError(after, oldest);
+    if (compareCursors(position, trimmed) < 0) {
+      const oldest = (await this.#history.read("0-0", 1)).last || undefined;
+      throw new CursorExpiredError(text, oldest === undefined ? "" : this.cursorText(oldest));
     }
   }
 
-  async #queryNewestFirst(options: QueryOptions, matches: (e: AuditEvent) => boolean): Promise<AuditEntry[]> {
-    const before = options.after ?? "";
-    if (before !== "" && parseCursor(before) === undefined) throw new InvalidCursorError(before);
-    const wanted = (entry: AuditEntry): boolean => {
-      const t = entry.event.time;
-      return (options.since === undefined || t >= options.since) && (options.until === undefined || t <= options.until) && matches(entry.event);
-    };
-    const readBefore = this.#history.readBefore;
-    if (readBefore === undefined) {
-      // Forward only: keep the newest `limit` seen.
-      const kept: AuditEntry[] = [];
-      for (let cursor = "0-0"; ; ) {
-        const page = await this.#history.read(cursor, PAGE);
-        for (const e of page) {
-          if (before !== "" && compareCursors(e.cursor, before) >= 0) break;
-          if (!wanted(e)) continue;
-          kept.push(e);
-          if (kept.length > options.limit) kept.shift();
-        }
-        if (page.length < PAGE) break;
-        cursor = page[page.length - 1]!.cursor;
+  /**
+   * Newest first from a history that can only be read forward (a custom
+   * one): the newest `limit` before `before`, looking at all of it. The
+   * built-in histories read backwards instead, in bounded steps.
+   */
+  async #newestByReadingForward(options: QueryOptions, matches: (e: AuditEvent) => boolean, before: string): Promise<AuditEntry[]> {
+    const kept: AuditEntry[] = [];
+    for (let cursor = "0-0"; ; ) {
+      const page = await this.#history.read(cursor, HISTORY_PAGE);
+      for (const e of page.entries) {
+        if (before !== "" && compareCursors(e.cursor, before) >= 0) return kept.reverse();
+        const t = e.event.time;
+        if ((options.since !== undefined && t < options.since) || (options.until !== undefined && t > options.until) || !matches(e.event)) continue;
+        kept.push(e);
+        if (kept.length > options.limit) kept.shift();
       }
-      return kept.reverse();
+      if (page.last === "") return kept.reverse();
+      cursor = page.last;
     }
-    const out: AuditEntry[] = [];
-    for (let cursor = before; out.length < options.limit; ) {
-      const page = await readBefore.call(this.#history, cursor, PAGE);
-      for (const entry of page) {
-        // Older than `since`: everything after it in this order is older still.
-        if (options.since !== undefined && entry.event.time < options.since) return out;
-        if (!wanted(entry)) continue;
-        out.push(entry);
-        if (out.length >= options.limit) return out;
-      }
-      if (page.length < PAGE) break;
-      cursor = page[page.length - 1]!.cursor;
-    }
-    return out;
   }
 
   /** Up to `count` retained entries before a cursor ("" for the newest), newest first. */
-  #ringBefore(before: string, count: number): AuditEntry[] {
+  #ringBefore(before: string, count: number): HistoryPage {
     const at = before === "" ? [Number.POSITIVE_INFINITY, 0] : parseCursor(before);
     if (at === undefined) throw new InvalidCursorError(before);
-    return this.#ring!.before(at[0], at[1], count).map((e) => ({ cursor: e.cursor, event: auditEventFromJson(e.line) }));
+    const entries = this.#ring!.before(at[0], at[1], count).map((e) => ({ cursor: e.cursor, event: auditEventFromJson(e.line) }));
+    return { entries, last: entries.at(-1)?.cursor ?? "" };
+  }
+
+  /** One bounded step of a subscriber's catch-up: a page of history after `from`. */
+  async #catchUpStep(from: string, matches: (e: AuditEvent) => boolean): Promise<BackfillPage> {
+    // Re-checked on every step: trimming may overtake a slow catch-up.
+    await this.#checkNotTrimmed(from, this.cursorText(from));
+    const scan = await scanHistory(this.#history, from, { matches, wanted: HISTORY_PAGE, budget: HISTORY_PAGE });
+    return { entries: scan.entries, scannedTo: scan.scannedTo };
   }
 
   /** Up to `count` retained entries after a cursor. */
-  #ringAfter(after: string, count: number): AuditEntry[] {
+  #ringAfter(after: string, count: number): HistoryPage {
     const at = parseCursor(after);
     if (at === undefined) throw new InvalidCursorError(after);
-    return this.#ring!.after(at[0], at[1], count).map((e) => ({ cursor: e.cursor, event: auditEventFromJson(e.line) }));
+    const entries = this.#ring!.after(at[0], at[1], count).map((e) => ({ cursor: e.cursor, event: auditEventFromJson(e.line) }));
+    return { entries, last: entries.at(-1)?.cursor ?? "" };
   }
 }

@@ -19,6 +19,13 @@ export interface SharedAuditStream {
   lastStreamId(): Promise<string>;
   /** The newest id trimmed away ("0-0" when nothing was): cursors before it may have missed entries. */
   trimmedUpTo(): Promise<string>;
+  /** The stream's epoch, made when it is first asked for: a stream that starts over gets a new one. */
+  epoch(): Promise<string>;
+  /**
+   * How many times a connection to the stream's server was (re)established:
+   * after a reconnection the server may have lost the stream.
+   */
+  readonly connections: number;
 }
 
 /** Options for {@link startAuditRelay}. */
@@ -61,20 +68,34 @@ export function toEntries(entries: readonly StreamEntry[], onError: (e: unknown)
 /** The shared stream as the hub's history. */
 export function streamHistory(stream: SharedAuditStream, onError: (e: unknown) => void = () => {}): AuditHistory {
   return {
-    read: async (after, count) => toEntries(await stream.readStream(after, count), onError),
-    ...(stream.readStreamBefore === undefined ? {} : { readBefore: async (before: string, count: number) => toEntries(await stream.readStreamBefore!(before, count), onError) }),
+    read: async (after, count) => {
+      const raw = await stream.readStream(after, count);
+      return { entries: toEntries(raw, onError), last: raw.at(-1)?.id ?? "" };
+    },
+    ...(stream.readStreamBefore === undefined
+      ? {}
+      : {
+          readBefore: async (before: string, count: number) => {
+            const raw = await stream.readStreamBefore!(before, count);
+            return { entries: toEntries(raw, onError), last: raw.at(-1)?.id ?? "" };
+          },
+        }),
     trimmedUpTo: () => stream.trimmedUpTo(),
     latest: () => stream.lastStreamId(),
+    epoch: () => stream.epoch(),
   };
 }
 
 /**
  * Tails the shared audit stream (every replica's decisions) into this
  * process's hub, in stream order, while the hub has subscribers: it starts
- * from the first subscriber's starting cursor (whose catch-up from history
- * covers everything before) and pauses when the last one leaves, so a
- * server nobody subscribes to reads nothing. A read error is retried from the
- * same position, so nothing is skipped.
+ * from the stream's newest entry when the first one arrives (subscribers
+ * resuming from older cursors read history themselves, at their own pace)
+ * and pauses when the last one leaves, so a server nobody subscribes to
+ * reads nothing. A read error is retried from the same position, so nothing
+ * is skipped. After a read error or a reconnection the stream's epoch is
+ * read again, and if Redis lost the stream meanwhile the hub's subscriptions
+ * end (AuditHistoryResetError).
  */
 export async function startAuditRelay(stream: SharedAuditStream, hub: AuditHub, options: AuditRelayOptions = {}): Promise<AuditRelay> {
   const blockMs = options.blockMs ?? 1000;
@@ -90,9 +111,11 @@ export async function startAuditRelay(stream: SharedAuditStream, hub: AuditHub, 
     resumeFrom = from;
     wake?.();
   });
+  let epochKnown = true;
+  let connections = stream.connections;
   const loop = (async () => {
     while (running) {
-      if (hub.subscriberCount === 0) {
+      if (hub.activeSubscriberCount === 0) {
         lagMs = 0;
         if (resumeFrom === undefined) await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
@@ -104,9 +127,18 @@ export async function startAuditRelay(stream: SharedAuditStream, hub: AuditHub, 
       }
       let entries: StreamEntry[];
       try {
+        if (stream.connections !== connections) {
+          connections = stream.connections;
+          epochKnown = false;
+        }
+        if (!epochKnown) {
+          hub.resetEpoch(await stream.epoch());
+          epochKnown = true;
+        }
         entries = await stream.waitForStream(position, batch, blockMs);
       } catch (error) {
         if (!running) break;
+        epochKnown = false;
         onError(error);
         await new Promise((r) => setTimeout(r, 200));
         continue;

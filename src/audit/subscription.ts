@@ -2,40 +2,67 @@ import { compareCursors } from "./cursor.ts";
 import { SubscriberOverflowError } from "./errors.ts";
 import type { AuditEntry } from "./hub.ts";
 
-/** Reads the next page of history after a cursor (already filtered); empty when caught up. */
-export type Backfill = (after: string) => Promise<AuditEntry[]>;
+/** One step of a catch-up through history. */
+export interface BackfillPage {
+  /** The entries found that the subscriber wants, oldest first. */
+  readonly entries: AuditEntry[];
+  /** Cursor of the last entry looked at, wanted or not; `after` itself when there was none. */
+  readonly scannedTo: string;
+}
+
+/** Reads the next bounded step of history after a cursor. */
+export type Backfill = (after: string) => Promise<BackfillPage>;
+
+/** Options for {@link AuditSubscription}. */
+export interface AuditSubscriptionOptions {
+  /** Live entries the subscriber may fall behind before it is ended. */
+  readonly bufferSize: number;
+  /** The cursor it starts after ("" for the next live entry). */
+  readonly startCursor: string;
+  /** Present when it must first catch up from history (it resumes from a cursor). */
+  readonly backfill?: Backfill | undefined;
+  /** Cursor of the newest entry published live so far ("" when none): where catching up may stop. */
+  readonly liveHead: () => string;
+  /** How an overflow error names the cursor to resume from (the client's form of a position). */
+  readonly cursorText: (position: string) => string;
+  /** Called once when the subscription ends (it no longer wants live entries). */
+  readonly onEnd: (error: Error | undefined) => void;
+}
 
 /**
  * One subscriber's bounded queue.
  *
- * A resuming subscriber first catches up from history, page by page as it
- * consumes, while live entries are held; once history is exhausted the held
- * entries newer than the last one delivered follow — nothing lost, nothing
- * twice. Delivery never blocks the publisher: when the live queue is full the
- * subscription ends with SubscriberOverflowError carrying the last cursor
- * actually delivered, so the client can resume from there.
+ * A resuming subscriber first catches up from history, one bounded step at a
+ * time and only as fast as it consumes, ignoring live entries meanwhile: it
+ * joins live delivery once it has read past the newest entry published live,
+ * so nothing is lost or repeated, and a subscriber far behind is never
+ * flooded (history is not pushed at it as live entries). Live delivery never
+ * blocks the publisher: when the queue is full the subscription ends with
+ * SubscriberOverflowError carrying the last cursor actually delivered, so the
+ * client can resume from there. Its end is announced at once (`onEnd`), also
+ * when the consumer is not reading, so whoever serves it can end the call.
  */
 export class AuditSubscription implements AsyncIterable<AuditEntry> {
   #queue: AuditEntry[] = [];
   #head = 0;
-  /** Live entries that arrived while catching up. */
-  #held: AuditEntry[] = [];
   #backfill: Backfill | undefined;
-  /** Cursor of the newest entry queued or delivered. */
+  /** Live (false) or still catching up from history (true). */
+  #catchingUp: boolean;
+  /** Cursor of the newest entry queued or delivered (or scanned, while catching up). */
   #lastQueued: string;
   #lastDelivered: string;
   #ended = false;
   #error: Error | undefined;
   #wake: (() => void) | undefined;
-  readonly #bufferSize: number;
-  readonly #onClose: () => void;
+  #endListeners: ((error: Error | undefined) => void)[] = [];
+  readonly #options: AuditSubscriptionOptions;
 
-  constructor(bufferSize: number, startCursor: string, onClose: () => void, backfill?: Backfill) {
-    this.#bufferSize = bufferSize;
-    this.#lastDelivered = startCursor;
-    this.#lastQueued = startCursor;
-    this.#onClose = onClose;
-    this.#backfill = backfill;
+  constructor(options: AuditSubscriptionOptions) {
+    this.#options = options;
+    this.#lastDelivered = options.startCursor;
+    this.#lastQueued = options.startCursor;
+    this.#backfill = options.backfill;
+    this.#catchingUp = options.backfill !== undefined;
   }
 
   /** The last cursor handed to the consumer. */
@@ -47,22 +74,33 @@ export class AuditSubscription implements AsyncIterable<AuditEntry> {
     return this.#ended;
   }
 
+  /** Whether it is still reading history (live entries are not queued yet). */
+  get catchingUp(): boolean {
+    return this.#catchingUp;
+  }
+
   /** Queues a live entry; ends the subscription on overflow. Called by the hub. */
   push(entry: AuditEntry): void {
-    if (this.#ended) return;
+    // While catching up, history will bring this entry (or it was already read).
+    if (this.#ended || this.#catchingUp) return;
     // Cursors only grow: anything not after the last one queued was delivered already.
-    if (this.#backfill === undefined && this.#lastQueued !== "" && compareCursors(entry.cursor, this.#lastQueued) <= 0) return;
-    const target = this.#backfill === undefined ? this.#queue : this.#held;
-    const pending = this.#backfill === undefined ? this.#queue.length - this.#head : this.#held.length;
-    if (pending >= this.#bufferSize) {
-      this.#finish(new SubscriberOverflowError(this.#lastDelivered, this.#bufferSize));
+    if (this.#lastQueued !== "" && compareCursors(entry.cursor, this.#lastQueued) <= 0) return;
+    if (this.#queue.length - this.#head >= this.#options.bufferSize) {
+      this.#finish(new SubscriberOverflowError(this.#options.cursorText(this.#lastDelivered), this.#options.bufferSize));
       return;
     }
-    target.push(entry);
-    if (this.#backfill === undefined) {
-      this.#lastQueued = entry.cursor;
-      this.#notify();
-    }
+    this.#queue.push(entry);
+    this.#lastQueued = entry.cursor;
+    this.#notify();
+  }
+
+  /**
+   * Calls `listener` when the subscription ends, at once if it has: also
+   * when the consumer is not reading, so a server can end the call then.
+   */
+  onEnd(listener: (error: Error | undefined) => void): void {
+    if (this.#ended) listener(this.#error);
+    else this.#endListeners.push(listener);
   }
 
   /** Ends the subscription (cleanly, or with an error the consumer will see). */
@@ -87,8 +125,8 @@ export class AuditSubscription implements AsyncIterable<AuditEntry> {
           if (this.#error !== undefined) throw this.#error;
           return;
         }
-        if (this.#backfill !== undefined) {
-          await this.#catchUp(this.#backfill);
+        if (this.#catchingUp) {
+          await this.#catchUp(this.#backfill!);
           continue;
         }
         await new Promise<void>((resolve) => (this.#wake = resolve));
@@ -98,28 +136,30 @@ export class AuditSubscription implements AsyncIterable<AuditEntry> {
     }
   }
 
+  /** One step through history; hands over to live delivery once past the live head. */
   async #catchUp(backfill: Backfill): Promise<void> {
-    let page: AuditEntry[];
+    const from = this.#lastQueued;
+    let page: BackfillPage;
     try {
-      page = await backfill(this.#lastQueued);
+      page = await backfill(from);
     } catch (error) {
       this.#finish(error instanceof Error ? error : new Error(String(error)));
       return;
     }
-    if (page.length > 0) {
-      for (const e of page) this.#queue.push(e);
-      this.#lastQueued = page[page.length - 1]!.cursor;
+    if (this.#ended) return;
+    for (const e of page.entries) this.#queue.push(e);
+    if (compareCursors(page.scannedTo, from) > 0) {
+      this.#lastQueued = page.scannedTo;
       return;
     }
-    // Caught up: hand over to live delivery, skipping what history already gave.
-    this.#backfill = undefined;
-    for (const e of this.#held) {
-      if (compareCursors(e.cursor, this.#lastQueued) > 0) {
-        this.#queue.push(e);
-        this.#lastQueued = e.cursor;
-      }
+    // History has nothing after `from`. Live entries so far are not after it
+    // either (then the next one will be, and is queued), unless some were
+    // published since the read: read again.
+    const head = this.#options.liveHead();
+    if (head === "" || compareCursors(from, head) >= 0) {
+      this.#catchingUp = false;
+      this.#backfill = undefined;
     }
-    this.#held = [];
   }
 
   #finish(error: Error | undefined): void {
@@ -130,9 +170,12 @@ export class AuditSubscription implements AsyncIterable<AuditEntry> {
       this.#error = error;
       this.#queue = [];
       this.#head = 0;
-      this.#held = [];
     }
-    this.#onClose();
+    this.#backfill = undefined;
+    this.#options.onEnd(error);
+    const listeners = this.#endListeners;
+    this.#endListeners = [];
+    for (const listener of listeners) listener(error);
     this.#notify();
   }
 

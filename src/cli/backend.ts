@@ -1,7 +1,7 @@
 import { Code, createAgentAuthClient, isClientError, type AgentAuthClient } from "../client/index.ts";
 import { AuthEngine } from "../engine/auth-engine.ts";
 import { isDelegationValidationError } from "../model/errors.ts";
-import { createRedisStore, parseRedisTarget } from "../state/redis/index.ts";
+import { createRedisStore, parseRedisTarget, redactRedisTarget } from "../state/redis/index.ts";
 import type { GlobalOptions } from "./global-options.ts";
 import { parseServerTarget } from "./server-target.ts";
 import { loadPolicyOrReport } from "./load-policy.ts";
@@ -58,11 +58,20 @@ export async function openBackend(io: CliIo, g: GlobalOptions, command: string):
     const loaded = loadPolicyOrReport(io, g.configPath);
     if (loaded === undefined) return undefined;
     const store = createRedisStore({ connection: parseRedisTarget(g.redis), prefix: g.redisPrefix, onError: () => {} });
-    await store.ready(5000);
+    try {
+      await store.ready(REDIS_READY_MS);
+    } catch (error) {
+      // The client would otherwise keep reconnecting, and the process would never exit.
+      await store.close();
+      throw new Error(`cannot reach Redis at ${redactRedisTarget(g.redis)} (--redis / AGENT_AUTH_REDIS_URL): ${error instanceof Error ? error.message : String(error)}`);
+    }
     return localBackend(new AuthEngine(loaded.config, { store }), () => store.close());
   }
   throw new UsageError(`${command} needs --server HOST:PORT (a running server) or --redis URL (the shared state); the embedded memory store does not outlive one command`, command);
 }
+
+/** How long a command waits for Redis to answer before it gives up (exit 1). */
+const REDIS_READY_MS = 5000;
 
 function remoteBackend(client: AgentAuthClient): Backend {
   const all = async <T>(fetch: (token: string) => Promise<{ items: T[]; next: string }>): Promise<T[]> => {

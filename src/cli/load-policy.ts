@@ -1,4 +1,4 @@
-import { isConfigError, loadConfigWithWarnings, type AuthConfig, type ConfigIssue, type ConfigLimits } from "../config/index.ts";
+import { isConfigError, loadConfigWithWarnings, parseEnvPrefixes, type AuthConfig, type ConfigIssue, type ConfigLimits, type ParseConfigOptions } from "../config/index.ts";
 import type { CliIo } from "./io.ts";
 import { paint, red, yellow } from "./table.ts";
 
@@ -9,12 +9,20 @@ export function formatIssue(issue: ConfigIssue): string {
 }
 
 /**
+ * How commands interpolate `${ENV}` in policy files: from the command's
+ * environment, limited to the prefixes in AGENT_AUTH_ENV_PREFIXES when set.
+ */
+export function policyEnv(io: CliIo): Pick<ParseConfigOptions, "env" | "envPrefixes"> {
+  return { env: io.env, envPrefixes: parseEnvPrefixes(io.env["AGENT_AUTH_ENV_PREFIXES"]) };
+}
+
+/**
  * Loads the policy for a command. On a config error prints every problem
  * (never a stack trace) and returns undefined; the caller exits 1.
  */
 export function loadPolicyOrReport(io: CliIo, path: string, limits?: Partial<ConfigLimits>): { config: AuthConfig; warnings: readonly ConfigIssue[] } | undefined {
   try {
-    return loadConfigWithWarnings(path, limits === undefined ? {} : { limits });
+    return loadConfigWithWarnings(path, { ...policyEnv(io), ...(limits === undefined ? {} : { limits }) });
   } catch (error) {
     if (!isConfigError(error)) throw error;
     printWarnings(io, error.warnings);

@@ -20,7 +20,7 @@ const DELEGATION_KEYS = ["enabled", "default_duration", "max_duration", "rules"]
 const RULE_KEYS = ["name", "allowed_actions", "max_duration", "require_reason", "description"];
 const A2A_KEYS = ["default", "policies"];
 const A2A_POLICY_KEYS = ["name", "from_agent", "to_agent", "action", "effect", "condition", "description"];
-const SESSION_KEYS = ["default_duration", "max_duration", "cleanup_interval"];
+const SESSION_KEYS = ["default_duration", "max_duration", "cleanup_interval", "require_scope"];
 const AUDIT_KEYS = ["enabled", "path", "retention_days", "durability", "stream_max_length", "include_metadata", "buffer_bytes"];
 
 /** Every key the loader reads, by section (the JSON Schema is checked against these by a test). */
@@ -52,7 +52,7 @@ export function buildConfig(root: YamlMap, r: ConfigReader): AuthConfig {
   const audit = r.map(entry(root, "audit"), "audit", AUDIT_KEYS);
   const durability = r.string(entry(audit, "durability"), "audit.durability", "async");
   if (durability !== "sync" && durability !== "async") {
-    r.problem("audit.durability", `audit.durability: invalid durability '${durability}', expected one of ['async', 'sync']`, entry(audit, "durability"));
+    r.problem("audit.durability", `audit.durability: invalid durability '${r.shown("audit.durability", durability)}', expected one of ['async', 'sync']`, entry(audit, "durability"));
   }
   return {
     version: r.string(entry(root, "version"), "version", "1.0"),
@@ -127,6 +127,7 @@ export function buildConfig(root: YamlMap, r: ConfigReader): AuthConfig {
       defaultDuration: r.integer(entry(sessions, "default_duration"), "sessions.default_duration", 3600),
       maxDuration: r.integer(entry(sessions, "max_duration"), "sessions.max_duration", 86400),
       cleanupInterval: r.integer(entry(sessions, "cleanup_interval"), "sessions.cleanup_interval", 300),
+      requireScope: r.boolean(entry(sessions, "require_scope"), "sessions.require_scope", false),
     },
     audit: {
       enabled: r.boolean(entry(audit, "enabled"), "audit.enabled", true),

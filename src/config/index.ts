@@ -11,3 +11,4 @@ export {
   type ParsedConfig,
 } from "./parse-config.ts";
 export { configToJson } from "./to-json.ts";
+export { parseEnvPrefixes } from "./interpolate.ts";

@@ -1,6 +1,7 @@
 import { isExpressionSyntaxError, parseExpression, type ExpressionNode } from "../expr/index.ts";
 import type { ConfigIssue } from "./config-error.ts";
 import type { AuthConfig } from "./types.ts";
+import type { ConfigSource } from "./validate.ts";
 
 /** Request fields approval conditions read by name (metadata cannot override them). */
 const APPROVAL_FIELDS: ReadonlySet<string> = new Set(["agent", "user", "action", "resource", "scope"]);
@@ -34,17 +35,19 @@ interface Condition {
  * `validate --strict` makes them errors. Each check tolerates an otherwise
  * invalid config, so warnings can be shown beside errors.
  */
-export function lintConfig(c: AuthConfig, at: (path: string) => { line: number; column: number } | undefined): ConfigIssue[] {
+export function lintConfig(c: AuthConfig, source: ConfigSource): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const warn = (path: string, message: string): void => {
-    const p = at(path);
+    const p = source.at(path);
     issues.push(p === undefined ? { path, message } : { path, message, line: p.line, column: p.column });
   };
   const conditions: Condition[] = [];
-  const parsed = (path: string, source: string, known: ReadonlySet<string>): ExpressionNode | undefined => {
-    if (source.trim() === "") return undefined;
+  const parsed = (path: string, text: string, known: ReadonlySet<string>): ExpressionNode | undefined => {
+    if (text.trim() === "") return undefined;
+    // Its field names would come from a variable's value, which a warning must not show.
+    if (source.interpolated(path)) return undefined;
     try {
-      const ast = parseExpression(source, 256);
+      const ast = parseExpression(text, 256);
       conditions.push({ path, ast, known });
       return ast;
     } catch (error) {
@@ -57,7 +60,7 @@ export function lintConfig(c: AuthConfig, at: (path: string) => { line: number; 
 
   lintBareWords(conditions, c, warn);
   lintProfiles(c, warn);
-  lintShadowing(c, approvals, warn);
+  lintShadowing(c, approvals, warn, (i) => source.shown(`approval_policies[${i}].name`, c.approvalPolicies[i]!.name));
   return issues;
 }
 
@@ -151,7 +154,7 @@ function lintProfiles(c: AuthConfig, warn: (path: string, message: string) => vo
  * the same condition or with one of the operands of its `and`, whose tier is
  * at least as high. Linear in the number of policies.
  */
-function lintShadowing(c: AuthConfig, asts: readonly (ExpressionNode | undefined)[], warn: (path: string, message: string) => void): void {
+function lintShadowing(c: AuthConfig, asts: readonly (ExpressionNode | undefined)[], warn: (path: string, message: string) => void, nameOf: (index: number) => string): void {
   const key = (n: ExpressionNode): string => JSON.stringify(n, (k, v: unknown) => (k === "pos" ? undefined : v));
   /** Earlier conditions by their structure: the highest tier seen and the first policy with it. */
   const earlier = new Map<string, { rank: number; index: number }>();
@@ -162,13 +165,12 @@ function lintShadowing(c: AuthConfig, asts: readonly (ExpressionNode | undefined
     if (rb === undefined) return;
     const ast = asts[j];
     const own = ast === undefined ? undefined : key(ast);
-    if (rb === 0) warn(`${path}.tier`, `${path} (${b.name}): tier autonomous never raises a tier: this policy has no effect`);
+    if (rb === 0) warn(`${path}.tier`, `${path} (${nameOf(j)}): tier autonomous never raises a tier: this policy has no effect`);
     else {
       const implied = ast === undefined ? [] : [own!, ...(ast.kind === "and" ? ast.operands.map(key) : [])];
       const shadow = [always, ...implied.map((k) => earlier.get(k))].find((e) => e !== undefined && e.rank >= rb);
       if (shadow !== undefined) {
-        const a = c.approvalPolicies[shadow.index]!;
-        warn(path, `${path} (${b.name}): shadowed by approval_policies[${shadow.index}] (${a.name}), which matches whenever it does with a tier at least as high: it can never set the tier`);
+        warn(path, `${path} (${nameOf(j)}): shadowed by approval_policies[${shadow.index}] (${nameOf(shadow.index)}), which matches whenever it does with a tier at least as high: it can never set the tier`);
       }
     }
     const entry = { rank: rb, index: j };

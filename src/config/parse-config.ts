@@ -8,7 +8,7 @@ import { deepFreeze } from "./freeze.ts";
 import { ConfigReader, NodeBudgetExceeded } from "./reader.ts";
 import type { AuthConfig } from "./types.ts";
 import { lintConfig } from "./lint.ts";
-import { validateConfig } from "./validate.ts";
+import { validateConfig, type ConfigSource } from "./validate.ts";
 import { parseYaml, YamlProblem } from "./yaml.ts";
 
 /** Bounds on what a policy file may demand of the loader. */
@@ -34,6 +34,12 @@ export const DEFAULT_CONFIG_LIMITS: ConfigLimits = Object.freeze({
 export interface ParseConfigOptions {
   /** Environment for `${NAME}` interpolation; default process.env. Treated as the whole environment. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Only variables whose names start with one of these may be interpolated;
+   * other references stay as written, with a warning. Undefined (the
+   * default): every variable.
+   */
+  readonly envPrefixes?: readonly string[] | undefined;
   readonly limits?: Partial<ConfigLimits>;
   /** Name of the source (a file path), for messages. */
   readonly sourceName?: string;
@@ -94,7 +100,7 @@ export function parseConfigWithWarnings(text: string, options: ParseConfigOption
   }
   if (root === null || root.kind !== "map") return fail("Auth config file must be a YAML mapping");
 
-  const reader = new ConfigReader(options.env ?? process.env, limits.maxNodes);
+  const reader = new ConfigReader(options.env ?? process.env, limits.maxNodes, options.envPrefixes);
   let config: AuthConfig;
   try {
     config = buildConfig(root, reader);
@@ -104,9 +110,9 @@ export function parseConfigWithWarnings(text: string, options: ParseConfigOption
     if (error instanceof NodeBudgetExceeded) return fail(`Auth config ${error.message}`);
     throw error;
   }
-  const at = (p: string): { line: number; column: number } | undefined => reader.positions.get(p);
-  const issues = [...reader.issues, ...validateConfig(config, at, limits.expression)];
-  const warnings = Object.freeze([...reader.warnings, ...lintConfig(config, at)]);
+  const fields: ConfigSource = { at: (p) => reader.positions.get(p), shown: (p, v) => reader.shown(p, v), interpolated: (p) => reader.interpolated(p) };
+  const issues = [...reader.issues, ...validateConfig(config, fields, limits.expression)];
+  const warnings = Object.freeze([...reader.warnings, ...lintConfig(config, fields)]);
   if (issues.length > 0) throw new ConfigError(issues, warnings);
   return { config: deepFreeze(config), warnings };
 }

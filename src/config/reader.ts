@@ -1,5 +1,5 @@
 import type { ConfigIssue } from "./config-error.ts";
-import { interpolate } from "./interpolate.ts";
+import { interpolate, type InterpolateOptions } from "./interpolate.ts";
 import type { YamlMap, YamlNode, YamlScalar } from "./yaml.ts";
 
 /** Thrown when a document expands to more nodes than allowed (alias bombs). */
@@ -10,19 +10,57 @@ export class NodeBudgetExceeded extends Error {}
  * of stopping at the first: a value of the wrong type is reported with its
  * path and line and replaced by the field's default. A YAML null means "not
  * set". String values go through `${ENV}` interpolation first; messages show
- * the text as written, so variable values never leak into errors.
+ * the text as written (see {@link shown}), so variable values never leak into
+ * errors, logs or anything built from them.
  */
 export class ConfigReader {
   readonly issues: ConfigIssue[] = [];
   readonly warnings: ConfigIssue[] = [];
   /** Line and column of each path read, for validation messages. */
   readonly positions = new Map<string, { line: number; column: number }>();
+  /** The text as written of every value that interpolation changed, by path. */
+  readonly #written = new Map<string, string>();
+  readonly #interpolation: InterpolateOptions;
+  readonly #refused = new Set<string>();
   #visits = 0;
 
   constructor(
-    readonly env: Readonly<Record<string, string | undefined>>,
+    env: Readonly<Record<string, string | undefined>>,
     readonly maxNodes: number,
-  ) {}
+    /** Variables that may be interpolated, by name prefix; undefined: all. */
+    envPrefixes?: readonly string[] | undefined,
+  ) {
+    this.#interpolation = {
+      env,
+      prefixes: envPrefixes,
+      onRefused: (name) => {
+        if (this.#refused.has(name)) return;
+        this.#refused.add(name);
+        const allowed = envPrefixes!.length === 0 ? "no variable may be" : `only names starting with ${envPrefixes!.map((p) => `'${p}'`).join(", ")} may be`;
+        this.warnings.push({ path: "", message: `\${${name}} is left as written: ${allowed} interpolated (AGENT_AUTH_ENV_PREFIXES)` });
+      },
+    };
+  }
+
+  /**
+   * How a message shows the value read at `path`: as written (`${NAME}`)
+   * when interpolation changed it, else the value itself.
+   */
+  shown(path: string, value: string): string {
+    return this.#written.get(path) ?? value;
+  }
+
+  /** Whether the value at `path` came out of interpolation. */
+  interpolated(path: string): boolean {
+    return this.#written.has(path);
+  }
+
+  /** A text value, interpolated; remembers the text as written when it changed. */
+  #text(text: string, path: string): string {
+    const out = interpolate(text, this.#interpolation);
+    if (out !== text) this.#written.set(path, text);
+    return out;
+  }
 
   #visit(node: YamlNode, path: string): void {
     if (++this.#visits > this.maxNodes) throw new NodeBudgetExceeded(`the document expands to more than ${this.maxNodes} nodes (aliases?)`);
@@ -71,7 +109,7 @@ export class ConfigReader {
       this.problem(path, `${path}: expected a string, got ${describe(node)}`, node);
       return fallback;
     }
-    return node.type === "str" ? interpolate(node.text, this.env) : node.text;
+    return node.type === "str" ? this.#text(node.text, path) : node.text;
   }
 
   /** An integer: a YAML int, or text of digits (after `${ENV}` interpolation). */
@@ -81,7 +119,7 @@ export class ConfigReader {
     if (node.kind === "scalar") {
       if (node.type === "int" && Number.isSafeInteger(node.value)) return node.value as number;
       if (node.type === "str") {
-        const text = interpolate(node.text, this.env).trim();
+        const text = this.#text(node.text, path).trim();
         if (/^[+-]?[0-9]+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
       }
     }
@@ -110,7 +148,7 @@ export class ConfigReader {
         this.problem(p, `${p}: expected a string, got ${describe(item)}`, item);
         return;
       }
-      out.push(item.type === "str" ? interpolate(item.text, this.env) : item.text);
+      out.push(item.type === "str" ? this.#text(item.text, p) : item.text);
     });
     return out;
   }
@@ -118,24 +156,47 @@ export class ConfigReader {
   /** Any YAML data as plain values (variables); strings interpolated; objects without a prototype. */
   data(node: YamlNode, path: string): unknown {
     this.#visit(node, path);
-    return this.#data(node);
+    return this.#data(node, [path]);
   }
 
-  #data(node: YamlNode): unknown {
+  /** `at` is the path as segments, joined only when a value needs it (an alias bomb visits a million nodes). */
+  #data(node: YamlNode, at: (string | number)[]): unknown {
     // Counted like every other visit: aliases can make this tree exponentially large.
     if (++this.#visits > this.maxNodes) throw new NodeBudgetExceeded(`the document expands to more than ${this.maxNodes} nodes (aliases?)`);
     switch (node.kind) {
-      case "scalar":
-        return node.type === "str" ? interpolate(node.text, this.env) : node.value;
+      case "scalar": {
+        if (node.type !== "str") return node.value;
+        const out = interpolate(node.text, this.#interpolation);
+        if (out !== node.text) this.#written.set(segmentsPath(at), node.text);
+        return out;
+      }
       case "seq":
-        return Object.freeze(node.items.map((item) => this.#data(item)));
+        return Object.freeze(
+          node.items.map((item, i) => {
+            at.push(i);
+            const v = this.#data(item, at);
+            at.pop();
+            return v;
+          }),
+        );
       case "map": {
         const out = Object.create(null) as Record<string, unknown>;
-        for (const [k, v] of node.entries) out[k] = this.#data(v.value);
+        for (const [k, v] of node.entries) {
+          at.push(k);
+          out[k] = this.#data(v.value, at);
+          at.pop();
+        }
         return Object.freeze(out);
       }
     }
   }
+}
+
+/** `variables.v`, `[0]`, `k` → `variables.v[0].k`. */
+function segmentsPath(at: readonly (string | number)[]): string {
+  let path = "";
+  for (const s of at) path = typeof s === "number" ? `${path}[${s}]` : join(path, s);
+  return path;
 }
 
 /** The value of key `key` in a mapping, if present. */

@@ -46,7 +46,7 @@ export function configToJson(c: AuthConfig): Record<string, unknown> {
         description: p.description,
       })),
     },
-    sessions: { default_duration: c.sessions.defaultDuration, max_duration: c.sessions.maxDuration, cleanup_interval: c.sessions.cleanupInterval },
+    sessions: { default_duration: c.sessions.defaultDuration, max_duration: c.sessions.maxDuration, cleanup_interval: c.sessions.cleanupInterval, require_scope: c.sessions.requireScope },
     audit: {
       enabled: c.audit.enabled,
       path: c.audit.path,

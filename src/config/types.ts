@@ -108,6 +108,11 @@ export interface SessionConfig {
   readonly maxDuration: number;
   /** Seconds; accepted for compatibility, expiry needs no sweeper here. */
   readonly cleanupInterval: number;
+  /**
+   * A request in a session with a scope must name a scope itself (else it is
+   * denied). Default false: the original let such requests through.
+   */
+  readonly requireScope: boolean;
 }
 
 /** `audit:` */

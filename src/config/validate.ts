@@ -10,38 +10,51 @@ const VALID_EFFECTS = new Set(["allow", "deny"]);
 const MIN_AUDIT_BUFFER = 64 * 1024;
 const MAX_AUDIT_BUFFER = 1024 * 1024 * 1024;
 
+/** Where validation finds what it reports about a field besides its value. */
+export interface ConfigSource {
+  /** The YAML position of a field, when known. */
+  at(path: string): { line: number; column: number } | undefined;
+  /** How a message shows the value of a field: as written when `${ENV}` interpolation changed it. */
+  shown(path: string, value: string): string;
+  /** Whether the field's value came out of `${ENV}` interpolation. */
+  interpolated(path: string): boolean;
+}
+
 /**
  * Every rule a well-typed config must satisfy, in the original library's order
  * and words, plus our condition checks (syntax and `$variables`, right after
- * each policy's tier or effect check) and stream length.
- * `at(path)` gives the YAML position of a field, when known.
+ * each policy's tier or effect check) and stream length. A value that came
+ * out of `${ENV}` interpolation is shown as written, never as its value.
  */
-export function validateConfig(
-  c: AuthConfig,
-  at: (path: string) => { line: number; column: number } | undefined,
-  expressionLimits: Partial<ExpressionLimits>,
-): ConfigIssue[] {
+export function validateConfig(c: AuthConfig, source: ConfigSource, expressionLimits: Partial<ExpressionLimits>): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const add = (path: string, message: string): void => {
-    const p = at(path);
+    const p = source.at(path);
     issues.push(p === undefined ? { path, message } : { path, message, line: p.line, column: p.column });
   };
-  const condition = (path: string, source: string): void => {
-    if (source.trim() === "") return;
+  const q = (path: string, value: string): string => source.shown(path, value);
+  const condition = (path: string, text: string): void => {
+    if (text.trim() === "") return;
+    const problems: string[] = [];
     try {
-      const expr = compileExpression(source, { variables: c.variables, limits: expressionLimits });
+      const expr = compileExpression(text, { variables: c.variables, limits: expressionLimits });
       for (const name of expr.variables) {
-        if (!c.variables.has(name)) add(path, `${path}: undefined variable '$${name}'`);
+        if (!c.variables.has(name)) problems.push(`${path}: undefined variable '$${name}'`);
       }
     } catch (error) {
-      add(path, `${path}: ${isExpressionSyntaxError(error) ? error.message : String(error)}`);
+      problems.push(`${path}: ${isExpressionSyntaxError(error) ? error.message : String(error)}`);
     }
+    if (problems.length === 0) return;
+    // A problem's details (a token, a variable name, a position) would come from the variable's value.
+    if (source.interpolated(path)) add(path, `${path}: the condition '${q(path, text)}' is not valid once its \${…} references are replaced (their values are not shown)`);
+    else for (const m of problems) add(path, m);
   };
 
-  if (c.version !== "1.0") add("version", `Unsupported config version: '${c.version}' (expected '1.0')`);
+  if (c.version !== "1.0") add("version", `Unsupported config version: '${q("version", c.version)}' (expected '1.0')`);
 
   for (const [name, role] of c.roles) {
-    if (role.extends !== "" && !c.roles.has(role.extends)) add(`roles.${name}.extends`, `roles.${name}: extends '${role.extends}' does not exist`);
+    const path = `roles.${name}.extends`;
+    if (role.extends !== "" && !c.roles.has(role.extends)) add(path, `roles.${name}: extends '${q(path, role.extends)}' does not exist`);
   }
   for (const name of c.roles.keys()) {
     const chain: string[] = [];
@@ -56,8 +69,8 @@ export function validateConfig(
 
   for (const [name, p] of c.profiles) {
     const path = `profiles.${name}`;
-    if (p.role !== "" && !c.roles.has(p.role)) add(`${path}.role`, `${path}: role '${p.role}' does not exist`);
-    if (!VALID_TIERS.has(p.defaultTier)) add(`${path}.default_tier`, `${path}: invalid default_tier '${p.defaultTier}', expected one of ${TIERS}`);
+    if (p.role !== "" && !c.roles.has(p.role)) add(`${path}.role`, `${path}: role '${q(`${path}.role`, p.role)}' does not exist`);
+    if (!VALID_TIERS.has(p.defaultTier)) add(`${path}.default_tier`, `${path}: invalid default_tier '${q(`${path}.default_tier`, p.defaultTier)}', expected one of ${TIERS}`);
     if (p.maxSessionDuration < 1) add(`${path}.max_session_duration`, `${path}: max_session_duration must be >= 1`);
     if (p.maxSessionDuration > c.sessions.maxDuration) {
       add(`${path}.max_session_duration`, `${path}: max_session_duration (${p.maxSessionDuration}) exceeds sessions.max_duration (${c.sessions.maxDuration})`);
@@ -67,33 +80,36 @@ export function validateConfig(
   const approvalNames = new Set<string>();
   c.approvalPolicies.forEach((p, i) => {
     const prefix = `approval_policies[${i}]`;
+    const name = q(`${prefix}.name`, p.name);
     if (p.name === "") add(`${prefix}.name`, `${prefix}: 'name' is required`);
-    else if (approvalNames.has(p.name)) add(`${prefix}.name`, `${prefix}: duplicate approval policy name '${p.name}'`);
+    else if (approvalNames.has(p.name)) add(`${prefix}.name`, `${prefix}: duplicate approval policy name '${name}'`);
     else approvalNames.add(p.name);
-    if (!VALID_TIERS.has(p.tier)) add(`${prefix}.tier`, `${prefix} (${p.name}): invalid tier '${p.tier}', expected one of ${TIERS}`);
+    if (!VALID_TIERS.has(p.tier)) add(`${prefix}.tier`, `${prefix} (${name}): invalid tier '${q(`${prefix}.tier`, p.tier)}', expected one of ${TIERS}`);
     condition(`${prefix}.condition`, p.condition);
   });
 
   const ruleNames = new Set<string>();
   c.delegation.rules.forEach((r, i) => {
     const prefix = `delegation.rules[${i}]`;
+    const name = q(`${prefix}.name`, r.name);
     if (r.name === "") add(`${prefix}.name`, `${prefix}: 'name' is required`);
-    else if (ruleNames.has(r.name)) add(`${prefix}.name`, `${prefix}: duplicate delegation rule name '${r.name}'`);
+    else if (ruleNames.has(r.name)) add(`${prefix}.name`, `${prefix}: duplicate delegation rule name '${name}'`);
     else ruleNames.add(r.name);
-    if (r.maxDuration < 1) add(`${prefix}.max_duration`, `${prefix} (${r.name}): max_duration must be >= 1`);
+    if (r.maxDuration < 1) add(`${prefix}.max_duration`, `${prefix} (${name}): max_duration must be >= 1`);
     if (r.maxDuration > c.delegation.maxDuration) {
-      add(`${prefix}.max_duration`, `${prefix} (${r.name}): max_duration (${r.maxDuration}) exceeds delegation.max_duration (${c.delegation.maxDuration})`);
+      add(`${prefix}.max_duration`, `${prefix} (${name}): max_duration (${r.maxDuration}) exceeds delegation.max_duration (${c.delegation.maxDuration})`);
     }
   });
 
-  if (!VALID_EFFECTS.has(c.a2a.default)) add("a2a.default", `a2a.default: invalid default '${c.a2a.default}', expected one of ${EFFECTS}`);
+  if (!VALID_EFFECTS.has(c.a2a.default)) add("a2a.default", `a2a.default: invalid default '${q("a2a.default", c.a2a.default)}', expected one of ${EFFECTS}`);
   const a2aNames = new Set<string>();
   c.a2a.policies.forEach((p, i) => {
     const prefix = `a2a.policies[${i}]`;
+    const name = q(`${prefix}.name`, p.name);
     if (p.name === "") add(`${prefix}.name`, `${prefix}: 'name' is required`);
-    else if (a2aNames.has(p.name)) add(`${prefix}.name`, `${prefix}: duplicate A2A policy name '${p.name}'`);
+    else if (a2aNames.has(p.name)) add(`${prefix}.name`, `${prefix}: duplicate A2A policy name '${name}'`);
     else a2aNames.add(p.name);
-    if (!VALID_EFFECTS.has(p.effect)) add(`${prefix}.effect`, `${prefix} (${p.name}): invalid effect '${p.effect}', expected one of ${EFFECTS}`);
+    if (!VALID_EFFECTS.has(p.effect)) add(`${prefix}.effect`, `${prefix} (${name}): invalid effect '${q(`${prefix}.effect`, p.effect)}', expected one of ${EFFECTS}`);
     condition(`${prefix}.condition`, p.condition);
   });
 

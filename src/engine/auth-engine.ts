@@ -14,7 +14,7 @@ import type { DelegationRecord, ListFilter, SessionRecord, StateStore } from "..
 import { BY_PROFILE, BY_PROVIDER, conclude, denial, screen, sessionDenial, type AllowSource, type Screening } from "./decide.ts";
 import { newDecisionId } from "./decision-id.ts";
 import { explainDecision, type Explanation } from "./explain.ts";
-import { grantBooks, newDelegation, newSession, type CreateDelegationInput, type CreateSessionInput, type GrantBook, type Revocation } from "./grants.ts";
+import { grantBooks, newDelegation, newSession, type CreateDelegationInput, type CreateSessionInput, type GrantBook, type Page, type PageRequest, type Revocation } from "./grants.ts";
 import { AuditJournal, type RecordMode, type SameTripRecorder } from "./journal.ts";
 import { askProvider, providerFunction, type UserPermissionsFunction, type UserPermissionsProvider } from "./provider.ts";
 import { prepareDecision, type PreparedDecision } from "./same-trip.ts";
@@ -179,7 +179,15 @@ export class AuthEngine {
     let outcome: StateOutcome | "unavailable" | undefined;
     if (req.sessionId !== "" || screening.needDelegations) {
       try {
-        outcome = await this.#store.resolveOutcome({ sessionId: req.sessionId, agent: req.agent, user: req.user, scope: req.scope, action: req.action, delegations: screening.needDelegations });
+        outcome = await this.#store.resolveOutcome({
+          sessionId: req.sessionId,
+          agent: req.agent,
+          user: req.user,
+          scope: req.scope,
+          action: req.action,
+          delegations: screening.needDelegations,
+          requireScope: policy.config.sessions.requireScope,
+        });
       } catch (error) {
         this.#onError(error, "state store");
         outcome = "unavailable";
@@ -212,6 +220,7 @@ export class AuthEngine {
       scope: req.scope,
       action: req.action,
       delegations: screening.needDelegations,
+      requireScope: policy.config.sessions.requireScope,
     };
     const decisionId = newDecisionId();
     // Asked alongside the state read (not after it) so a decision waits once.
@@ -302,9 +311,17 @@ export class AuthEngine {
     return this.#sessions.get(sessionId);
   }
 
-  /** Active sessions (and revoked ones with `includeRevoked`), oldest first. */
+  /** Active sessions (and revoked ones with `includeRevoked`), oldest first: all of them, read page by page. */
   listSessions(filter: ListFilter = {}): Promise<Session[]> {
     return this.#sessions.list(filter);
+  }
+
+  /**
+   * A page of {@link listSessions}: a bounded step through the sessions
+   * (a page may be short, even empty, with a `next` to continue from).
+   */
+  listSessionsPage(filter: ListFilter, page: PageRequest = {}): Promise<Page<Session>> {
+    return this.#sessions.page(filter, page);
   }
 
   /** Revokes a session; the revocation is stored before this resolves. */
@@ -325,9 +342,14 @@ export class AuthEngine {
     return this.#delegations.get(delegationId);
   }
 
-  /** Active delegations (`agent` filters the receiving agent, `user` the granting user). */
+  /** Active delegations (`agent` filters the receiving agent, `user` the granting user): all of them, read page by page. */
   listDelegations(filter: ListFilter = {}): Promise<DelegationGrant[]> {
     return this.#delegations.list(filter);
+  }
+
+  /** A page of {@link listDelegations}: a bounded step through the delegations. */
+  listDelegationsPage(filter: ListFilter, page: PageRequest = {}): Promise<Page<DelegationGrant>> {
+    return this.#delegations.page(filter, page);
   }
 
   /** Revokes a delegation; stored before this resolves. */

@@ -96,5 +96,7 @@ export function sessionDenial(outcome: Exclude<StateOutcome, { kind: "ok" }>, re
       return reasons.sessionUserMismatch(outcome.expected, req.user);
     case "scope_outside":
       return reasons.scopeOutsideSession(req.scope, outcome.pattern);
+    case "scope_required":
+      return reasons.sessionScopeRequired(outcome.pattern);
   }
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../model/clock.ts";
-import { DelegationValidationError } from "../model/errors.ts";
+import { DelegationValidationError, InvalidRequestError } from "../model/errors.ts";
 import type { RequestLimits } from "../model/request.ts";
 import type { DelegationGrant, Session } from "../model/types.ts";
 import type { CompiledPolicy } from "../policy/index.ts";
-import type { DelegationRecord, ListFilter, RecordTable, RevokeOutcome, SessionRecord, StoredRecord } from "../state/store.ts";
+import { MAX_LIST_LIMIT, type DelegationRecord, type ListFilter, type RecordTable, type RevokeOutcome, type SessionRecord, type StoredRecord } from "../state/store.ts";
 import { toDelegationGrant, toSession } from "./records.ts";
 import { checkDuration, checkName, checkOptionalText, checkPatterns } from "./validate-input.ts";
 
@@ -27,6 +27,24 @@ export interface CreateDelegationInput {
   /** Seconds. Default: delegation.default_duration. */
   readonly duration?: number | null | undefined;
   readonly reason?: string | undefined;
+}
+
+/** Which part of a listing to read: after a `next` of an earlier page, at most `limit` items. */
+export interface PageRequest {
+  /** The `next` of the previous page; absent or "" for the first. */
+  readonly after?: string | undefined;
+  /** Items per page, 1 to 1000. Default 100. */
+  readonly limit?: number | undefined;
+}
+
+/**
+ * A page of a listing. It may hold fewer items than asked for, even none,
+ * and still not be the last: each call looks at a bounded number of records.
+ * The listing is complete when `next` is "".
+ */
+export interface Page<V> {
+  readonly items: V[];
+  readonly next: string;
 }
 
 /** Outcome of a revocation, with the record as it now stands. */
@@ -92,10 +110,25 @@ export class GrantBook<R extends StoredRecord, V> {
     return record === undefined ? undefined : this.#view(record, this.#clock.now());
   }
 
-  async list(filter: ListFilter): Promise<V[]> {
-    const records = await this.#table().list(filter);
+  /** One page: a bounded step through the records, oldest first. */
+  async page(filter: ListFilter, request: PageRequest = {}): Promise<Page<V>> {
+    const limit = request.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) throw new InvalidRequestError("limit", `must be an integer between 1 and ${MAX_LIST_LIMIT}, got ${limit}`);
+    const { records, next } = await this.#table().list(filter, { after: request.after, limit });
     const now = this.#clock.now();
-    return records.map((r) => this.#view(r, now));
+    return { items: records.map((r) => this.#view(r, now)), next };
+  }
+
+  /** Every matching record, read page by page (each read a bounded step for the store). */
+  async list(filter: ListFilter): Promise<V[]> {
+    const out: V[] = [];
+    let after = "";
+    do {
+      const page = await this.page(filter, { after, limit: MAX_LIST_LIMIT });
+      out.push(...page.items);
+      after = page.next;
+    } while (after !== "");
+    return out;
   }
 
   /** Stored before this resolves. */

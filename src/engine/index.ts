@@ -1,5 +1,5 @@
 export { AuthEngine, type AuthEngineOptions } from "./auth-engine.ts";
-export type { CreateDelegationInput, CreateSessionInput, Revocation } from "./grants.ts";
+export type { CreateDelegationInput, CreateSessionInput, Page, PageRequest, Revocation } from "./grants.ts";
 export type { SameTripRecorder } from "./journal.ts";
 export type { UserPermissionsFunction, UserPermissionsProvider } from "./provider.ts";
 export { explainDecision, type Explanation, type ExplainState, type ExplainStep, type ExplainedDecision } from "./explain.ts";

@@ -32,7 +32,7 @@ export interface ReplayResult {
 
 const NEEDS_METADATA = "the new decision reads request metadata, which the record does not hold (audit.include_metadata)";
 const FAILURES = new Set([reasons.STATE_UNAVAILABLE, reasons.AUDIT_UNAVAILABLE, reasons.USER_PERMISSIONS_UNAVAILABLE]);
-const SESSION_DENIAL = /^(?:Invalid or expired session$|Session (?:agent|user) mismatch: |Scope '.*' outside session scope '.*'$)/s;
+const SESSION_DENIAL = /^(?:Invalid or expired session$|Session (?:agent|user) mismatch: |Scope '.*' outside session scope '.*'$|Session scope '.*' requires a request scope$)/s;
 const DELEGATED = /^Delegated by user '(.*)'(?: \(requires (?:soft|strong) approval\))?$/s;
 const BY_PROVIDER = /^Allowed by user permissions(?: \(requires (?:soft|strong) approval\))?$/;
 

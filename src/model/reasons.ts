@@ -11,6 +11,8 @@ export const sessionUserMismatch = (expected: string, got: string): string =>
   `Session user mismatch: expected '${expected}', got '${got}'`;
 export const scopeOutsideSession = (scope: string, pattern: string): string =>
   `Scope '${scope}' outside session scope '${pattern}'`;
+export const sessionScopeRequired = (pattern: string): string =>
+  `Session scope '${pattern}' requires a request scope`;
 export const deniedByProfile = (action: string, profile: string): string =>
   `Action '${action}' denied by profile '${profile}'`;
 export const scopeNotAllowed = (scope: string, profile: string): string =>

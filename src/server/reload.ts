@@ -32,6 +32,8 @@ export interface PolicyReloaderOptions {
   readonly engine: AuthEngine;
   readonly logger: Logger;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Variables that may be interpolated, by name prefix; undefined: all. */
+  readonly envPrefixes?: readonly string[] | undefined;
   readonly limits?: Partial<ConfigLimits>;
   /** After every attempt (metrics, health). */
   readonly onResult?: (result: ReloadResult, trigger: ReloadTrigger) => void;
@@ -73,9 +75,10 @@ export class PolicyReloader {
     return this.#install(trigger, () => loadConfigWithWarnings(this.path, this.#parseOptions()));
   }
 
-  #parseOptions(): { env?: Readonly<Record<string, string | undefined>>; limits?: Partial<ConfigLimits> } {
+  #parseOptions(): { env?: Readonly<Record<string, string | undefined>>; envPrefixes?: readonly string[]; limits?: Partial<ConfigLimits> } {
     return {
       ...(this.#options.env === undefined ? {} : { env: this.#options.env }),
+      ...(this.#options.envPrefixes === undefined ? {} : { envPrefixes: this.#options.envPrefixes }),
       ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
     };
   }

@@ -12,6 +12,8 @@ export interface OutcomeQuery {
   readonly action: string;
   /** Whether a delegation could still allow the action (the profile did not). */
   readonly delegations: boolean;
+  /** A session with a scope demands one of the request (`sessions.require_scope`). Default false. */
+  readonly requireScope?: boolean | undefined;
 }
 
 /**
@@ -24,6 +26,7 @@ export type StateOutcome =
   | { readonly kind: "agent_mismatch"; readonly expected: string }
   | { readonly kind: "user_mismatch"; readonly expected: string }
   | { readonly kind: "scope_outside"; readonly pattern: string }
+  | { readonly kind: "scope_required"; readonly pattern: string }
   | { readonly kind: "ok"; readonly grant: { readonly id: string; readonly fromUser: string } | undefined };
 
 /** The outcomes that carry no detail, shared by every store. */
@@ -45,7 +48,11 @@ export function resolveOutcome(state: DecisionState, q: OutcomeQuery, now: numbe
     if (s === undefined || s.revokedAt !== undefined || now >= s.expiresAt) return SESSION_INVALID;
     if (s.agent !== q.agent) return { kind: "agent_mismatch", expected: s.agent };
     if (s.user !== "" && s.user !== q.user) return { kind: "user_mismatch", expected: s.user };
-    if (s.scope !== "" && q.scope !== "" && !fnmatch(q.scope, s.scope)) return { kind: "scope_outside", pattern: s.scope };
+    if (s.scope !== "") {
+      if (q.scope !== "") {
+        if (!fnmatch(q.scope, s.scope)) return { kind: "scope_outside", pattern: s.scope };
+      } else if (q.requireScope === true) return { kind: "scope_required", pattern: s.scope };
+    }
   }
   if (!q.delegations) return OK_NO_GRANT;
   for (const d of state.delegations) {

@@ -53,14 +53,70 @@ export interface ListFilter {
   readonly includeRevoked?: boolean | undefined;
 }
 
+/** Which part of a listing to read. */
+export interface ListPage {
+  /** Continue after this position (a `next` of an earlier page); absent or "" for the start. */
+  readonly after?: string | undefined;
+  /** Records to return at most (1 to {@link MAX_LIST_LIMIT}). */
+  readonly limit: number;
+}
+
+/** A part of a listing. */
+export interface ListResult<R> {
+  /** Matching records, oldest first (by creation time, then id). */
+  readonly records: R[];
+  /** Where the next part starts; "" when the listing is complete. */
+  readonly next: string;
+}
+
+/** Records one {@link RecordTable.list} call returns, at most. */
+export const MAX_LIST_LIMIT = 1000;
+
+/**
+ * Records one {@link RecordTable.list} call looks at, at most, matching or
+ * not: a listing whose filter matches few records costs this much per call
+ * (and returns where to continue), never a pass over every record at once.
+ */
+export const LIST_SCAN_BUDGET = 1000;
+
+/** A listing position: the record's creation time and id, the order listings follow. */
+export function listPosition(createdAt: number, id: string): string {
+  return `${createdAt}:${id}`;
+}
+
+/** The creation time and id of a listing position; undefined when malformed. */
+export function parseListPosition(text: string): { readonly createdAt: number; readonly id: string } | undefined {
+  const m = /^(-?\d{1,16}):/.exec(text);
+  if (m === null) return undefined;
+  return { createdAt: Number(m[1]), id: text.slice(m[0].length) };
+}
+
+/** Thrown for a listing position no listing returned. */
+export class InvalidListPositionError extends Error {
+  override readonly name = "InvalidListPositionError" as const;
+  constructor(readonly position: string) {
+    super(`'${position}' is not a listing position`);
+  }
+}
+
+export function isInvalidListPositionError(e: unknown): e is InvalidListPositionError {
+  return e instanceof Error && e.name === "InvalidListPositionError";
+}
+
 /** One kind of stored grant (sessions, delegations): the same four operations. */
 export interface RecordTable<R extends StoredRecord> {
   /** Stores a new record (a record already expired at `now` is dropped). */
   create(record: R): Promise<void>;
   /** The record, revoked or not, until it expires. */
   get(id: string): Promise<R | undefined>;
-  /** Unexpired records matching the filter, oldest first. */
-  list(filter?: ListFilter): Promise<R[]>;
+  /**
+   * Part of the unexpired records matching the filter, oldest first (by
+   * creation time, then id): at most `page.limit` of them, after looking at
+   * no more than {@link LIST_SCAN_BUDGET} records, with the position to
+   * continue from. A part may hold fewer records than the limit (even none)
+   * and still not be the last: only `next === ""` ends a listing.
+   */
+  list(filter: ListFilter, page: ListPage): Promise<ListResult<R>>;
   /** Marks it revoked; the change is stored before this resolves. */
   revoke(id: string): Promise<RevokeOutcome<R>>;
 }

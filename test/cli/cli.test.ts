@@ -14,9 +14,13 @@ interface Run {
 }
 
 async function cli(...argv: string[]): Promise<Run> {
+  return cliWith({}, ...argv);
+}
+
+async function cliWith(env: Record<string, string>, ...argv: string[]): Promise<Run> {
   let out = "";
   let err = "";
-  const io: CliIo = { stdout: (t) => void (out += t), stderr: (t) => void (err += t), env: {}, color: false };
+  const io: CliIo = { stdout: (t) => void (out += t), stderr: (t) => void (err += t), env, color: false };
   const code = await runCli(argv, io);
   return { code, out, err };
 }
@@ -84,6 +88,24 @@ audit: {enabled: true, path: ${JSON.stringify(join(dir, "audit.jsonl"))}}
     expect(r.out).to.contain("cli-test").and.contain("Profiles (2)").and.contain("deployer").and.contain("Approval policies (1)");
     const json = JSON.parse((await cli("-c", policy, "inspect", "-o", "json")).out) as { config: { profiles: Record<string, unknown> } };
     expect(Object.keys(json.config.profiles)).to.deep.equal(["bot", "deployer"]);
+  });
+
+  it("interpolates only the variables AGENT_AUTH_ENV_PREFIXES allows, and never shows a value in an error", async () => {
+    const file = join(dir, "env-policy.yaml");
+    writeFileSync(file, 'metadata: {name: "${APP_NAME}", description: "${DB_PASSWORD}"}\nprofiles: {bot: {allow: [read]}}\naudit: {enabled: false}\n');
+    const env = { APP_NAME: "cli-env", DB_PASSWORD: "hunter2", AGENT_AUTH_ENV_PREFIXES: "APP_" };
+    const r = await cliWith(env, "-c", file, "inspect", "-o", "json");
+    expect(r.code).to.equal(0);
+    expect((JSON.parse(r.out) as { config: { metadata: unknown } }).config.metadata).to.deep.include({ name: "cli-env", description: "${DB_PASSWORD}" });
+    expect((await cliWith(env, "-c", file, "validate")).err).to.contain("${DB_PASSWORD} is left as written: only names starting with 'APP_' may be interpolated");
+    // Without the variable every name is read, as before.
+    const all = { APP_NAME: "cli-env", DB_PASSWORD: "hunter2" };
+    expect((JSON.parse((await cliWith(all, "-c", file, "inspect", "-o", "json")).out) as { config: { metadata: { description: string } } }).config.metadata.description).to.equal("hunter2");
+    writeFileSync(file, 'a2a: {default: "${DB_PASSWORD}"}\n');
+    const bad = await cliWith({ DB_PASSWORD: "hunter2" }, "-c", file, "validate");
+    expect(bad.code).to.equal(1);
+    expect(bad.err).to.contain("a2a.default: invalid default '${DB_PASSWORD}'");
+    expect(bad.out + bad.err).to.not.contain("hunter2");
   });
 
   it("checks requests: exit 0 when allowed, 1 when denied", async () => {

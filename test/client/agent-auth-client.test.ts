@@ -136,7 +136,7 @@ describe("createAgentAuthClient: the plain API (string tiers, engine shapes, Age
       }
     }
     expect([got!.agent, got!.user, got!.action, got!.resource, got!.decision.tier, got!.decision.requiresApproval]).to.deep.equal(["deployer", "carol", "deploy", "svc", "soft", true]);
-    expect(got!.cursor).to.match(/^\d+-\d+$/);
+    expect(got!.cursor).to.match(/^\d+-\d+@[0-9a-z]+$/);
     const page = await client.queryAudit({ filter: { users: ["carol"], effect: "allow" }, pageSize: 10 });
     expect(page.records.map((r) => r.decisionId)).to.include(d.decisionId);
     expect(page.records[0]!.time).to.match(/^\d{4}-\d\d-\d\dT/);

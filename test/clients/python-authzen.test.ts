@@ -49,7 +49,7 @@ describe("Python standard-library client of the AuthZEN API (examples/clients/py
       batch: [true, false],
       batch_reasons: ["Allowed by profile 'assistant'", "Action 'delete' denied by profile 'assistant'"],
     });
-    const recorded = (await server.hub.query({ limit: 1000 })).map((e) => e.event.origin);
+    const recorded = (await server.hub.query({ limit: 1000 })).entries.map((e) => e.event.origin);
     expect(recorded).to.deep.include({ transport: "http", requestId: "py-1", caller: "py-gateway" });
   });
 

@@ -54,7 +54,7 @@ describe("Python client (examples/clients/python)", function () {
     expect(out).to.deep.include({ session_status: "SESSION_STATUS_ACTIVE", effect: "EFFECT_ALLOW", tier: "TIER_AUTONOMOUS", reason: "Allowed by profile 'assistant'" });
     expect(out["streamed_decision_id"]).to.equal(out["decision_id"]);
     expect(out["streamed_session_id"]).to.equal(out["session_id"]);
-    expect(out["streamed_cursor"]).to.match(/^\d+-\d+$/);
+    expect(out["streamed_cursor"]).to.match(/^\d+-\d+@[0-9a-z]+$/);
   });
 
   it("sees denials and reasons exactly as the Node client does", async () => {

@@ -156,6 +156,59 @@ profiles:
     expect(e.message).to.not.contain("hunter2");
   });
 
+  it("never shows an interpolated value in a validation message, whatever field it lands in", () => {
+    const secret = (n: number): string => `hunter${n}-s3cr3t`;
+    const env: Record<string, string> = {};
+    for (let i = 0; i < 16; i++) env[`S${i}`] = secret(i);
+    env["COND"] = "amount >>> hunter-cond";
+    env["COND2"] = "$hunter_var > 1";
+    const policy = `
+version: "\${S0}"
+roles:
+  r: {actions: [x], extends: "\${S1}"}
+profiles:
+  p: {role: "\${S2}", default_tier: "\${S3}", max_session_duration: "\${S4}"}
+approval_policies:
+  - {name: "\${S5}", condition: "\${COND}", tier: "\${S6}"}
+  - {name: "\${S5}", condition: "action == '\${S7}' and \${COND2}"}
+delegation:
+  max_duration: 10
+  rules: [{name: "\${S8}", max_duration: 100}, {name: "\${S8}"}]
+a2a:
+  default: "\${S9}"
+  policies:
+    - {name: "\${S10}", effect: "\${S11}"}
+    - {name: "\${S10}"}
+sessions: {require_scope: "\${S12}", max_duration: "x\${S13}"}
+audit: {durability: "\${S14}", stream_max_length: "\${S15}"}
+`;
+    const e = errorOf(policy, env);
+    expect(e.errors.length).to.be.greaterThan(15);
+    const text = [e.message, ...e.errors, ...e.issues.map((i) => JSON.stringify(i)), ...e.warnings.map((w) => JSON.stringify(w))].join("\n");
+    for (const value of Object.values(env)) expect(text).to.not.contain(value);
+    expect(text).to.not.contain("hunter");
+    // Each value is shown as written instead.
+    expect(e.errors).to.include("a2a.default: invalid default '${S9}', expected one of ['allow', 'deny']");
+    expect(e.errors).to.include("Unsupported config version: '${S0}' (expected '1.0')");
+    expect(e.errors).to.include("approval_policies[0].condition: the condition '${COND}' is not valid once its ${…} references are replaced (their values are not shown)");
+    // Values not from the environment are still shown, as the original showed them.
+    expect(errorOf("a2a: {default: maybe}").errors).to.deep.equal(["a2a.default: invalid default 'maybe', expected one of ['allow', 'deny']"]);
+  });
+
+  it("interpolates only variables with an allowed prefix when given prefixes, warning about the others", () => {
+    const env = { APP_NAME: "prod", AGENT_AUTH_REDIS_URL: "redis://:pw@db:6379", HOME: "/root" };
+    const { config, warnings } = parseConfigWithWarnings('metadata: {name: "${APP_NAME}", description: "${AGENT_AUTH_REDIS_URL} ${HOME} ${HOME}"}', { env, envPrefixes: ["APP_"] });
+    expect(config.metadata.name).to.equal("prod");
+    expect(config.metadata.description).to.equal("${AGENT_AUTH_REDIS_URL} ${HOME} ${HOME}");
+    expect(warnings.map((w) => w.message)).to.deep.equal([
+      "${AGENT_AUTH_REDIS_URL} is left as written: only names starting with 'APP_' may be interpolated (AGENT_AUTH_ENV_PREFIXES)",
+      "${HOME} is left as written: only names starting with 'APP_' may be interpolated (AGENT_AUTH_ENV_PREFIXES)",
+    ]);
+    // No prefixes: every variable (the default); an empty list: none.
+    expect(parseConfig('metadata: {name: "${HOME}"}', { env }).metadata.name).to.equal("/root");
+    expect(parseConfig('metadata: {name: "${APP_NAME}"}', { env, envPrefixes: [] }).metadata.name).to.equal("${APP_NAME}");
+  });
+
   it("warns about unknown keys without failing", () => {
     const { warnings } = parseConfigWithWarnings("profiles: {p: {alow: [x]}}\nextra: 1", { env: {} });
     expect(warnings.map((w) => w.message)).to.deep.equal(["extra: unknown key 'extra' (ignored)", "profiles.p.alow: unknown key 'alow' (ignored)"]);

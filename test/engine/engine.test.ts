@@ -206,6 +206,27 @@ describe("AuthEngine", () => {
       expect((await engine.revokeSession(s.sessionId)).status).to.equal("not_found");
     });
 
+    it("with sessions.require_scope, denies a request without a scope in a scoped session, naming the session's scope", async () => {
+      const config = parseConfig(BASIC_POLICY.replace("sessions: {default_duration: 300, max_duration: 3600}", "sessions: {default_duration: 300, max_duration: 3600, require_scope: true}"), { env: {} });
+      expect(config.sessions.requireScope).to.equal(true);
+      const engine = new AuthEngine(config, { audit: false });
+      const scoped = await engine.createSession({ agent: "assistant", user: "alice", scope: "project:*" });
+      const open = await engine.createSession({ agent: "assistant", user: "alice" });
+      const denied = await engine.authorize(ask({ sessionId: scoped.sessionId }));
+      expect([denied.allowed, denied.reason]).to.deep.equal([false, "Session scope 'project:*' requires a request scope"]);
+      expect((await engine.authorize(ask({ sessionId: scoped.sessionId, scope: "project:a" }))).allowed).to.equal(true);
+      expect((await engine.authorize(ask({ sessionId: open.sessionId }))).allowed).to.equal(true);
+      // The explanation says the same, at the session step.
+      const explained = await engine.explain(ask({ sessionId: scoped.sessionId }));
+      expect(explained.decision.reason).to.equal("Session scope 'project:*' requires a request scope");
+      expect(explained.steps.find((s) => s.step === "session")).to.include({ outcome: "deny" });
+      // The default is the original's behaviour: the request's missing scope is not checked.
+      const { engine: lenient } = engineWith();
+      expect(lenient.config.sessions.requireScope).to.equal(false);
+      const s = await lenient.createSession({ agent: "assistant", user: "alice", scope: "project:*" });
+      expect((await lenient.authorize(ask({ sessionId: s.sessionId }))).allowed).to.equal(true);
+    });
+
     it("rejects bad session input naming the field", async () => {
       const { engine } = engineWith();
       for (const [input, field] of [

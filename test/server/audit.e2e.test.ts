@@ -5,7 +5,10 @@ import type { SubscribeResponse } from "../../gen/agentauth/v1/audit_pb.ts";
 import { isClientError, type AgentAuthClient, type ClientError } from "../../src/client/index.ts";
 import type { AgentAuthServer } from "../../src/server/app/start-server.ts";
 import { startTestServer } from "../support/server.ts";
-import { compareCursors } from "../../src/audit/cursor.ts";
+import { compareCursors, splitCursor } from "../../src/audit/cursor.ts";
+
+/** The position part of a cursor as clients see it (`<ms>-<seq>@<epoch>`). */
+const position = (cursor: string): string => splitCursor(cursor)!.position;
 
 async function failure(p: Promise<unknown>): Promise<ClientError> {
   try {
@@ -58,7 +61,7 @@ describe("AuditService (end to end, real sockets)", () => {
     expect(got.map((r) => r.event?.user)).to.deep.equal(["u1", "u2", "u3"]);
     expect(got[0]!.event).to.deep.include({ agent: "assistant", action: "read", configName: "server-test" });
     expect(got[0]!.event?.decision?.effect).to.equal(Effect.ALLOW);
-    expect(got[0]!.event?.cursor).to.match(/^\d+-\d+$/);
+    expect(got[0]!.event?.cursor).to.match(/^\d+-\d+@[0-9a-z]+$/);
     const denied = await take(denials, 1);
     expect(denied.map((r) => [r.event?.user, r.event?.decision?.tier])).to.deep.equal([["u2", Tier.AUTONOMOUS]]);
   });
@@ -112,11 +115,33 @@ describe("AuditService (end to end, real sockets)", () => {
     expect(ce.code).to.equal(status.RESOURCE_EXHAUSTED);
     expect(ce.errorInfo?.reason).to.equal("SUBSCRIBER_TOO_SLOW");
     const last = ce.errorInfo?.metadata["last_cursor"];
-    expect(last).to.match(/^\d+-\d+$/);
-    expect(compareCursors(last!, (first.value as SubscribeResponse).event!.cursor)).to.be.at.least(0);
+    expect(last).to.match(/^\d+-\d+@[0-9a-z]+$/);
+    expect(compareCursors(position(last!), position((first.value as SubscribeResponse).event!.cursor))).to.be.at.least(0);
     // Resuming from there delivers the rest, in order, without gaps.
     const rest = await take(client.audit.subscribe({ afterCursor: last! }), 1);
-    expect(compareCursors(rest[0]!.event!.cursor, last!)).to.be.above(0);
+    expect(compareCursors(position(rest[0]!.event!.cursor), position(last!))).to.be.above(0);
+  });
+
+  it("refuses a cursor beyond the newest event, and one from before a restart, with OUT_OF_RANGE naming the head", async () => {
+    await decide("h1");
+    const [newest] = (await client.audit.query({})).events.slice(-1);
+    const head = newest!.cursor;
+    const [ms, rest] = head.split("-");
+    const ahead = await failure(take(client.audit.subscribe({ afterCursor: `${Number(ms) + 60_000}-${rest}` }), 1));
+    expect([ahead.code, ahead.errorInfo?.reason, ahead.errorInfo?.metadata["head_cursor"]]).to.deep.equal([status.OUT_OF_RANGE, "CURSOR_AHEAD", head]);
+    // A memory-mode server that restarts starts a new history: the old cursor is recognised as such.
+    const restarted = await startTestServer();
+    try {
+      await restarted.client.authorization.authorize({ agent: "assistant", user: "after-restart", action: "read" });
+      const newHead = (await restarted.client.audit.query({})).events[0]!.cursor;
+      for (const attempt of [take(restarted.client.audit.subscribe({ afterCursor: head }), 1), restarted.client.audit.query({ pageToken: head })]) {
+        const e = await failure(attempt);
+        expect([e.code, e.errorInfo?.reason, e.errorInfo?.metadata["head_cursor"]]).to.deep.equal([status.OUT_OF_RANGE, "CURSOR_EPOCH", newHead]);
+      }
+    } finally {
+      restarted.client.close();
+      await restarted.server.close(1000);
+    }
   });
 
   it("rejects a malformed cursor and unknown enum values with INVALID_ARGUMENT", async () => {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -118,6 +118,7 @@ describe("caller authentication and RPC groups (end to end)", function () {
       logger: silentLogger,
       callers,
       refusalLog: join(dir, "refusals.jsonl"),
+      refusalSummaryMs: 200,
       metrics: { host: "127.0.0.1", port: 0 },
       policyFile: { path: policyPath, watch: false },
     });
@@ -186,10 +187,13 @@ describe("caller authentication and RPC groups (end to end)", function () {
     // 3 anonymous rows of 14; orchestrator lacks 8 RPCs, auditor 12, delegator 11, admin none.
     expect(expectedRefusals).to.equal(3 * 14 + 8 + 12 + 11);
 
-    // Every refusal is in the refusal log, with the caller and the method.
+    // Every refusal is in the refusal log: an identified caller's one line each, with the caller
+    // and the method; unidentified ones the first of a burst in full, the rest in summary lines.
+    await new Promise((r) => setTimeout(r, 400));
     const lines = readFileSync(join(dir, "refusals.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines).to.have.length(expectedRefusals);
-    expect(lines.filter((l) => l["code"] === "UNAUTHENTICATED")).to.have.length(42);
+    expect(lines.filter((l) => l["code"] === "PERMISSION_DENIED")).to.have.length(expectedRefusals - 42);
+    const unauthenticated = lines.filter((l) => l["code"] === "UNAUTHENTICATED");
+    expect(unauthenticated.reduce((n, l) => n + (l["event"] === "calls_refused_summary" ? (l["count"] as number) : 1), 0)).to.equal(42);
     expect(lines.find((l) => l["caller"] === "auditor" && l["method"] === "/agentauth.v1.SessionService/CreateSession")).to.include({ event: "call_refused", code: "PERMISSION_DENIED" });
     // …and counted in the metrics.
     const text = await (await fetch(`http://${server.metricsEndpoint!.address}/metrics`)).text();
@@ -211,6 +215,31 @@ describe("caller authentication and RPC groups (end to end)", function () {
     authed.set("authorization", "Bearer orch-token");
     expect(await send(authed)).to.equal(status.INVALID_ARGUMENT);
     raw.close();
+  });
+
+  it("refuses a call with two authorization headers, whichever comes first", async function () {
+    // Node's HTTP/2 clients cannot send a header twice; nghttp (Debian's nghttp2-client) can.
+    if (spawnSync("nghttp", ["--version"], { stdio: "ignore" }).status !== 0) {
+      if (process.env["CI"] === "true") throw new Error("nghttp (nghttp2-client) is required in CI");
+      this.skip();
+    }
+    const body = join(dir, "empty.grpc");
+    writeFileSync(body, Buffer.alloc(5));
+    const call = (...tokens: string[]): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const headers = ["content-type: application/grpc", "te: trailers", ...tokens.map((t) => `authorization: Bearer ${t}`)].flatMap((h) => ["-H", h]);
+        execFile("nghttp", ["-v", ...headers, "-d", body, `http://127.0.0.1:${server.port}/agentauth.v1.AuthorizationService/Authorize`], { timeout: 20_000 }, (error, stdout) =>
+          error !== null && stdout === "" ? reject(error) : resolve(stdout),
+        );
+      });
+    const trailer = (out: string, name: string): string | undefined => new RegExp(`\\) ${name}: (.*)$`, "m").exec(out)?.[1];
+    // One valid token reaches the handler (which refuses the empty request).
+    expect(trailer(await call("orch-token"), "grpc-status")).to.equal(String(status.INVALID_ARGUMENT));
+    for (const tokens of [["orch-token", "guessed"], ["guessed", "orch-token"], ["orch-token", "orch-token"]]) {
+      const out = await call(...tokens);
+      expect(trailer(out, "grpc-status"), tokens.join(", ")).to.equal(String(status.UNAUTHENTICATED));
+      expect(decodeURIComponent(trailer(out, "grpc-message") ?? "")).to.equal("caller not authenticated: more than one authorization header");
+    }
   });
 
   it("answers health checks without credentials", async () => {

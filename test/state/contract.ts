@@ -1,6 +1,21 @@
 import { expect } from "chai";
 import { ManualClock } from "../../src/model/clock.ts";
-import type { DelegationRecord, ListFilter, SessionRecord, StateStore } from "../../src/state/store.ts";
+import { LIST_SCAN_BUDGET, type DelegationRecord, type ListFilter, type RecordTable, type SessionRecord, type StateStore, type StoredRecord } from "../../src/state/store.ts";
+
+/** Every record a listing gives, page by page, with the number of pages it took. */
+async function listAll<R extends StoredRecord>(table: RecordTable<R>, filter: ListFilter = {}, limit = 1000): Promise<R[] & { pages: number }> {
+  const out = [] as unknown as R[] & { pages: number };
+  out.pages = 0;
+  let after = "";
+  do {
+    const page = await table.list(filter, { after, limit });
+    expect(page.records.length).to.be.at.most(limit);
+    out.push(...page.records);
+    out.pages++;
+    after = page.next;
+  } while (after !== "");
+  return out;
+}
 
 /** What a backend's test file provides to the shared contract suite. */
 export interface StoreFixture {
@@ -68,7 +83,7 @@ export function runStateStoreContract(name: string, fixture: StoreFixture): void
       expect(await store.sessions.get(s.id)).to.not.equal(undefined);
       clock.advance(0.001);
       expect(await store.sessions.get(s.id)).to.equal(undefined);
-      expect(await store.sessions.list()).to.deep.equal([]);
+      expect(await listAll(store.sessions)).to.deep.equal([]);
       expect(await store.resolveOutcome({ sessionId: s.id, agent: s.agent, user: s.user, scope: "", action: "x", delegations: false })).to.deep.equal({ kind: "session_invalid" });
     });
 
@@ -108,7 +123,7 @@ export function runStateStoreContract(name: string, fixture: StoreFixture): void
       clock.advance(1);
       const c = session(clock, { agent: "a2", user: "u1" });
       for (const s of [a, b, c]) await store.sessions.create(s);
-      const ids = async (f: ListFilter): Promise<string[]> => (await store.sessions.list(f)).map((s) => s.id);
+      const ids = async (f: ListFilter): Promise<string[]> => (await listAll(store.sessions, f)).map((s) => s.id);
       expect(await ids({})).to.deep.equal([a.id, b.id, c.id]);
       expect(await ids({ agent: "a1" })).to.deep.equal([a.id, b.id]);
       expect(await ids({ user: "u1" })).to.deep.equal([a.id, c.id]);
@@ -116,6 +131,71 @@ export function runStateStoreContract(name: string, fixture: StoreFixture): void
       await store.sessions.revoke(a.id);
       expect(await ids({ agent: "a1" })).to.deep.equal([b.id]);
       expect(await ids({ agent: "a1", includeRevoked: true })).to.deep.equal([a.id, b.id]);
+    });
+
+    it("lists in pages, by creation time then id, each record once, ties and all", async () => {
+      const made: SessionRecord[] = [];
+      for (let i = 0; i < 25; i++) {
+        // Three records share each millisecond: ties are ordered by id.
+        if (i % 3 === 0) clock.advance(0.001);
+        made.push(session(clock, { id: `s-${String.fromCharCode(122 - (i % 3))}-${i}` }));
+      }
+      for (const s of [...made].reverse()) await store.sessions.create(s);
+      const expected = [...made].sort((a, b) => a.createdAt - b.createdAt || Buffer.compare(Buffer.from(a.id), Buffer.from(b.id))).map((s) => s.id);
+      for (const limit of [1, 2, 7, 25, 1000]) {
+        const got = await listAll(store.sessions, {}, limit);
+        expect(got.map((s) => s.id), `limit ${limit}`).to.deep.equal(expected);
+        expect(got.pages, `limit ${limit}`).to.be.at.most(Math.ceil(25 / limit) + 1);
+      }
+    });
+
+    it("continues after a position whose record has gone since", async () => {
+      const made: SessionRecord[] = [];
+      for (let i = 0; i < 6; i++) {
+        clock.advance(1);
+        made.push(session(clock, { expiresAt: clock.now() + (i === 1 ? 10_000 : 60_000) }));
+      }
+      for (const s of made) await store.sessions.create(s);
+      const first = await store.sessions.list({}, { limit: 2 });
+      expect(first.records.map((s) => s.id)).to.deep.equal([made[0]!.id, made[1]!.id]);
+      // The record at the position expires, and the next one is revoked.
+      clock.advance(10);
+      await store.sessions.revoke(made[2]!.id);
+      const rest = await listAll(store.sessions);
+      expect(rest.map((s) => s.id)).to.deep.equal([made[0]!.id, made[3]!.id, made[4]!.id, made[5]!.id]);
+      const next = await store.sessions.list({}, { after: first.next, limit: 10 });
+      expect(next.records.map((s) => s.id)).to.deep.equal([made[3]!.id, made[4]!.id, made[5]!.id]);
+      expect(next.next).to.equal("");
+    });
+
+    it("looks at a bounded number of records per call, whatever the filter, and says where to continue", async function () {
+      this.timeout(120_000);
+      const many = 2 * LIST_SCAN_BUDGET + 100;
+      for (let i = 0; i < many; i++) {
+        if (i % 50 === 0) clock.advance(0.001);
+        await store.sessions.create(session(clock, { agent: "busy", user: "x" }));
+      }
+      clock.advance(1);
+      const wanted = [session(clock, { agent: "busy", user: "y" }), session(clock, { agent: "busy", user: "y" })];
+      for (const s of wanted) await store.sessions.create(s);
+      // The first call looks at LIST_SCAN_BUDGET records, finds nothing, and says where to continue.
+      const first = await store.sessions.list({ agent: "busy", user: "y" }, { limit: 10 });
+      expect(first.records).to.deep.equal([]);
+      expect(first.next).to.not.equal("");
+      const all = await listAll(store.sessions, { agent: "busy", user: "y" }, 10);
+      expect(all.map((s) => s.id).sort()).to.deep.equal(wanted.map((s) => s.id).sort());
+      expect(all.pages).to.equal(Math.ceil((many + 2) / LIST_SCAN_BUDGET));
+      expect(await listAll(store.sessions, { user: "nobody" })).to.deep.equal([]);
+    });
+
+    it("refuses a position no listing gave", async () => {
+      let error: unknown;
+      try {
+        await store.sessions.list({}, { after: "not a position", limit: 10 });
+      } catch (e) {
+        error = e;
+      }
+      expect((error as Error | undefined)?.name).to.equal("InvalidListPositionError");
     });
 
     it("round-trips a delegation", async () => {
@@ -165,7 +245,7 @@ export function runStateStoreContract(name: string, fixture: StoreFixture): void
       clock.advance(1);
       const c = delegation(clock, { toAgent: "y", fromUser: "u1" });
       for (const d of [a, b, c]) await store.delegations.create(d);
-      const ids = async (f: ListFilter): Promise<string[]> => (await store.delegations.list(f)).map((d) => d.id);
+      const ids = async (f: ListFilter): Promise<string[]> => (await listAll(store.delegations, f)).map((d) => d.id);
       expect(await ids({})).to.deep.equal([a.id, b.id, c.id]);
       expect(await ids({ agent: "x" })).to.deep.equal([a.id, b.id]);
       expect(await ids({ user: "u1" })).to.deep.equal([a.id, c.id]);
@@ -202,6 +282,21 @@ export function runStateStoreContract(name: string, fixture: StoreFixture): void
         await store.sessions.create(short);
         clock.advance(1);
         expect(await store.resolveOutcome({ ...q, sessionId: short.id })).to.deep.equal({ kind: "session_invalid" });
+      });
+
+      it("demands a request scope in a scoped session only when asked to (sessions.require_scope)", async () => {
+        const scoped = session(clock, { scope: "project:*" });
+        const open = session(clock);
+        await store.sessions.create(scoped);
+        await store.sessions.create(open);
+        const q = { ...base, sessionId: scoped.id, scope: "" };
+        expect(await store.resolveOutcome(q)).to.deep.equal({ kind: "ok", grant: undefined });
+        expect(await store.resolveOutcome({ ...q, requireScope: true })).to.deep.equal({ kind: "scope_required", pattern: "project:*" });
+        expect(await store.resolveOutcome({ ...q, requireScope: true, scope: "project:x" })).to.deep.equal({ kind: "ok", grant: undefined });
+        expect(await store.resolveOutcome({ ...q, requireScope: true, scope: "other" })).to.deep.equal({ kind: "scope_outside", pattern: "project:*" });
+        expect(await store.resolveOutcome({ ...q, requireScope: true, sessionId: open.id })).to.deep.equal({ kind: "ok", grant: undefined });
+        // The session's other checks come first.
+        expect(await store.resolveOutcome({ ...q, requireScope: true, agent: "other" })).to.deep.equal({ kind: "agent_mismatch", expected: "assistant" });
       });
 
       it("finds the oldest active grant from the requesting user covering the action", async () => {

@@ -15,4 +15,24 @@ describe("parseRedisTarget", () => {
   for (const bad of ["localhost:6379", "http://x", "redis-cluster://", "redis-sentinel://h1:x/m"]) {
     it(`rejects ${bad}`, () => expect(() => parseRedisTarget(bad)).to.throw(/Redis/));
   }
+  const leaky: [string, string][] = [
+    ["redis://user:hunter2@[bad", "'redis://***@[bad' is not a valid Redis URL"],
+    ["redis://:hunter2@h:x", "'redis://***@h:x' is not a valid Redis URL"],
+    ["user:hunter2@cache:6379", "'***@cache:6379' is not a Redis target"],
+    ["redis-sentinel://hunter2@s1:x/main", "'s1:x' in Redis target 'redis-sentinel://***@s1:x/main' is not host:port"],
+    ["redis-cluster://n1:7000,hunter2@n2:x", "in Redis target 'redis-cluster://***@n2:x' is not host:port"],
+    ["mysql://h?password=hunter2&x=1", "'mysql://h?password=***&x=1' is not a Redis target"],
+  ];
+  for (const [text, shown] of leaky) {
+    it(`keeps the credentials of ${shown.split("'")[1]} out of its error`, () => {
+      let message = "";
+      try {
+        parseRedisTarget(text);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).to.contain(shown);
+      expect(message).to.not.contain("hunter2");
+    });
+  }
 });

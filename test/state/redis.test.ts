@@ -57,6 +57,21 @@ describe("Redis state store", function () {
       expect(await client.hget(key, "revoked")).to.match(/^\d+$/);
     });
 
+    it("continues a listing after a member that left the index since (found again by its score)", async () => {
+      const now = Date.now();
+      for (const [i, id] of ["l0", "l1", "l2", "l3"].entries()) {
+        await store.sessions.create({ id, agent: "lister", user: "u", scope: "", createdAt: now + (i === 2 ? 1 : i), expiresAt: now + 60_000 });
+      }
+      const first = await store.sessions.list({ agent: "lister" }, { limit: 2 });
+      expect(first.records.map((s) => s.id)).to.deep.equal(["l0", "l1"]);
+      await client.del(`{${prefix}}:s:l1`);
+      await client.zrem(`{${prefix}}:sa:lister`, "l1");
+      const rest = await store.sessions.list({ agent: "lister" }, { after: first.next, limit: 10 });
+      // l2 shares l1's time, and comes after it by id; l3 follows.
+      expect(rest.records.map((s) => s.id)).to.deep.equal(["l2", "l3"]);
+      expect(rest.next).to.equal("");
+    });
+
     it("expires a record by Redis TTL (no sweeper)", async () => {
       const now = Date.now();
       await store.delegations.create({ id: "d1", fromUser: "u", toAgent: "a", actions: ["x"], createdAt: now, expiresAt: now + 300, reason: "" });
@@ -172,6 +187,38 @@ describe("Redis store with sync audit: decision and record in one round trip", f
       client.disconnect();
       await engine.close();
       await store.close();
+    }
+  });
+
+  it("denies a scoped session's request without a scope under sessions.require_scope, and records that denial from Lua", async () => {
+    const { AuthEngine } = await import("../../src/embedded-engine.ts");
+    const { parseConfig } = await import("../../src/config/index.ts");
+    const config = parseConfig(`profiles: {bot: {allow: [read]}}\nsessions: {require_scope: true}\naudit: {durability: sync}\n`, { env: {} });
+    const p = `${prefix}-require-scope`;
+    const store = createRedisStore({ connection: { url }, prefix: p, audit: { durability: "sync", streamMaxLength: 1000 } });
+    await store.ready(5000);
+    const engine = new AuthEngine(config, { store, audit: false, sameTripAudit: store.audit });
+    const client = new Redis(url);
+    try {
+      const scoped = await engine.createSession({ agent: "bot", user: "alice", scope: "project:*" });
+      const open = await engine.createSession({ agent: "bot", user: "alice" });
+      const decisions = [
+        await engine.authorize({ agent: "bot", user: "alice", action: "read", sessionId: scoped.sessionId }),
+        await engine.authorize({ agent: "bot", user: "alice", action: "read", sessionId: scoped.sessionId, scope: "project:a" }),
+        await engine.authorize({ agent: "bot", user: "alice", action: "read", sessionId: open.sessionId }),
+      ];
+      expect(decisions.map((d) => [d.allowed, d.reason])).to.deep.equal([
+        [false, "Session scope 'project:*' requires a request scope"],
+        [true, "Allowed by profile 'bot'"],
+        [true, "Allowed by profile 'bot'"],
+      ]);
+      const stream = await client.xrange(`{${p}}:audit`, "-", "+");
+      expect(stream.map(([, f]) => (JSON.parse(f[1]!) as { reason: string }).reason)).to.deep.equal(decisions.map((d) => d.reason));
+    } finally {
+      client.disconnect();
+      await engine.close();
+      await store.close();
+      await deletePrefix(url, p);
     }
   });
 

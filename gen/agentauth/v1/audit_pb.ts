@@ -23,8 +23,10 @@ export const file_agentauth_v1_audit: GenFile = /*@__PURE__*/
  */
 export type AuditEvent = Message<"agentauth.v1.AuditEvent"> & {
   /**
-   * Position in the audit stream ("<ms>-<seq>"); resume after it with
-   * SubscribeRequest.after_cursor or page with QueryRequest.page_token.
+   * Position in the audit stream, "<ms>-<seq>@<epoch>": the epoch names the
+   * history (it changes when a memory-mode server restarts or Redis loses the
+   * stream). Resume after it with SubscribeRequest.after_cursor or page with
+   * QueryRequest.page_token.
    *
    * @generated from field: string cursor = 1;
    */
@@ -301,7 +303,9 @@ export type QueryResponse = Message<"agentauth.v1.QueryResponse"> & {
   events: AuditEvent[];
 
   /**
-   * Pass as page_token for the next page; empty when there is no more.
+   * Pass as page_token for the next page; empty when there is no more. May be
+   * set on a short or empty page: the search stopped at its bound, not at the
+   * end.
    *
    * @generated from field: string next_page_token = 2;
    */
@@ -324,11 +328,16 @@ export const QueryResponseSchema: GenMessage<QueryResponse> = /*@__PURE__*/
 export const AuditService: GenService<{
   /**
    * Streams decisions as they are made, filtered, starting after a cursor (to
-   * resume without loss or repeats) or now. A subscriber too slow to keep up
-   * is ended with RESOURCE_EXHAUSTED; its ErrorInfo (reason
-   * "SUBSCRIBER_TOO_SLOW") carries "last_cursor", the last one it received,
-   * to resume from. A cursor older than the retained history fails with
-   * OUT_OF_RANGE rather than silently skipping decisions.
+   * resume without loss or repeats; history is sent at the pace the client
+   * reads) or now. A live subscriber too slow to keep up is ended with
+   * RESOURCE_EXHAUSTED; its ErrorInfo (reason "SUBSCRIBER_TOO_SLOW") carries
+   * "last_cursor", the last one it was sent, to resume from; a client that
+   * does not read at all has its stream reset instead (RST_STREAM
+   * ENHANCE_YOUR_CALM, which clients report as RESOURCE_EXHAUSTED). A cursor
+   * older than the retained history fails with OUT_OF_RANGE ("CURSOR_EXPIRED",
+   * with "oldest_cursor"), one from an earlier history ("CURSOR_EPOCH") or
+   * beyond the newest event ("CURSOR_AHEAD") with OUT_OF_RANGE and
+   * "head_cursor", rather than silently skipping decisions.
    *
    * @generated from rpc agentauth.v1.AuditService.Subscribe
    */
@@ -338,7 +347,9 @@ export const AuditService: GenService<{
     output: typeof SubscribeResponseSchema;
   },
   /**
-   * Returns a page of past decisions, oldest first (or newest first).
+   * Returns a page of past decisions, oldest first (or newest first). One
+   * call looks at a bounded number of events: a page may hold fewer than
+   * page_size (even none) with a next_page_token to continue from.
    *
    * @generated from rpc agentauth.v1.AuditService.Query
    */

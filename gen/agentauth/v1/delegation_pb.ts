@@ -217,7 +217,9 @@ export type ListDelegationsResponse = Message<"agentauth.v1.ListDelegationsRespo
   delegations: Delegation[];
 
   /**
-   * Pass as page_token to get the next page; empty on the last page.
+   * Pass as page_token to get the next page; empty on the last page. One call
+   * looks at a bounded number of records, so a page may hold fewer than
+   * page_size (even none) and still not be the last.
    *
    * @generated from field: string next_page_token = 2;
    */

@@ -247,7 +247,9 @@ export type ListSessionsResponse = Message<"agentauth.v1.ListSessionsResponse"> 
   sessions: Session[];
 
   /**
-   * Pass as page_token to get the next page; empty on the last page.
+   * Pass as page_token to get the next page; empty on the last page. One call
+   * looks at a bounded number of records, so a page may hold fewer than
+   * page_size (even none) and still not be the last.
    *
    * @generated from field: string next_page_token = 2;
    */

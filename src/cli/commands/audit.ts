@@ -4,11 +4,11 @@ import { Effect } from "../../../gen/agentauth/v1/decision_pb.ts";
 import type { AuditFilter } from "../../../gen/agentauth/v1/audit_pb.ts";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { AuditFilterSchema } from "../../../gen/agentauth/v1/audit_pb.ts";
-import { Code, isClientError } from "../../client/index.ts";
 import { intOption } from "../args.ts";
 import { outputMode, parseCommandArgs } from "../command-spec.ts";
 import { auditSpec } from "../specs/audit.ts";
 import { serverClient } from "../backend.ts";
+import { followAudit } from "../follow.ts";
 import type { GlobalOptions } from "../global-options.ts";
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIo } from "../io.ts";
 import { loadPolicyOrReport } from "../load-policy.ts";
@@ -133,34 +133,24 @@ async function queryServer(g: GlobalOptions, a: AuditArgs): Promise<AuditView[]>
   }
 }
 
-/** Streams live decisions until interrupted, resuming by cursor when the server says we fell behind. */
+/** Streams live decisions until interrupted, reconnecting and resuming by cursor whenever the stream breaks. */
 async function follow(io: CliIo, g: GlobalOptions, a: AuditArgs, after: string, output: "console" | "json"): Promise<number> {
   const client = serverClient(g);
   const controller = new AbortController();
   const stop = (): void => controller.abort();
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
-  let cursor = after;
   try {
-    for (;;) {
-      try {
-        for await (const r of client.audit.subscribe({ filter: filterOf(a), afterCursor: cursor }, { signal: controller.signal, deadlineMs: Infinity })) {
-          if (r.event === undefined) continue;
-          cursor = r.event.cursor;
-          const e = auditViewOf(r.event);
-          io.stdout(output === "json" ? JSON.stringify(e) + "\n" : followLine(io, e));
-        }
-        return EXIT_OK;
-      } catch (error) {
-        if (controller.signal.aborted) return EXIT_OK;
-        if (isClientError(error) && error.code === Code.RESOURCE_EXHAUSTED && error.errorInfo?.reason === "SUBSCRIBER_TOO_SLOW") {
-          cursor = error.errorInfo.metadata["last_cursor"] ?? cursor;
-          io.stderr(`(fell behind; resuming after ${cursor})\n`);
-          continue;
-        }
-        throw error;
-      }
-    }
+    return await followAudit({
+      subscribe: (afterCursor, signal) => client.audit.subscribe({ filter: filterOf(a), afterCursor }, { signal, deadlineMs: Infinity }),
+      after,
+      signal: controller.signal,
+      print: (event) => {
+        const e = auditViewOf(event);
+        io.stdout(output === "json" ? JSON.stringify(e) + "\n" : followLine(io, e));
+      },
+      note: (line) => io.stderr(line + "\n"),
+    });
   } finally {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);

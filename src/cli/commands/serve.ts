@@ -9,7 +9,7 @@ import { intOption } from "../args.ts";
 import { parseCommandArgs } from "../command-spec.ts";
 import type { GlobalOptions } from "../global-options.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, isUsageError, UsageError, type CliIo } from "../io.ts";
-import { formatIssue } from "../load-policy.ts";
+import { formatIssue, policyEnv } from "../load-policy.ts";
 import { serveSpec } from "../specs/serve.ts";
 
 /**
@@ -72,7 +72,7 @@ async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger
   const configLimits = { expression: sc.limits.expression };
   let loaded;
   try {
-    loaded = loadConfigWithWarnings(g.configPath, { limits: configLimits });
+    loaded = loadConfigWithWarnings(g.configPath, { limits: configLimits, ...policyEnv(io) });
   } catch (error) {
     if (!isConfigError(error)) throw error;
     logWarnings(logger, g.configPath, error.warnings);
@@ -96,7 +96,7 @@ async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger
     refusalLog: sc.callers.length === 0 ? undefined : (sc.refusalLog ?? join(dirname(loaded.config.audit.path), "refusals.jsonl")),
     metrics: sc.metrics,
     http,
-    policyFile: { path: g.configPath, watch: sc.reload.watch, settleMs: sc.reload.settleMs, limits: configLimits },
+    policyFile: { path: g.configPath, watch: sc.reload.watch, settleMs: sc.reload.settleMs, limits: configLimits, ...policyEnv(io) },
     logger,
   });
   // Signals are taken before "serving" is announced: whoever waits for that line may signal at once.

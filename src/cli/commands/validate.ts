@@ -7,7 +7,7 @@ import { validateSpec } from "../specs/validate.ts";
 import { policyRevision } from "../../policy/index.ts";
 import { outputMode, parseCommandArgs } from "../command-spec.ts";
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from "../io.ts";
-import { formatIssue, printWarnings } from "../load-policy.ts";
+import { formatIssue, policyEnv, printWarnings } from "../load-policy.ts";
 import { green, paint, red, yellow } from "../table.ts";
 
 /**
@@ -24,7 +24,7 @@ export async function validateCommand(io: CliIo, g: GlobalOptions, args: readonl
   let warnings: readonly ConfigIssue[];
   let config: AuthConfig | undefined;
   try {
-    const parsed = loadConfigWithWarnings(g.configPath);
+    const parsed = loadConfigWithWarnings(g.configPath, policyEnv(io));
     config = parsed.config;
     warnings = parsed.warnings;
   } catch (error) {

@@ -14,6 +14,7 @@ import type { Logger } from "../logger.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import { auditFileAlerts } from "./audit-file-alerts.ts";
 import { rateLimited } from "./log-limit.ts";
+import { within } from "./within.ts";
 
 /** Shared state in Redis, as the server takes it. */
 export interface RedisOptions {
@@ -50,10 +51,12 @@ export interface DecisionBackend {
    */
   readonly auditFile: { readonly health: () => SinkHealth; readonly isRecord: boolean } | undefined;
   /**
-   * Stops the relay, then closes the engine (its sinks: `timeoutMs` bounds
-   * retries of records that cannot be written), the hub and the store.
+   * Stops the relay, then closes the engine (its sinks), the hub and the
+   * store — by `deadline` (ms since the epoch) whatever Redis or the disk do:
+   * audit records not written by then are given up (counted as dropped or
+   * not written, and logged) and Redis connections are cut.
    */
-  close(options?: SinkCloseOptions): Promise<void>;
+  close(deadline?: number): Promise<void>;
 }
 
 /**
@@ -76,7 +79,7 @@ export async function openDecisionBackend(o: DecisionBackendOptions): Promise<De
       onError: rateLimited(logger, "state store error"),
       onAuditDropped: (count, error) => {
         metrics.auditDropped.inc({ sink: "stream" }, count);
-        logger.error("audit records dropped after retrying", { count, error: String(error) });
+        logger.error("audit records dropped: Redis did not take them (retried until given up, or cut off by shutdown)", { count, error: String(error) });
       },
     });
     store = redis;
@@ -148,11 +151,13 @@ export async function openDecisionBackend(o: DecisionBackendOptions): Promise<De
     redis,
     hub,
     auditFile,
-    async close(options) {
-      await relay?.stop();
-      await engine.close(options);
+    async close(deadline = Infinity) {
+      redis?.audit?.giveUpAt(deadline);
+      // A blocked stream read ends when the store's connections close below.
+      await within(relay?.stop(), deadline);
+      await within(engine.close(deadline === Infinity ? {} : { timeoutMs: Math.max(0, deadline - Date.now()) }), deadline);
       await hub.close();
-      await store.close();
+      if (!(await within(store.close(), deadline))) redis?.disconnect();
     },
   };
 }

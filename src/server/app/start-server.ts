@@ -20,8 +20,9 @@ import { openDecisionBackend, type RedisOptions } from "./decision-backend.ts";
 import { hostedServices } from "./grpc-services.ts";
 import { httpRouteGroups } from "./http-routes.ts";
 import { watchHealth } from "./health-watch.ts";
-import { refusalReporter } from "./refusals.ts";
+import { createRefusalReporter, type RefusalReporter } from "./refusals.ts";
 import { ReplicaAnnouncer } from "./replica-announcer.ts";
+import { within } from "./within.ts";
 
 /** Options for {@link startAgentAuthServer}. */
 export interface AgentAuthServerOptions {
@@ -42,6 +43,11 @@ export interface AgentAuthServerOptions {
   readonly maxSubscribers?: number;
   /** Events a subscriber may lag behind before its stream ends. Default 4096. */
   readonly subscriberBuffer?: number;
+  /**
+   * How long an ended audit stream may take to deliver its status behind
+   * data its client has not read, before the stream is reset. Default 1000 ms.
+   */
+  readonly streamEndTimeoutMs?: number;
   /** Decisions kept for resuming subscribers and Query in memory mode. Default 10,000. */
   readonly auditRetain?: number;
   readonly logger?: Logger;
@@ -59,6 +65,11 @@ export interface AgentAuthServerOptions {
    * the same engine, callers and TLS as gRPC. Off when absent.
    */
   readonly http?: HttpOptions | undefined;
+  /**
+   * Unauthenticated refusals after the first of a burst are written as one
+   * summary line per this many ms (they are all counted in metrics). Default 10,000.
+   */
+  readonly refusalSummaryMs?: number;
   /** Serve Prometheus metrics at http://host:port/metrics. */
   readonly metrics?: { readonly host: string; readonly port: number } | undefined;
   /**
@@ -72,6 +83,8 @@ export interface AgentAuthServerOptions {
         /** How long a changed file must stay unchanged before the watch reads it. Default 1000 ms. */
         readonly settleMs?: number;
         readonly env?: Readonly<Record<string, string | undefined>>;
+        /** Variables that may be interpolated, by name prefix; undefined: all. */
+        readonly envPrefixes?: readonly string[] | undefined;
         readonly limits?: Partial<ConfigLimits>;
       }
     | undefined;
@@ -108,9 +121,9 @@ export interface AgentAuthServer {
   readonly reloader: PolicyReloader | undefined;
   /**
    * Graceful stop: refuse new calls, end audit streams, let calls in flight
-   * finish (up to `graceMs`), flush audit records, close the store. Audit
-   * records that cannot be written (a full disk) are retried until `graceMs`
-   * is up, then logged and counted as not written.
+   * finish, flush audit records, close the store — all within `graceMs`,
+   * whatever Redis or the disk do (records not written by then are counted
+   * and logged).
    */
   close(graceMs?: number): Promise<void>;
 }
@@ -144,9 +157,14 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
   metrics.reloadFailing.set(0);
   metrics.sources = { subscribers: () => hub.subscriberCount, storeUp: () => store.health().ok };
 
+  const refusals = createRefusalReporter({
+    logger,
+    metrics,
+    path: options.refusalLog,
+    ...(options.refusalSummaryMs === undefined ? {} : { summaryMs: options.refusalSummaryMs }),
+  });
   // One check for both transports: the same callers, groups and refusal reports.
-  const callerCheck =
-    options.callers !== undefined && options.callers.length > 0 ? createCallerCheck(options.callers, refusalReporter(logger, metrics, options.refusalLog)) : undefined;
+  const callerCheck = options.callers !== undefined && options.callers.length > 0 ? createCallerCheck(options.callers, (r) => refusals.report(r)) : undefined;
   const ctx: ServiceContext = {
     engine,
     hub,
@@ -226,13 +244,15 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
       (closing ??= (async () => {
         const deadline = Date.now() + graceMs;
         stopWatching();
-        await replicas.stop();
+        await within(replicas.stop(), deadline);
         reloader?.close();
-        const shutdown = Promise.all([running.shutdown(graceMs), httpListener?.close(graceMs)]);
+        const left = Math.max(0, deadline - Date.now());
+        const shutdown = Promise.all([running.shutdown(left), httpListener?.close(left)]);
         // Open audit streams would otherwise hold the shutdown for the whole grace period.
         hub.closeAll();
         await shutdown;
-        await backend.close({ timeoutMs: Math.max(0, deadline - Date.now()) });
+        await backend.close(deadline);
+        refusals.close();
         await metricsEndpoint?.close();
       })()),
   };
@@ -244,6 +264,7 @@ const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 function callHooks(options: AgentAuthServerOptions, logger: Logger, callerCheck: CallerCheck | undefined, metrics: ServerMetrics): CallHooks {
   return {
     maxRequestBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    ...(options.streamEndTimeoutMs === undefined ? {} : { streamEndTimeoutMs: options.streamEndTimeoutMs }),
     ...(callerCheck === undefined ? {} : { before: grpcCallerHook(callerCheck) }),
     onInternalError: (error, call) => logger.error("internal error", { method: call.method, peer: call.peer, error }),
     onDone: (call, code, durationMs) => metrics.observeCall(call.method, STATUS_NAMES[code] ?? String(code), durationMs / 1000),
@@ -264,6 +285,7 @@ function policyReloader(
     engine,
     logger,
     ...(file.env === undefined ? {} : { env: file.env }),
+    ...(file.envPrefixes === undefined ? {} : { envPrefixes: file.envPrefixes }),
     ...(file.limits === undefined ? {} : { limits: file.limits }),
     ...(file.settleMs === undefined ? {} : { settleMs: file.settleMs }),
     onResult: (result) => {

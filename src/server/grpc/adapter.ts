@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { constants as http2, type ServerHttp2Stream } from "node:http2";
 import {
   status,
   type handleServerStreamingCall,
@@ -41,6 +42,13 @@ export interface CallContext {
   readonly peer: string;
   /** The client certificate's subject and SANs under mutual TLS. */
   readonly peerCertificate: PeerCertificate | undefined;
+  /**
+   * Server streams only: ends the call now — with `error`'s status, or OK —
+   * even while a write waits for a client that does not read (then the
+   * stream is reset if the status cannot be sent in time). The handler's
+   * iterator is closed once the call is gone.
+   */
+  readonly endStream?: ((error?: unknown) => void) | undefined;
 }
 
 type HandlerFor<M> = M extends { methodKind: "unary"; input: infer I extends DescMessage; output: infer O extends DescMessage }
@@ -62,6 +70,12 @@ export interface CallHooks {
   readonly onDone?: (context: CallContext, code: status, durationMs: number) => void;
   /** Largest request message accepted (bytes); larger ones are RESOURCE_EXHAUSTED naming the limit. */
   readonly maxRequestBytes?: number;
+  /**
+   * How long an ended server stream may take to deliver its status (it waits
+   * behind the data the client has not read) before the stream is reset.
+   * Default 1000 ms.
+   */
+  readonly streamEndTimeoutMs?: number;
 }
 
 /** Hand-written encoders for hot response types, by message type name (they must match toBinary). */
@@ -193,29 +207,106 @@ function streamHandler(
   handler: (req: unknown, ctx: CallContext) => AsyncIterable<unknown>,
   hooks: CallHooks,
 ): handleServerStreamingCall<Buffer, unknown> {
+  const endTimeoutMs = hooks.streamEndTimeoutMs ?? 1000;
   return (call) => {
     const started = performance.now();
-    const ctx = contextOf(path, call);
-    const fail = (error: unknown): void => {
-      const s = toStatusObject(error, (e) => hooks.onInternalError?.(e, ctx));
-      hooks.onDone?.(ctx, s.code ?? status.UNKNOWN, performance.now() - started);
-      if (!ctx.signal.aborted) call.emit("error", s);
+    /** Set by endStream: the call is to end now, with this error (undefined: OK). */
+    let stop: { error: unknown } | undefined;
+    let wakeForStop: (() => void) | undefined;
+    const ctx = contextOf(path, call, (error) => {
+      if (stop !== undefined) return;
+      stop = { error };
+      wakeForStop?.();
+    });
+    let ended = false;
+    /** Ends the call once: its status, then a reset if the status cannot get out in time. */
+    const end = (error: unknown): void => {
+      if (ended) return;
+      ended = true;
+      const cancelled = ctx.signal.aborted;
+      let code: status;
+      if (error === undefined) {
+        code = cancelled ? status.CANCELLED : status.OK;
+        if (!cancelled) call.end();
+      } else {
+        const s = toStatusObject(error, (e) => hooks.onInternalError?.(e, ctx));
+        code = s.code ?? status.UNKNOWN;
+        if (!cancelled) call.emit("error", s);
+      }
+      hooks.onDone?.(ctx, cancelled ? status.CANCELLED : code, performance.now() - started);
+      if (!cancelled) resetIfStillOpen(call, endTimeoutMs, code);
     };
     void (async () => {
+      let iterator: AsyncIterator<unknown> | undefined;
+      let cancelled: Promise<void> | undefined;
       try {
         await hooks.before?.(ctx, method);
-        for await (const item of handler(decode(method, call.request, hooks.maxRequestBytes), ctx)) {
-          if (ctx.signal.aborted) break;
+        iterator = handler(decode(method, call.request, hooks.maxRequestBytes), ctx)[Symbol.asyncIterator]();
+        for (;;) {
+          if (stop !== undefined || ctx.signal.aborted) break;
+          const next = await iterator.next();
+          if (next.done === true) {
+            iterator = undefined;
+            break;
+          }
+          if (stop !== undefined || ctx.signal.aborted) break;
           // Respect backpressure: a slow client holds the producer, not memory.
-          if (!call.write(item)) await Promise.race([once(call, "drain"), aborted(ctx.signal)]);
+          if (!call.write(next.value)) {
+            cancelled ??= aborted(ctx.signal);
+            await Promise.race([once(call, "drain"), cancelled, new Promise<void>((resolve) => (wakeForStop = resolve))]);
+            wakeForStop = undefined;
+          }
         }
-        hooks.onDone?.(ctx, ctx.signal.aborted ? status.CANCELLED : status.OK, performance.now() - started);
-        if (!ctx.signal.aborted) call.end();
+        end(stop?.error);
       } catch (error) {
-        fail(error);
+        // A handler whose iterator threw has finished.
+        iterator = undefined;
+        end(error);
+      }
+      // The handler's cleanup (an audit subscription leaving the count) waits until the call is gone.
+      if (iterator?.return !== undefined) {
+        await gone(call);
+        await iterator.return().catch((e: unknown) => hooks.onInternalError?.(e, ctx));
       }
     })();
   };
+}
+
+/**
+ * A status waits behind the messages the client has not read (HTTP/2 flow
+ * control holds them), so a client that never reads would keep the call, and
+ * what it holds, forever. After `ms` the stream is reset instead:
+ * ENHANCE_YOUR_CALM for RESOURCE_EXHAUSTED (which gRPC clients read as
+ * RESOURCE_EXHAUSTED), CANCEL otherwise.
+ */
+function resetIfStillOpen(call: ServerWritableStream<Buffer, unknown>, ms: number, code: status): void {
+  if (call.destroyed) return;
+  const timer = setTimeout(() => {
+    const stream = http2StreamOf(call);
+    if (stream !== undefined && !stream.closed) stream.close(code === status.RESOURCE_EXHAUSTED ? http2.NGHTTP2_ENHANCE_YOUR_CALM : http2.NGHTTP2_CANCEL);
+  }, ms);
+  timer.unref();
+  call.once("close", () => clearTimeout(timer));
+}
+
+/**
+ * The HTTP/2 stream under a grpc-js call. grpc-js offers no public way to
+ * reset a server stream; its call objects hold the stream (the call, or the
+ * calls its interceptors wrap). A test checks this still works.
+ */
+function http2StreamOf(call: ServerWritableStream<Buffer, unknown>): ServerHttp2Stream | undefined {
+  let inner = (call as unknown as { call?: unknown }).call;
+  for (let depth = 0; inner !== null && typeof inner === "object" && depth < 8; depth++) {
+    const stream = (inner as { stream?: unknown }).stream;
+    if (stream !== null && typeof stream === "object" && typeof (stream as ServerHttp2Stream).close === "function" && "rstCode" in stream) return stream as ServerHttp2Stream;
+    inner = (inner as { nextCall?: unknown }).nextCall;
+  }
+  return undefined;
+}
+
+/** Resolves when the call is over: its status sent, or its stream reset or cancelled. */
+function gone(call: ServerWritableStream<Buffer, unknown>): Promise<void> {
+  return call.destroyed ? Promise.resolve() : once(call, "close").then(() => undefined);
 }
 
 /** The request message; too many bytes are RESOURCE_EXHAUSTED, malformed ones INVALID_ARGUMENT. */
@@ -237,7 +328,11 @@ function aborted(signal: AbortSignal): Promise<void> {
   return signal.aborted ? Promise.resolve() : once(signal, "abort").then(() => undefined);
 }
 
-function contextOf(path: string, call: ServerUnaryCall<Buffer, unknown> | ServerWritableStream<Buffer, unknown>): CallContext {
+function contextOf(
+  path: string,
+  call: ServerUnaryCall<Buffer, unknown> | ServerWritableStream<Buffer, unknown>,
+  endStream?: (error?: unknown) => void,
+): CallContext {
   // Built lazily: most unary handlers never look at the signal, and an
   // AbortController plus a 'cancelled' listener per call costs a measurable
   // share of a fast call.
@@ -264,6 +359,7 @@ function contextOf(path: string, call: ServerUnaryCall<Buffer, unknown> | Server
     get peerCertificate() {
       return peerCertificate(call);
     },
+    endStream,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { Http2Server, IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { Server, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import type { DescService } from "@bufbuild/protobuf";
 import { HealthService } from "./health.ts";
@@ -62,6 +63,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${bindHost}:${options.port ?? 50051}`, serverCredentials(options.tls), (error, bound) => (error ? reject(error) : resolve(bound)));
   });
+  exposeRepeatedAuthorization(server);
   return {
     port,
     address: `${bindHost}:${port}`,
@@ -76,4 +78,29 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
         });
       }),
   };
+}
+
+/**
+ * Node's HTTP/2 layer keeps only the first `authorization` header of a
+ * request (it is a single-value header), so a request with two would be
+ * judged by whichever came first. This hands every value on to the call's
+ * metadata instead, where the caller check refuses a call with more than one.
+ * It reaches the HTTP/2 servers through grpc-js internals (checked at start:
+ * the server refuses to start rather than silently judge by the first).
+ */
+function exposeRepeatedAuthorization(server: Server): void {
+  const servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
+  if (!(servers instanceof Map) || servers.size === 0) {
+    throw new Error("cannot reach grpc-js' HTTP/2 servers to see repeated authorization headers (grpc-js internals changed)");
+  }
+  for (const http2Server of servers.keys() as IterableIterator<Http2Server>) http2Server.prependListener("stream", allAuthorizationValues);
+}
+
+function allAuthorizationValues(_stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void {
+  let values: string[] | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i] === "authorization") (values ??= []).push(rawHeaders[i + 1]!);
+  }
+  // grpc-js reads this same object next and turns a list into one metadata entry per value.
+  if (values !== undefined && values.length > 1) (headers as Record<string, unknown>)["authorization"] = values;
 }

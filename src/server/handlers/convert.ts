@@ -5,6 +5,7 @@ import { SessionStatus, type Session as SessionMessage, SessionSchema } from "..
 import { DelegationStatus, type Delegation as DelegationMessage, DelegationSchema } from "../../../gen/agentauth/v1/delegation_pb.ts";
 import type { AuthDecision, DelegationGrant, Session } from "../../model/types.ts";
 import { isDelegationValidationError, isInvalidRequestError, isStateUnavailableError } from "../../model/errors.ts";
+import { isInvalidListPositionError } from "../../state/store.ts";
 import { failedPrecondition, invalidArgument, unavailable } from "../grpc/errors.ts";
 
 const TIERS: Readonly<Record<string, Tier>> = { autonomous: Tier.AUTONOMOUS, soft: Tier.SOFT, strong: Tier.STRONG };
@@ -82,22 +83,25 @@ export function engineError(error: unknown, fieldPrefix = ""): unknown {
   if (isInvalidRequestError(error)) return invalidArgument(fieldPrefix + error.field, error.problem);
   if (isDelegationValidationError(error)) return failedPrecondition(error.message);
   if (isStateUnavailableError(error)) return unavailable(error.message);
+  if (isInvalidListPositionError(error)) return invalidArgument("page_token", "is not a token returned by this service");
   return error;
 }
 
-/** Page bounds from page_size / page_token (an offset). */
-export function page(pageSize: number, pageToken: string): { offset: number; size: number } {
+const NOT_A_TOKEN = "is not a token returned by this service";
+
+/** The listing request of page_size / page_token: where to continue, how many at most. */
+export function page(pageSize: number, pageToken: string): { after: string; limit: number } {
   if (pageSize < 0 || pageSize > 1000) throw invalidArgument("page_size", `must be between 0 and 1000, got ${pageSize}`);
-  let offset = 0;
+  let after = "";
   if (pageToken !== "") {
-    const m = /^o(\d{1,9})$/.exec(Buffer.from(pageToken, "base64url").toString("utf8"));
-    if (m === null) throw invalidArgument("page_token", "is not a token returned by this service");
-    offset = Number(m[1]);
+    const text = Buffer.from(pageToken, "base64url").toString("utf8");
+    if (!text.startsWith("p1:")) throw invalidArgument("page_token", NOT_A_TOKEN);
+    after = text.slice(3);
   }
-  return { offset, size: pageSize === 0 ? 100 : pageSize };
+  return { after, limit: pageSize === 0 ? 100 : pageSize };
 }
 
-/** The token of the page after `offset + size`, or "" when there is none. */
-export function nextPageToken(offset: number, size: number, total: number): string {
-  return offset + size < total ? Buffer.from(`o${offset + size}`, "utf8").toString("base64url") : "";
+/** The page token for a listing's `next` ("" stays "": the listing is complete). */
+export function nextPageToken(next: string): string {
+  return next === "" ? "" : Buffer.from(`p1:${next}`, "utf8").toString("base64url");
 }

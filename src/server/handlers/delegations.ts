@@ -28,9 +28,8 @@ export function delegationService(ctx: ServiceContext): ServiceImpl<typeof Deleg
 
     listDelegations: (r) =>
       guard(async () => {
-        const { offset, size } = page(r.pageSize, r.pageToken);
-        const all = await ctx.engine.listDelegations({ agent: r.agent, user: r.user, includeRevoked: r.includeRevoked });
-        return { delegations: all.slice(offset, offset + size).map(delegationToProto), nextPageToken: nextPageToken(offset, size, all.length) };
+        const p = await ctx.engine.listDelegationsPage({ agent: r.agent, user: r.user, includeRevoked: r.includeRevoked }, page(r.pageSize, r.pageToken));
+        return { delegations: p.items.map(delegationToProto), nextPageToken: nextPageToken(p.next) };
       }),
 
     revokeDelegation: (r) =>

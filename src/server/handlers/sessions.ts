@@ -34,9 +34,8 @@ export function sessionService(ctx: ServiceContext): ServiceImpl<typeof SessionS
 
     listSessions: (r) =>
       guard(async () => {
-        const { offset, size } = page(r.pageSize, r.pageToken);
-        const all = await ctx.engine.listSessions({ agent: r.agent, user: r.user, includeRevoked: r.includeRevoked });
-        return { sessions: all.slice(offset, offset + size).map(sessionToProto), nextPageToken: nextPageToken(offset, size, all.length) };
+        const p = await ctx.engine.listSessionsPage({ agent: r.agent, user: r.user, includeRevoked: r.includeRevoked }, page(r.pageSize, r.pageToken));
+        return { sessions: p.items.map(sessionToProto), nextPageToken: nextPageToken(p.next) };
       }),
 
     revokeSession: (r) =>

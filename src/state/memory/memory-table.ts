@@ -1,5 +1,6 @@
 import { ExpiryQueue } from "./expiry-queue.ts";
-import type { ListFilter, RecordTable, RevokeOutcome, StoredRecord } from "../store.ts";
+import { ListingOrder } from "./listing-order.ts";
+import { InvalidListPositionError, LIST_SCAN_BUDGET, listPosition, parseListPosition, type ListFilter, type ListPage, type ListResult, type RecordTable, type RevokeOutcome, type StoredRecord } from "../store.ts";
 
 /** How a table reads the fields listings filter on, and what it tells its owner. */
 export interface MemoryTableOptions<R extends StoredRecord> {
@@ -16,14 +17,16 @@ export interface MemoryTableOptions<R extends StoredRecord> {
 }
 
 /**
- * One kind of record kept in this process, oldest first. Expired records
- * are dropped lazily, earliest first, whenever the store is used (the
- * owner's `now` calls {@link purge} on every table), so memory stays bounded
- * by the live records without a timer.
+ * One kind of record kept in this process. Expired records are dropped
+ * lazily, earliest first, whenever the store is used (the owner's `now`
+ * calls {@link purge} on every table), so memory stays bounded by the live
+ * records without a timer. Listings follow creation time, then id, read in
+ * bounded steps from an ordered index.
  */
 export class MemoryTable<R extends StoredRecord> implements RecordTable<R> {
   readonly #records = new Map<string, R>();
   readonly #expiry = new ExpiryQueue<string>();
+  readonly #order = new ListingOrder();
   readonly #options: MemoryTableOptions<R>;
 
   constructor(options: MemoryTableOptions<R>) {
@@ -42,7 +45,10 @@ export class MemoryTable<R extends StoredRecord> implements RecordTable<R> {
   async create(record: R): Promise<void> {
     if (record.expiresAt <= this.#options.now()) return;
     const stored = freeze(record);
+    const previous = this.#records.get(record.id);
+    if (previous !== undefined) this.#order.remove(previous.createdAt, previous.id);
     this.#records.set(record.id, stored);
+    this.#order.add(record.createdAt, record.id);
     this.#expiry.push(record.expiresAt, record.id);
     this.#options.onActive?.(stored);
   }
@@ -52,17 +58,29 @@ export class MemoryTable<R extends StoredRecord> implements RecordTable<R> {
     return this.#records.get(id);
   }
 
-  async list(filter: ListFilter = {}): Promise<R[]> {
+  async list(filter: ListFilter, page: ListPage): Promise<ListResult<R>> {
     this.#options.now();
     const { agentOf, userOf } = this.#options;
-    const out: R[] = [];
-    for (const r of this.#records.values()) {
+    let from = 0;
+    if (page.after !== undefined && page.after !== "") {
+      const after = parseListPosition(page.after);
+      if (after === undefined) throw new InvalidListPositionError(page.after);
+      from = this.#order.indexAfter(after.createdAt, after.id);
+    }
+    const records: R[] = [];
+    let next = "";
+    const end = Math.min(this.#order.length, from + LIST_SCAN_BUDGET);
+    for (let i = from; i < end && records.length < page.limit; i++) {
+      const { at, id } = this.#order.at(i);
+      next = i + 1 < this.#order.length ? listPosition(at, id) : "";
+      const r = this.#records.get(id);
+      if (r === undefined || r.createdAt !== at) continue;
       if (filter.agent && agentOf(r) !== filter.agent) continue;
       if (filter.user && userOf(r) !== filter.user) continue;
       if (r.revokedAt !== undefined && !filter.includeRevoked) continue;
-      out.push(r);
+      records.push(r);
     }
-    return out;
+    return { records, next };
   }
 
   async revoke(id: string): Promise<RevokeOutcome<R>> {
@@ -82,6 +100,7 @@ export class MemoryTable<R extends StoredRecord> implements RecordTable<R> {
       const r = this.#records.get(id);
       if (r === undefined || r.expiresAt > now) return;
       this.#records.delete(id);
+      this.#order.remove(r.createdAt, r.id);
       if (r.revokedAt === undefined) this.#options.onInactive?.(r);
     });
   }

@@ -2,6 +2,7 @@ import type { Cluster, Redis } from "ioredis";
 import type { AuditEvent } from "../../audit/event.ts";
 import type { OutcomeRecords } from "../../audit/outcome-records.ts";
 import { encodeAuditRecord } from "../../audit/record-bytes.ts";
+import { newEpoch } from "../../audit/cursor.ts";
 import type { StreamEntry } from "../../audit/stream-relay.ts";
 import type { OutcomeQuery, StateOutcome } from "../outcome.ts";
 import { guard, type RedisLink } from "./connection.ts";
@@ -55,11 +56,22 @@ export class RedisAuditStream {
   #inflight: Promise<void> = Promise.resolve();
   /** Sync appends on the wire: each is sent at once, never queued behind another. */
   readonly #syncInflight = new Set<Promise<void>>();
+  /** When retrying stops (ms since the epoch; see {@link giveUpAt}). */
+  #giveUpAt = Infinity;
+  /** Cuts a retry's wait short when the give-up time moves. */
+  #wakeRetry: (() => void) | undefined;
+  #connections = 0;
 
   constructor(options: RedisAuditStreamOptions) {
     this.#o = options;
     this.durability = options.durability;
     this.#client = options.link.client;
+    this.#client.on("ready", () => this.#connections++);
+  }
+
+  /** Connections (re)established to Redis, this replica's main one and its stream reader's. */
+  get connections(): number {
+    return this.#connections;
   }
 
   /** Appends a record; with sync durability (or backpressure) the caller waits. */
@@ -96,8 +108,25 @@ export class RedisAuditStream {
     await Promise.all([this.#inflight, ...this.#syncInflight]);
   }
 
+  /**
+   * From `at` (ms since the epoch) on, records Redis has not taken yet are
+   * given up — counted through `onDropped` — instead of retried: a shutdown
+   * sets it, so that an unreachable or stalled Redis cannot hold the process
+   * beyond its grace period. Each append in flight still ends within the
+   * command timeout.
+   */
+  giveUpAt(at: number): void {
+    this.#giveUpAt = Math.min(this.#giveUpAt, at);
+    this.#wakeRetry?.();
+  }
+
   async close(): Promise<void> {
     await this.flush();
+    this.#reader?.disconnect();
+  }
+
+  /** Cuts the stream reader's connection (a blocked read fails at once). */
+  disconnect(): void {
     this.#reader?.disconnect();
   }
 
@@ -115,7 +144,10 @@ export class RedisAuditStream {
 
   /** Waits up to `blockMs` for entries after `after`, on a connection of its own (XREAD BLOCK holds it). */
   async waitForStream(after: string, count: number, blockMs: number): Promise<StreamEntry[]> {
-    this.#reader ??= this.#o.link.duplicate();
+    if (this.#reader === undefined) {
+      this.#reader = this.#o.link.duplicate();
+      this.#reader.on("ready", () => this.#connections++);
+    }
     const res = (await guard(this.#reader.xread("COUNT", count, "BLOCK", blockMs, "STREAMS", this.#o.keys.audit, after))) as
       | [string, [string, string[]][]][]
       | null;
@@ -130,6 +162,19 @@ export class RedisAuditStream {
   /** The newest id trimmed away ("0-0" when nothing was): cursors before it may have missed entries. */
   async trimmedUpTo(): Promise<string> {
     return (await this.#info())?.get("max-deleted-entry-id") ?? "0-0";
+  }
+
+  /**
+   * The stream's epoch (`{prefix}:audit-epoch`), made by whichever replica
+   * asks first. The key has no TTL: it goes only when Redis loses its data,
+   * and then the stream starts over under a new epoch.
+   */
+  async epoch(): Promise<string> {
+    const key = this.#o.keys.auditEpoch;
+    await guard(this.#client.set(key, newEpoch(), "NX"));
+    const epoch = await guard(this.#client.get(key));
+    if (epoch === null) throw new Error(`${key} vanished while read`);
+    return epoch;
   }
 
   #queue(line: Buffer): void | Promise<void> {
@@ -172,19 +217,35 @@ export class RedisAuditStream {
     const waiters = this.#pendingWaiters;
     this.#pendingWaiters = [];
     this.#inflight = this.#inflight.then(async () => {
+      let failure: unknown = new Error("the audit stream was closed before Redis took these records");
       for (let attempt = 0; ; attempt++) {
+        // Batches queued behind a stalled one are given up at once too, not tried one by one.
+        if (Date.now() >= this.#giveUpAt) {
+          onDropped(count, failure);
+          for (const w of waiters) w.reject(failure);
+          return;
+        }
         try {
           await runner.send(APPEND_SCRIPT, command);
           for (const w of waiters) w.resolve();
           return;
         } catch (error) {
+          failure = error;
           onError(error);
           if (attempt >= 1000) {
             onDropped(count, error);
             for (const w of waiters) w.reject(error);
             return;
           }
-          await new Promise((r) => setTimeout(r, Math.min(100 * (attempt + 1), 1000)));
+          const wait = Math.min(100 * (attempt + 1), 1000, this.#giveUpAt - Date.now());
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, wait);
+            this.#wakeRetry = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.#wakeRetry = undefined;
         }
       }
     });

@@ -85,6 +85,11 @@ export class RedisLink {
     return copy;
   }
 
+  /** Drops the connection now if the store opened it; pending commands fail. */
+  disconnect(): void {
+    if (this.owned) this.client.disconnect();
+  }
+
   /** Closes the client if the store opened it. */
   async close(): Promise<void> {
     if (!this.owned) return;

@@ -3,4 +3,4 @@ export type { RedisConnection } from "./connection.ts";
 export type { RedisAuditStream } from "./audit-stream.ts";
 export type { ReplicaInfo, ReplicaRegistry } from "./replicas.ts";
 export { RedisKeys } from "./keys.ts";
-export { parseRedisTarget } from "./redis-target.ts";
+export { parseRedisTarget, redactRedisTarget } from "./redis-target.ts";

@@ -13,6 +13,7 @@
  *   {p}:du:<user>         zset: delegations from a user
  *   {p}:dp:<n>:<agent><user>  zset: grants from user to agent (n = agent length), read by decisions
  *   {p}:audit             the shared audit stream
+ *   {p}:audit-epoch       the stream's epoch (no TTL; gone only when Redis loses its data)
  *   {p}:replicas          hash: replica id → what it serves (revision), refreshed every 2 s
  *
  * Index zsets expire with their last member; members of expired records are
@@ -62,6 +63,9 @@ export class RedisKeys {
   }
   get audit(): string {
     return `${this.base}audit`;
+  }
+  get auditEpoch(): string {
+    return `${this.base}audit-epoch`;
   }
   get replicas(): string {
     return `${this.base}replicas`;

@@ -54,7 +54,7 @@ export class OutcomeBatcher {
       if (q.sessionId === "") keys.text(this.#keys.none);
       else keys.joined(this.#sessionPrefix, q.sessionId, "");
       keys.joined(this.#grantsPrefix(q.agent.length), q.agent, q.user);
-      args.text(q.sessionId === "" ? "0" : "1").text(q.agent).text(q.user).text(q.scope).text(q.action).text(q.delegations ? "1" : "0");
+      args.text(q.sessionId === "" ? "0" : q.requireScope === true ? "2" : "1").text(q.agent).text(q.user).text(q.scope).text(q.action).text(q.delegations ? "1" : "0");
       if (records === undefined) {
         args.text("0").text("").text("0").text("0").text("");
       } else {

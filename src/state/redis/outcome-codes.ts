@@ -4,7 +4,9 @@ import { StateUnavailableError } from "../../model/errors.ts";
 /**
  * How the RESOLVE script reports one decision's outcome: "" (ok, no grant),
  * `g<grant id>\x1f<grantor>`, `i` (invalid session), `a<expected agent>`,
- * `u<expected user>`, `s<session scope pattern>`. The script is generated
+ * `u<expected user>`, `s<session scope pattern>` (the request's scope is
+ * outside it), `r<session scope pattern>` (the request named no scope and
+ * `sessions.require_scope` demands one). The script is generated
  * with these very codes.
  */
 export const OUTCOME_CODE = Object.freeze({
@@ -14,6 +16,7 @@ export const OUTCOME_CODE = Object.freeze({
   agentMismatch: "a",
   userMismatch: "u",
   scopeOutside: "s",
+  scopeRequired: "r",
 });
 
 /** Reads one outcome as the script reports it. */
@@ -34,6 +37,8 @@ export function toOutcome(reply: string | undefined): StateOutcome {
       return { kind: "user_mismatch", expected: detail };
     case OUTCOME_CODE.scopeOutside:
       return { kind: "scope_outside", pattern: detail };
+    case OUTCOME_CODE.scopeRequired:
+      return { kind: "scope_required", pattern: detail };
   }
   throw new StateUnavailableError(`unexpected outcome from Redis: ${String(reply)}`);
 }

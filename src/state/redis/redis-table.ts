@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from "ioredis";
 import type { Clock } from "../../model/clock.ts";
-import type { ListFilter, RecordTable, RevokeOutcome, StoredRecord } from "../store.ts";
+import { InvalidListPositionError, LIST_SCAN_BUDGET, listPosition, parseListPosition, type ListFilter, type ListPage, type ListResult, type RecordTable, type RevokeOutcome, type StoredRecord } from "../store.ts";
 import { guard } from "./connection.ts";
 import { CREATE, GET, LIST, REVOKE } from "./scripts.ts";
 
@@ -27,7 +27,7 @@ type Scripted = {
   aaCreate(numKeys: number, ...args: (string | number)[]): Promise<number>;
   aaGet(key: string, now: number): Promise<string[] | null>;
   aaRevoke(key: string, now: number): Promise<[string, string[]?]>;
-  aaList(key: string, base: string, now: number, af: string, a: string, uf: string, u: string, rev: string): Promise<(string | string[])[]>;
+  aaList(key: string, ...args: (string | number)[]): Promise<(string | string[])[]>;
 };
 
 /** Registers the table scripts on a client (once per client). */
@@ -41,7 +41,9 @@ export function defineTableScripts(client: Redis | Cluster): void {
 /**
  * Records of one kind in Redis: each a hash whose TTL is its remaining
  * lifetime (no sweeper); a revoked record keeps its TTL, so it stays readable
- * as revoked until it would have expired. Each operation is one script.
+ * as revoked until it would have expired. Each operation is one script; a
+ * listing step looks at no more than LIST_SCAN_BUDGET index members, so it
+ * holds Redis for a bounded slice however many records there are.
  */
 export class RedisTable<R extends StoredRecord> implements RecordTable<R> {
   readonly #redis: Scripted;
@@ -64,13 +66,35 @@ export class RedisTable<R extends StoredRecord> implements RecordTable<R> {
     return flat === null ? undefined : this.#layout.fromHash(id, hashOf(flat));
   }
 
-  async list(filter: ListFilter = {}): Promise<R[]> {
+  async list(filter: ListFilter, page: ListPage): Promise<ListResult<R>> {
     const l = this.#layout;
     const [agentField, userField] = l.filterFields;
-    const out = await guard(this.#redis.aaList(l.listIndex(filter), l.recordKey(""), this.#clock.now(), agentField, filter.agent ?? "", userField, filter.user ?? "", filter.includeRevoked ? "1" : "0"));
+    let after = { score: "", id: "" };
+    if (page.after !== undefined && page.after !== "") {
+      const p = parseListPosition(page.after);
+      if (p === undefined) throw new InvalidListPositionError(page.after);
+      after = { score: String(p.createdAt), id: p.id };
+    }
+    const out = await guard(
+      this.#redis.aaList(
+        l.listIndex(filter),
+        l.recordKey(""),
+        this.#clock.now(),
+        agentField,
+        filter.agent ?? "",
+        userField,
+        filter.user ?? "",
+        filter.includeRevoked ? "1" : "0",
+        after.score,
+        after.id,
+        page.limit,
+        LIST_SCAN_BUDGET,
+      ),
+    );
+    const [score, member] = out as [string, string];
     const records: R[] = [];
-    for (let i = 0; i + 1 < out.length; i += 2) records.push(l.fromHash(out[i] as string, hashOf(out[i + 1] as string[])));
-    return records;
+    for (let i = 2; i + 1 < out.length; i += 2) records.push(l.fromHash(out[i] as string, hashOf(out[i + 1] as string[])));
+    return { records, next: score === "" ? "" : listPosition(Number(score), member) };
   }
 
   async revoke(id: string): Promise<RevokeOutcome<R>> {

@@ -7,6 +7,9 @@ import type { RedisConnection } from "./connection.ts";
  *   redis://[user:password@]host:port[/db]      one server (rediss:// for TLS)
  *   redis-sentinel://[password@]h1:26379,h2:26379/MASTER_NAME[/db]
  *   redis-cluster://h1:6379,h2:6379             a Redis Cluster (seed nodes)
+ *
+ * Error messages show the target without its credentials (see
+ * {@link redactRedisTarget}): the text often comes from the environment.
  */
 export function parseRedisTarget(text: string): RedisConnection {
   const sentinel = /^redis-sentinel:\/\/(?:([^@/]*)@)?([^/]+)\/([^/]+)(?:\/(\d+))?$/.exec(text);
@@ -24,17 +27,31 @@ export function parseRedisTarget(text: string): RedisConnection {
     try {
       new URL(text);
     } catch {
-      throw new Error(`'${text}' is not a valid Redis URL`);
+      throw new Error(`'${redactRedisTarget(text)}' is not a valid Redis URL`);
     }
     return { url: text };
   }
-  throw new Error(`'${text}' is not a Redis target: use redis://host:port[/db], rediss://…, redis-sentinel://h1:port,h2:port/master or redis-cluster://h1:port,h2:port`);
+  throw new Error(`'${redactRedisTarget(text)}' is not a Redis target: use redis://host:port[/db], rediss://…, redis-sentinel://h1:port,h2:port/master or redis-cluster://h1:port,h2:port`);
 }
 
 function hostList(text: string, defaultPort: number, whole: string): { host: string; port: number }[] {
   return text.split(",").map((part) => {
     const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(part.trim());
-    if (m === null) throw new Error(`'${part}' in Redis target '${whole}' is not host:port`);
+    if (m === null) throw new Error(`'${redactRedisTarget(part)}' in Redis target '${redactRedisTarget(whole)}' is not host:port`);
     return { host: m[1]!.replace(/^\[|\]$/g, ""), port: m[2] === undefined ? defaultPort : Number(m[2]) };
   });
+}
+
+/**
+ * A Redis target as it may be shown (messages, logs): everything between the
+ * scheme and the last `@` (user and password) becomes `***`, and so does the
+ * value of a `password=` query parameter. Redacts even text that is not a
+ * valid target, since that is when it gets shown.
+ */
+export function redactRedisTarget(text: string): string {
+  const scheme = text.indexOf("://");
+  const start = scheme < 0 ? 0 : scheme + 3;
+  const at = text.lastIndexOf("@");
+  const shown = at >= start ? `${text.slice(0, start)}***${text.slice(at)}` : text;
+  return shown.replace(/([?&](?:password|pass|pwd)=)[^&#]*/gi, "$1***");
 }

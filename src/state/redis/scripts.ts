@@ -130,29 +130,66 @@ return {'revoked', redis.call('HGETALL', KEYS[1])}
 `;
 
 /**
- * KEYS: index. ARGV: record key base (e.g. "{p}:s:"), now, agent field name,
- * agent filter, user field name, user filter, include revoked (1/0).
- * Returns {id, hash, id, hash, ...} oldest first; drops members whose record expired.
+ * One bounded step of a listing. KEYS: index. ARGV: record key base (e.g.
+ * "{p}:s:"), now, agent field name, agent filter, user field name, user
+ * filter, include revoked (1/0), the position to continue after (its score
+ * and member; "" and "" for the start), records wanted, members to look at
+ * at most. Index members are read in order (score, then member) from just
+ * after the position, found again by rank, or by score when that member has
+ * gone. Returns {next score, next member, id, hash, id, hash, ...}: the
+ * position of the last member looked at ("" and "" when the index is done),
+ * then the matching records; removes members whose record expired.
  */
 export const LIST = `
 local now = tonumber(ARGV[2])
-local out = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local flat = redis.call('HGETALL', ARGV[1] .. id)
-  if #flat == 0 then
-    redis.call('ZREM', KEYS[1], id)
+local afterScore, afterId = ARGV[8], ARGV[9]
+local limit, budget = tonumber(ARGV[10]), tonumber(ARGV[11])
+local start = 0
+if afterScore ~= '' then
+  afterScore = tonumber(afterScore)
+  local rank = redis.call('ZRANK', KEYS[1], afterId)
+  if rank and tonumber(redis.call('ZSCORE', KEYS[1], afterId)) == afterScore then
+    start = rank + 1
   else
-    local r = {}
-    for i = 1, #flat, 2 do r[flat[i]] = flat[i + 1] end
-    if tonumber(r.expires) > now
-      and (ARGV[4] == '' or r[ARGV[3]] == ARGV[4])
-      and (ARGV[6] == '' or r[ARGV[5]] == ARGV[6])
-      and (ARGV[7] == '1' or not r.revoked) then
-      out[#out + 1] = id
-      out[#out + 1] = flat
+    start = redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. ARGV[8])
+  end
+end
+local out = {'', ''}
+local stale = {}
+local looked, found, done = 0, 0, false
+while looked < budget and found < limit do
+  local n = math.min(100, budget - looked)
+  local chunk = redis.call('ZRANGE', KEYS[1], start, start + n - 1, 'WITHSCORES')
+  if #chunk == 0 then done = true break end
+  for i = 1, #chunk, 2 do
+    local id, score = chunk[i], chunk[i + 1]
+    start = start + 1
+    looked = looked + 1
+    local s = tonumber(score)
+    if afterScore == '' or s > afterScore or (s == afterScore and id > afterId) then
+      out[1], out[2] = score, id
+      local flat = redis.call('HGETALL', ARGV[1] .. id)
+      if #flat == 0 then
+        stale[#stale + 1] = id
+      else
+        local r = {}
+        for j = 1, #flat, 2 do r[flat[j]] = flat[j + 1] end
+        if tonumber(r.expires) > now
+          and (ARGV[4] == '' or r[ARGV[3]] == ARGV[4])
+          and (ARGV[6] == '' or r[ARGV[5]] == ARGV[6])
+          and (ARGV[7] == '1' or not r.revoked) then
+          out[#out + 1] = id
+          out[#out + 1] = flat
+          found = found + 1
+          if found >= limit then break end
+        end
+      end
     end
   end
 end
+if not done and start >= redis.call('ZCARD', KEYS[1]) then done = true end
+if done then out[1], out[2] = '', '' end
+if #stale > 0 then redis.call('ZREM', KEYS[1], unpack(stale)) end
 return out
 `;
 
@@ -160,13 +197,14 @@ return out
  * The decisions' state step: every decision waiting at that moment, in one
  * call. KEYS: audit stream, then for each decision its session key (or the
  * "none" key) and its grants index. ARGV: now, delegation key base, stream
- * max length, then 11 fields per decision: session named (1/0), agent, user,
+ * max length, then 11 fields per decision: session named (1, or 2 when a
+ * scoped session demands a request scope — sessions.require_scope — else 0), agent, user,
  * scope, action, delegations wanted (1/0), record (1/0), the record's line as
  * it reads when no grant applies, the byte offsets where its decision fields
  * start and end, and the decision fields for when a grant allows. Returns one
  * string per decision: "" (ok, no grant), "g" grant id "\x1f" grantor,
  * "i" (invalid session), "a" expected agent, "u" expected user, "s" session
- * scope. Records are appended in the order of the decisions; after a failed
+ * scope (outside it), "r" session scope (a request scope is required). Records are appended in the order of the decisions; after a failed
  * session check the line's decision fields become the denial's. The reasons
  * and the denial's fields are generated from the engine's own builders
  * (model/reasons.ts, audit/record-bytes.ts), so they match word for word.
@@ -177,7 +215,7 @@ local now, base, maxlen = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 local function resolve(skey, gkey, a, o)
   local agent, user, scope, action = a[o + 1], a[o + 2], a[o + 3], a[o + 4]
   local result, reason = '', ''
-  if a[o] == '1' then
+  if a[o] ~= '0' then
     local s = redis.call('HMGET', skey, 'agent', 'user', 'scope', 'expires', 'revoked', 'glob')
     if not s[1] or s[5] or tonumber(s[4]) <= now then
       result, reason = ${luaString(OUTCOME_CODE.sessionInvalid)}, ${luaString(reasons.INVALID_SESSION)}
@@ -190,6 +228,9 @@ local function resolve(skey, gkey, a, o)
     elseif s[3] ~= '' and scope ~= '' and not glob(cjson.decode(s[6]), scope) then
       result = ${luaString(OUTCOME_CODE.scopeOutside)} .. s[3]
       reason = ${luaConcat(reasons.scopeOutsideSession, "scope", "s[3]")}
+    elseif s[3] ~= '' and scope == '' and a[o] == '2' then
+      result = ${luaString(OUTCOME_CODE.scopeRequired)} .. s[3]
+      reason = ${luaConcat(reasons.sessionScopeRequired, "s[3]")}
     end
   end
   if result == '' and a[o + 5] == '1' then

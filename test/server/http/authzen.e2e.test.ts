@@ -19,7 +19,7 @@ describe("AuthZEN Authorization API over HTTP", function () {
   let base: string;
   const evaluation = (body: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer> => post(base, "/access/v1/evaluation", body, headers);
   const evaluations = (body: unknown): Promise<HttpAnswer> => post(base, "/access/v1/evaluations", body);
-  const recorded = async (decisionId: string) => (await server.hub.query({ limit: 100_000 })).filter((e) => e.event.decision.decisionId === decisionId);
+  const recorded = async (decisionId: string) => (await server.hub.query({ limit: 100_000 })).entries.filter((e) => e.event.decision.decisionId === decisionId);
 
   before(async () => {
     ({ server, client } = await startTestServer({ http: { port: 0 } }));
@@ -230,14 +230,14 @@ describe("AuthZEN Authorization API over HTTP", function () {
     });
 
     it("stops after the first deny, or the first permit; later items are neither evaluated nor recorded", async () => {
-      const before = (await server.hub.query({ limit: 100_000 })).length;
+      const before = (await server.hub.query({ limit: 100_000 })).entries.length;
       const deny = await evaluations({ ...defaults, evaluations: items, options: { evaluations_semantic: "deny_on_first_deny" } });
       expect(deny.json.evaluations.map((e: { decision: boolean }) => e.decision)).to.deep.equal([true, false]);
       const permit = await evaluations({ ...defaults, evaluations: [items[1], items[0], items[2]], options: { evaluations_semantic: "permit_on_first_permit" } });
       expect(permit.json.evaluations.map((e: { decision: boolean }) => e.decision)).to.deep.equal([false, true]);
       const all = await evaluations({ ...defaults, evaluations: items, options: { evaluations_semantic: "execute_all", another_option: 1 } });
       expect(all.json.evaluations).to.have.length(4);
-      expect((await server.hub.query({ limit: 100_000 })).length - before).to.equal(2 + 2 + 4);
+      expect((await server.hub.query({ limit: 100_000 })).entries.length - before).to.equal(2 + 2 + 4);
       const bad = await evaluations({ ...defaults, evaluations: items, options: { evaluations_semantic: "first_come" } });
       expect(bad.status).to.equal(400);
       expect(bad.json.error).to.include("options.evaluations_semantic: must be one of");
@@ -280,7 +280,7 @@ describe("AuthZEN Authorization API over HTTP", function () {
     const base_ = { subject: { type: "agent" }, action: { name: "read" }, resource: { type: "d", id: "/docs/1" }, context: { user: "alice" } };
 
     it("finds the agents the engine would allow for the user, with tiers of those needing approval, recording nothing", async () => {
-      const before = (await server.hub.query({ limit: 100_000 })).length;
+      const before = (await server.hub.query({ limit: 100_000 })).entries.length;
       const r = await subjectSearch(base_);
       expect(r.status).to.equal(200);
       expect(r.json.results).to.deep.equal([
@@ -290,7 +290,7 @@ describe("AuthZEN Authorization API over HTTP", function () {
       ]);
       expect(r.json.context).to.deep.equal({ approval_tiers: { deployer: "soft" } });
       expect(r.json.page).to.deep.equal({ next_token: "", count: 3, total: 3 });
-      expect((await server.hub.query({ limit: 100_000 })).length).to.equal(before);
+      expect((await server.hub.query({ limit: 100_000 })).entries.length).to.equal(before);
       // Each result, evaluated, is allowed (or needs approval).
       for (const { id } of r.json.results) {
         const e = await evaluation({ subject: { type: "agent", id, properties: { user: "alice" } }, action: base_.action, resource: base_.resource });

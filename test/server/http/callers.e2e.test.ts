@@ -67,7 +67,7 @@ describe("AuthZEN over HTTP: the same callers as gRPC", function () {
     const r = await evaluate({ headers: { authorization: "Bearer gw-token", "x-request-id": "trace-9" } });
     expect(r.status).to.equal(200);
     expect(r.json.decision).to.equal(true);
-    const [entry] = (await server.hub.query({ limit: 1000 })).filter((e) => e.event.decision.decisionId === r.json.context.decision_id);
+    const [entry] = (await server.hub.query({ limit: 1000 })).entries.filter((e) => e.event.decision.decisionId === r.json.context.decision_id);
     expect(entry!.event.origin).to.deep.equal({ transport: "http", requestId: "trace-9", caller: "gateway" });
   });
 
@@ -138,7 +138,7 @@ describe("AuthZEN over HTTPS: TLS and client certificates as for gRPC", function
       const as = (name: string) => ({ ca: pem("ca.pem"), cert: pem(`${name}.pem`), key: pem(`${name}.key`) });
       const ok = await call(base, "/access/v1/evaluation", { body, tls: as("gateway") });
       expect(ok.status).to.equal(200);
-      const [entry] = (await server.hub.query({ limit: 1000 })).filter((e) => e.event.decision.decisionId === ok.json.context.decision_id);
+      const [entry] = (await server.hub.query({ limit: 1000 })).entries.filter((e) => e.event.decision.decisionId === ok.json.context.decision_id);
       expect(entry!.event.origin?.caller).to.equal("gateway");
       const stranger = await call(base, "/access/v1/evaluation", { body, tls: as("stranger") });
       expect(stranger.status).to.equal(401);
