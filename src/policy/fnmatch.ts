@@ -8,8 +8,8 @@ export type GlobMatcher = (name: string) => boolean;
 /**
  * Compiles one pattern (Python `fnmatch` semantics) to a predicate on whole
  * strings. Common shapes get fast paths — exact text, `prefix*`, `*suffix`,
- * `prefix*suffix`, `*` — and everything else runs a matcher that is linear in
- * the name per pattern token (never exponential, whatever the stars).
+ * `prefix*suffix`, `*` — and everything else runs {@link compileSegments}'
+ * matcher, whose cost is linear in the name (see there for the bound).
  */
 export function compileGlob(pattern: string): GlobMatcher {
   const tokens = parseGlob(pattern);
@@ -39,70 +39,164 @@ export function compileGlob(pattern: string): GlobMatcher {
       return (name) => name.length >= min && name.startsWith(prefix) && name.endsWith(suffix);
     }
     default:
-      return (name) => matchTokens(tokens, name);
+      return compileSegments(tokens);
   }
 }
+
+/** A run of tokens between two stars: each token matches a fixed number of code points. */
+interface Segment {
+  readonly tokens: readonly GlobToken[];
+  /** Code points the segment matches. */
+  readonly width: number;
+  /** Index of the first literal token, -1 when there is none. */
+  readonly anchor: number;
+  /** Code points the tokens before the anchor match. */
+  readonly lead: number;
+}
+
+/** Token steps taken by the general matcher since the module loaded (read by {@link globSteps}). */
+let steps = 0;
 
 /**
- * Greedy matching with backtracking to the most recent star. Every non-star
- * token matches text of a fixed length, which makes this exact and bounds it
- * by O(len(name) × tokens).
+ * The general matcher. The pattern is cut at its stars into segments; the
+ * first must match at the start of the name, the last at its end (its width
+ * in code points is fixed, so its place is known), and each middle one is
+ * placed at its leftmost match after the previous one — leftmost placement
+ * leaves the most room for the rest, so no choice is ever revisited.
+ * Candidate places for a middle segment come from a native substring search
+ * for its first literal (or every code point when it has none), and each
+ * candidate is checked token by token. The places tried for successive
+ * segments do not overlap, so a match takes at most
+ * len(name) × (tokens + wildcards of the longest segment) token steps, plus
+ * the native comparisons of literal text; with the pattern limits
+ * (`limits.max_pattern_wildcards`) that is a small constant per character.
  */
-function matchTokens(tokens: readonly GlobToken[], s: string): boolean {
-  const m = tokens.length;
-  const n = s.length;
-  let ti = 0;
-  let si = 0;
-  let starTi = -1;
-  let starSi = 0;
-  for (;;) {
-    const t = tokens[ti];
-    if (t !== undefined && t.kind === "star") {
-      starTi = ti++;
-      starSi = si;
-      continue;
-    }
-    const used = t === undefined ? -1 : step(t, s, si, n);
-    if (used >= 0) {
-      si += used;
-      ti++;
-      continue;
-    }
-    if (t === undefined && si >= n) return true;
-    if (starTi < 0 || starSi >= n) return false;
-    starSi += width(s, starSi);
-    si = starSi;
-    ti = starTi + 1;
+function compileSegments(tokens: readonly GlobToken[]): GlobMatcher {
+  if (tokens.some((t) => t.kind === "never")) return () => false;
+  const segments: Segment[] = [];
+  let run: GlobToken[] = [];
+  const close = (): void => {
+    let width = 0;
+    let anchor = -1;
+    let lead = 0;
+    run.forEach((t, i) => {
+      if (t.kind === "literal") {
+        if (anchor < 0) {
+          anchor = i;
+          lead = width;
+        }
+        width += codePoints(t.text);
+      } else width++;
+    });
+    segments.push({ tokens: run, width, anchor, lead });
+    run = [];
+  };
+  for (const t of tokens) {
+    if (t.kind === "star") close();
+    else run.push(t);
   }
+  close();
+  const first = segments[0]!;
+  if (segments.length === 1) return (name) => verify(first, name, 0, name.length) === name.length;
+  const last = segments[segments.length - 1]!;
+  const middle = segments.slice(1, -1);
+  return (name) => {
+    const n = name.length;
+    let at = verify(first, name, 0, n);
+    if (at < 0) return false;
+    const tail = back(name, n, last.width, at);
+    if (tail < 0 || verify(last, name, tail, n) !== n) return false;
+    for (const segment of middle) {
+      at = find(segment, name, at, tail);
+      if (at < 0) return false;
+    }
+    return true;
+  };
 }
 
-/** UTF-16 units token `t` consumes at `i`, or -1. */
-function step(t: GlobToken, s: string, i: number, n: number): number {
-  switch (t.kind) {
-    case "literal":
-      return s.startsWith(t.text, i) ? t.text.length : -1;
-    case "any":
-      return i < n ? width(s, i) : -1;
-    case "class": {
-      if (i >= n) return -1;
-      const cp = s.codePointAt(i)!;
-      let hit = false;
-      for (const [lo, hi] of t.ranges) {
-        if (cp >= lo && cp <= hi) {
-          hit = true;
-          break;
-        }
-      }
-      return hit !== t.negated ? (cp > 0xffff ? 2 : 1) : -1;
+/** Where `segment` matching at `i` ends (not beyond `end`), or -1. */
+function verify(segment: Segment, s: string, i: number, end: number): number {
+  for (const t of segment.tokens) {
+    steps++;
+    if (t.kind === "literal") {
+      if (i + t.text.length > end || !s.startsWith(t.text, i)) return -1;
+      i += t.text.length;
+      continue;
     }
-    default:
-      return -1;
+    if (i >= end) return -1;
+    const cp = s.codePointAt(i)!;
+    if (t.kind === "class" && !inClass(t, cp)) return -1;
+    i += cp > 0xffff ? 2 : 1;
   }
+  return i;
+}
+
+/** Where the leftmost match of `segment` in `s[from, end)` ends, or -1. */
+function find(segment: Segment, s: string, from: number, end: number): number {
+  if (segment.tokens.length === 0) return from;
+  if (segment.anchor < 0) {
+    for (let i = from; i < end; i += width(s, i)) {
+      const r = verify(segment, s, i, end);
+      if (r >= 0) return r;
+    }
+    return -1;
+  }
+  const text = (segment.tokens[segment.anchor] as { text: string }).text;
+  for (let j = s.indexOf(text, from); j >= 0 && j + text.length <= end; j = s.indexOf(text, j + 1)) {
+    const i = back(s, j, segment.lead, from);
+    if (i < 0) continue;
+    const r = verify(segment, s, i, end);
+    if (r >= 0) return r;
+  }
+  return -1;
+}
+
+/** The index `count` code points before `j`, or -1 when that is before `floor`. */
+function back(s: string, j: number, count: number, floor: number): number {
+  for (let k = 0; k < count; k++) {
+    steps++;
+    if (j <= floor) return -1;
+    const c = s.charCodeAt(j - 1);
+    j -= c >= 0xdc00 && c <= 0xdfff && j - 2 >= floor && isHigh(s.charCodeAt(j - 2)) ? 2 : 1;
+  }
+  return j;
+}
+
+function isHigh(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
+}
+
+function inClass(t: Extract<GlobToken, { kind: "class" }>, cp: number): boolean {
+  let hit = false;
+  for (const [lo, hi] of t.ranges) {
+    if (cp >= lo && cp <= hi) {
+      hit = true;
+      break;
+    }
+  }
+  return hit !== t.negated;
+}
+
+function codePoints(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i += width(text, i)) n++;
+  return n;
 }
 
 /** Length in UTF-16 units of the code point at `i` (Python's `?` is one code point). */
 function width(s: string, i: number): number {
   return s.codePointAt(i)! > 0xffff ? 2 : 1;
+}
+
+/**
+ * Runs the general matcher (never a fast path) and counts its token steps:
+ * the measure of matching work that tests hold to the linear bound.
+ */
+export function globSteps(pattern: string, name: string): { readonly matched: boolean; readonly steps: number } {
+  const matcher = compileSegments(parseGlob(pattern));
+  const before = steps;
+  const matched = matcher(name);
+  return { matched, steps: steps - before };
 }
 
 const cache = new Map<string, GlobMatcher>();

@@ -41,52 +41,119 @@ local function codepoint(s, i, len)
   return (b1 % 0x08) * 0x40000 + b2 * 0x1000 + b3 * 0x40 + string.byte(s, i + 3) % 0x40
 end
 
--- Bytes one token consumes at i, or nil. Tokens: {'l', text} {'a'} {'c', negated, lo, hi, ...} {'n'}.
-local function step(t, s, i, n)
-  local k = t[1]
-  if k == 'l' then
-    local e = i + #t[2] - 1
-    if e <= n and string.sub(s, i, e) == t[2] then return #t[2] end
+-- Token steps taken by glob (read by GLOB_CHECK).
+local glob_steps = 0
+
+-- Where segment g (tokens between stars) matching at byte i ends (exclusive, never beyond e + 1), or nil.
+-- Tokens: {'l', text} {'a'} {'c', negated, lo, hi, ...}; each matches a fixed number of code points.
+local function seg_verify(g, s, i, e)
+  for k = 1, #g do
+    glob_steps = glob_steps + 1
+    local t = g[k]
+    if t[1] == 'l' then
+      local j = i + #t[2]
+      if j > e + 1 or string.sub(s, i, j - 1) ~= t[2] then return nil end
+      i = j
+    else
+      if i > e then return nil end
+      local len = charlen(s, i)
+      if t[1] == 'c' then
+        local cp = codepoint(s, i, len)
+        local hit = false
+        for r = 3, #t, 2 do
+          if cp >= t[r] and cp <= t[r + 1] then hit = true break end
+        end
+        if hit == (t[2] == 1) then return nil end
+      end
+      i = i + len
+    end
+  end
+  return i
+end
+
+-- The byte index count code points before j, or nil when that is before floor.
+local function glob_back(s, j, count, floor)
+  for _ = 1, count do
+    glob_steps = glob_steps + 1
+    if j <= floor then return nil end
+    j = j - 1
+    while j > floor do
+      local b = string.byte(s, j)
+      if b < 0x80 or b >= 0xC0 then break end
+      j = j - 1
+    end
+  end
+  return j
+end
+
+-- Where the leftmost match of segment g starting in s[from, e] ends, or nil.
+local function seg_find(g, s, from, e)
+  if #g == 0 then return from end
+  if not g.anchor then
+    local i = from
+    while i <= e do
+      local r = seg_verify(g, s, i, e)
+      if r then return r end
+      i = i + charlen(s, i)
+    end
     return nil
   end
-  if i > n then return nil end
-  local len = charlen(s, i)
-  if k == 'a' then return len end
-  if k == 'c' then
-    local cp = codepoint(s, i, len)
-    local hit = false
-    for r = 3, #t, 2 do
-      if cp >= t[r] and cp <= t[r + 1] then hit = true break end
+  local text = g[g.anchor][2]
+  local j = string.find(s, text, from, true)
+  while j and j + #text - 1 <= e do
+    local i = glob_back(s, j, g.lead, from)
+    if i then
+      local r = seg_verify(g, s, i, e)
+      if r then return r end
     end
-    if hit ~= (t[2] == 1) then return len end
+    j = string.find(s, text, j + 1, true)
   end
   return nil
 end
 
--- Whole-string glob match, greedy with backtracking to the last star: O(len(s) * len(program)).
+-- Whole-string glob match (Python fnmatch on code points) of a program from glob-program.ts.
+-- The program is cut at its stars into segments: the first must match at the start, the last
+-- (of fixed width in code points) at the end, each middle one at its leftmost place after the
+-- previous one, found by a plain substring search for its first literal. Places tried for
+-- successive segments never overlap: at most #s * (tokens + wildcards of a segment) steps.
 local function glob(program, s)
-  local n, m = #s, #program
-  local ti, si = 1, 1
-  local star_ti, star_si = nil, nil
-  while true do
-    if ti <= m and program[ti][1] == 's' then
-      star_ti, star_si, ti = ti, si, ti + 1
+  local segs, cur = {}, {}
+  for k = 1, #program do
+    local t = program[k]
+    if t[1] == 'n' then return false end
+    if t[1] == 's' then
+      segs[#segs + 1], cur = cur, {}
     else
-      local used = nil
-      if ti <= m then used = step(program[ti], s, si, n) end
-      if used then
-        si, ti = si + used, ti + 1
-      elseif ti > m and si > n then
-        return true
-      elseif star_ti then
-        if star_si > n then return false end
-        star_si = star_si + charlen(s, star_si)
-        si, ti = star_si, star_ti + 1
-      else
-        return false
-      end
+      cur[#cur + 1] = t
     end
   end
+  segs[#segs + 1] = cur
+  for _, g in ipairs(segs) do
+    local width = 0
+    for k = 1, #g do
+      local t = g[k]
+      if t[1] == 'l' then
+        if not g.anchor then g.anchor, g.lead = k, width end
+        local _, count = string.gsub(t[2], '[^\\128-\\191]', '')
+        width = width + count
+      else
+        width = width + 1
+      end
+    end
+    g.width = width
+  end
+  local n = #s
+  local at = seg_verify(segs[1], s, 1, n)
+  if not at then return false end
+  if #segs == 1 then return at == n + 1 end
+  local last = segs[#segs]
+  local tail = glob_back(s, n + 1, last.width, at)
+  if not tail or seg_verify(last, s, tail, n) ~= n + 1 then return false end
+  for k = 2, #segs - 1 do
+    at = seg_find(segs[k], s, at, tail - 1)
+    if not at then return false end
+  end
+  return true
 end
 `;
 
@@ -279,10 +346,17 @@ end
 return ids
 `;
 
-/** ARGV: program, text, program, text, … Returns 1/0 per pair (tests the matcher against the engine's). */
+/**
+ * ARGV: program, text, program, text, … Returns 1/0 and the matcher's token
+ * steps per pair (tests the matcher and its cost against the engine's).
+ */
 export const GLOB_CHECK = `${PRELUDE}
 local out = {}
-for i = 1, #ARGV, 2 do out[#out + 1] = glob(cjson.decode(ARGV[i]), ARGV[i + 1]) and 1 or 0 end
+for i = 1, #ARGV, 2 do
+  glob_steps = 0
+  out[#out + 1] = glob(cjson.decode(ARGV[i]), ARGV[i + 1]) and 1 or 0
+  out[#out + 1] = glob_steps
+end
 return out
 `;
 
