@@ -48,10 +48,8 @@ interface Segment {
   readonly tokens: readonly GlobToken[];
   /** Code points the segment matches. */
   readonly width: number;
-  /** Index of the first literal token, -1 when there is none. */
-  readonly anchor: number;
-  /** Code points the tokens before the anchor match. */
-  readonly lead: number;
+  /** The segment as a regular expression without quantifiers (`gsu`), for middle segments. */
+  readonly search: RegExp;
 }
 
 /** Token steps taken by the general matcher since the module loaded (read by {@link globSteps}). */
@@ -63,32 +61,22 @@ let steps = 0;
  * in code points is fixed, so its place is known), and each middle one is
  * placed at its leftmost match after the previous one — leftmost placement
  * leaves the most room for the rest, so no choice is ever revisited.
- * Candidate places for a middle segment come from a native substring search
- * for its first literal (or every code point when it has none), and each
- * candidate is checked token by token. The places tried for successive
- * segments do not overlap, so a match takes at most
- * len(name) × (tokens + wildcards of the longest segment) token steps, plus
- * the native comparisons of literal text; with the pattern limits
- * (`limits.max_pattern_wildcards`) that is a small constant per character.
+ * A middle segment is found by the engine's regular-expression search for
+ * the segment as a fixed sequence of atoms (no quantifier, so no
+ * backtracking beyond the segment): native code trying each start place
+ * once. The places tried for successive segments do not overlap, so a match
+ * costs at most len(name) × (code points of the longest segment) native
+ * comparisons, and a few token steps for the first and last segments; with
+ * `limits.max_pattern_length` that is bounded for every caller-supplied
+ * pattern.
  */
 function compileSegments(tokens: readonly GlobToken[]): GlobMatcher {
   if (tokens.some((t) => t.kind === "never")) return () => false;
   const segments: Segment[] = [];
   let run: GlobToken[] = [];
   const close = (): void => {
-    let width = 0;
-    let anchor = -1;
-    let lead = 0;
-    run.forEach((t, i) => {
-      if (t.kind === "literal") {
-        if (anchor < 0) {
-          anchor = i;
-          lead = width;
-        }
-        width += codePoints(t.text);
-      } else width++;
-    });
-    segments.push({ tokens: run, width, anchor, lead });
+    const width = run.reduce((w, t) => w + (t.kind === "literal" ? codePoints(t.text) : 1), 0);
+    segments.push({ tokens: run, width, search: new RegExp(run.map(regexAtom).join(""), "gsu") });
     run = [];
   };
   for (const t of tokens) {
@@ -131,24 +119,38 @@ function verify(segment: Segment, s: string, i: number, end: number): number {
   return i;
 }
 
-/** Where the leftmost match of `segment` in `s[from, end)` ends, or -1. */
+/**
+ * Where the leftmost match of `segment` in `s[from, end)` ends, or -1. A
+ * later match ends later (the segment's width in code points is fixed), so
+ * when the leftmost ends beyond `end` every other does too.
+ */
 function find(segment: Segment, s: string, from: number, end: number): number {
+  steps++;
   if (segment.tokens.length === 0) return from;
-  if (segment.anchor < 0) {
-    for (let i = from; i < end; i += width(s, i)) {
-      const r = verify(segment, s, i, end);
-      if (r >= 0) return r;
-    }
-    return -1;
+  const re = segment.search;
+  re.lastIndex = from;
+  const m = re.exec(s);
+  if (m === null) return -1;
+  const e = m.index + m[0].length;
+  return e <= end ? e : -1;
+}
+
+/** One token as a regular-expression atom (`u` and `s` flags: `.` is any code point). */
+function regexAtom(t: GlobToken): string {
+  switch (t.kind) {
+    case "literal":
+      return t.text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+    case "any":
+      return ".";
+    case "class":
+      return `[${t.negated ? "^" : ""}${t.ranges.map(([lo, hi]) => (lo === hi ? codeEscape(lo) : `${codeEscape(lo)}-${codeEscape(hi)}`)).join("")}]`;
+    default:
+      return "[]"; // matches nothing; patterns holding such a token never reach a search
   }
-  const text = (segment.tokens[segment.anchor] as { text: string }).text;
-  for (let j = s.indexOf(text, from); j >= 0 && j + text.length <= end; j = s.indexOf(text, j + 1)) {
-    const i = back(s, j, segment.lead, from);
-    if (i < 0) continue;
-    const r = verify(segment, s, i, end);
-    if (r >= 0) return r;
-  }
-  return -1;
+}
+
+function codeEscape(cp: number): string {
+  return `\\u{${cp.toString(16)}}`;
 }
 
 /** The index `count` code points before `j`, or -1 when that is before `floor`. */

@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { createRedisStore, type RedisStore } from "../../src/state/redis/redis-store.ts";
 import { globProgram } from "../../src/state/redis/glob-program.ts";
 import { GLOB_CHECK } from "../../src/state/redis/scripts.ts";
-import { fnmatch, globSteps } from "../../src/policy/fnmatch.ts";
+import { fnmatch, parseGlob } from "../../src/policy/fnmatch.ts";
 import { freePort, PrivateRedis } from "../support/private-redis.ts";
 import { deletePrefix, requireRedis, testPrefix } from "../support/redis.ts";
 import { runStateStoreContract } from "./contract.ts";
@@ -115,7 +115,7 @@ describe("Redis state store", function () {
       });
     }
 
-    it("agrees with the engine on random patterns and names, taking the same number of steps", async function () {
+    it("agrees with the engine on random patterns and names, within its step bound", async function () {
       this.timeout(120_000);
       const pieces = ["a", "b", "ab", "é", "€", "🙂", "?", "*", "[ab]", "[!a]", "[é-🙂]", ":", "[", "]"];
       const chars = ["a", "b", "é", "€", "🙂", ":", "[", "]"];
@@ -130,8 +130,8 @@ describe("Redis state store", function () {
       try {
         const got = await luaGlob(client, pairs);
         const wrong = pairs.filter(([pattern, name], j) => {
-          const ts = globSteps(pattern, name);
-          return got[j]!.matched !== ts.matched || got[j]!.steps !== ts.steps;
+          const tokens = parseGlob(pattern).length;
+          return got[j]!.matched !== fnmatch(name, pattern) || got[j]!.steps > 2 * (name.length + tokens + 1) * (tokens + 1);
         });
         expect(wrong.slice(0, 20)).to.deep.equal([]);
         expect(got.filter((g) => g.matched).length).to.be.greaterThan(40);
@@ -157,7 +157,6 @@ describe("Redis state store", function () {
         const got = await luaGlob(client, pairs);
         pairs.forEach(([pattern, text], j) => {
           expect(got[j]!.matched, pattern.slice(0, 20)).to.equal(fnmatch(text, pattern));
-          expect(got[j]!.steps, pattern.slice(0, 20)).to.equal(globSteps(pattern, text).steps);
           expect(got[j]!.steps, pattern.slice(0, 20)).to.be.at.most(40 * text.length);
         });
         expect(got[0]!.matched).to.equal(true);

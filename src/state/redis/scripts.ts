@@ -86,9 +86,151 @@ local function glob_back(s, j, count, floor)
   return j
 end
 
--- Where the leftmost match of segment g starting in s[from, e] ends, or nil.
+-- A byte as a Lua pattern item: letters, digits and non-ASCII bytes as they are, 0 as %z, others escaped.
+local function pat_byte(b)
+  if b == 0 then return '%z' end
+  local c = string.char(b)
+  if b >= 128 or string.find(c, '^%w') then return c end
+  return '%' .. c
+end
+
+-- Bytes a Lua class cannot hold raw in a range: 0, %, -, ], ^.
+local CLASS_SPECIAL = {0, 37, 45, 93, 94}
+
+-- Appends the bytes lo..hi to a Lua class body: raw ranges between the special bytes, which are escaped.
+local function class_range(set, lo, hi)
+  for _, x in ipairs(CLASS_SPECIAL) do
+    if x >= lo and x <= hi then
+      if x > lo then set[#set + 1] = string.char(lo) .. '-' .. string.char(x - 1) end
+      set[#set + 1] = pat_byte(x)
+      lo = x + 1
+    end
+  end
+  if lo <= hi then set[#set + 1] = string.char(lo) .. '-' .. string.char(hi) end
+end
+
+-- Segment g as a Lua pattern of one item (or item and continuation bytes) per code point of
+-- UTF-8 text, quantifier-free but for the continuation bytes; false when a class names a
+-- code point beyond ASCII (the token-by-token search then runs instead).
+local function seg_pattern(g)
+  local out = {}
+  for k = 1, #g do
+    local t = g[k]
+    if t[1] == 'l' then
+      for i = 1, #t[2] do out[#out + 1] = pat_byte(string.byte(t[2], i)) end
+    elseif t[1] == 'a' then
+      out[#out + 1] = '[^\\128-\\191][\\128-\\191]*'
+    else
+      local set = {}
+      for r = 3, #t, 2 do
+        if t[r + 1] > 127 then return false end
+        class_range(set, t[r], t[r + 1])
+      end
+      if t[2] == 1 then
+        out[#out + 1] = '[^' .. table.concat(set) .. '\\128-\\191][\\128-\\191]*'
+      else
+        out[#out + 1] = '[' .. table.concat(set) .. ']'
+      end
+    end
+  end
+  return table.concat(out)
+end
+
+local band, bor, lshift = bit.band, bit.bor, bit.lshift
+
+-- The Shift-And tables of a segment of at most 31 code points: the bits of the positions
+-- any code point fills, of the positions each literal code point fills, and the classes.
+local function shift_and_tables(g)
+  local any, lit, classes, pos = 0, {}, {}, 0
+  for k = 1, #g do
+    local t = g[k]
+    if t[1] == 'l' then
+      local i, n = 1, #t[2]
+      while i <= n do
+        local len = charlen(t[2], i)
+        local cp = codepoint(t[2], i, len)
+        lit[cp] = bor(lit[cp] or 0, lshift(1, pos))
+        pos, i = pos + 1, i + len
+      end
+    else
+      if t[1] == 'a' then any = bor(any, lshift(1, pos)) else classes[#classes + 1] = {t, lshift(1, pos)} end
+      pos = pos + 1
+    end
+  end
+  return {any = any, lit = lit, classes = classes, masks = {}, next = {}, last = lshift(1, pos - 1)}
+end
+
+-- Leftmost match of a segment of at most 31 code points in s[from, e], by bit-parallel matching
+-- (Shift-And): one pass over the text, a few table reads per code point whatever the segment
+-- holds. Each code point's mask and each (state, mask) step are computed once per call and
+-- remembered (the state is the set of segment positions matched so far, a number below 2^31;
+-- the match is found when its top bit is set). Returns where the match ends, or nil.
+local function seg_shift_and(g, s, from, e)
+  local tb = g.sa
+  if not tb then
+    tb = shift_and_tables(g)
+    g.sa = tb
+  end
+  local any, lit, classes, masks, nexts, last = tb.any, tb.lit, tb.classes, tb.masks, tb.next, tb.last
+  local d, i = 0, from
+  while i <= e do
+    local cp, len = string.byte(s, i), 1
+    if cp >= 0x80 then
+      len = charlen(s, i)
+      cp = codepoint(s, i, len)
+    end
+    local m = masks[cp]
+    if not m then
+      m = bor(any, lit[cp] or 0)
+      for c = 1, #classes do
+        local t = classes[c][1]
+        local hit = false
+        for r = 3, #t, 2 do
+          if cp >= t[r] and cp <= t[r + 1] then hit = true break end
+        end
+        if hit ~= (t[2] == 1) then m = bor(m, classes[c][2]) end
+      end
+      masks[cp] = m
+    end
+    local row = nexts[d]
+    if not row then
+      row = {}
+      nexts[d] = row
+    end
+    local nd = row[m]
+    if not nd then
+      nd = band(bor(lshift(d, 1), 1), m)
+      row[m] = nd
+    end
+    d = nd
+    i = i + len
+    if d >= last then
+      glob_steps = glob_steps + (i - from)
+      return i
+    end
+  end
+  glob_steps = glob_steps + (i - from)
+  return nil
+end
+
+-- Where the leftmost match of segment g starting in s[from, e] ends, or nil. A later match
+-- ends later (the width in code points is fixed): if the leftmost ends beyond e, all do.
 local function seg_find(g, s, from, e)
   if #g == 0 then return from end
+  if #g == 1 and g[1][1] == 'l' then
+    glob_steps = glob_steps + 1
+    local a = string.find(s, g[1][2], from, true)
+    if a and a + #g[1][2] - 1 <= e then return a + #g[1][2] end
+    return nil
+  end
+  if g.width <= 31 then return seg_shift_and(g, s, from, e) end
+  if g.pat == nil then g.pat = seg_pattern(g) end
+  if g.pat then
+    glob_steps = glob_steps + 1
+    local _, b = string.find(s, g.pat, from)
+    if b and b <= e then return b + 1 end
+    return nil
+  end
   if not g.anchor then
     local i = from
     while i <= e do
@@ -114,8 +256,12 @@ end
 -- Whole-string glob match (Python fnmatch on code points) of a program from glob-program.ts.
 -- The program is cut at its stars into segments: the first must match at the start, the last
 -- (of fixed width in code points) at the end, each middle one at its leftmost place after the
--- previous one, found by a plain substring search for its first literal. Places tried for
--- successive segments never overlap: at most #s * (tokens + wildcards of a segment) steps.
+-- previous one: a literal by a plain substring search; a segment of at most 31 code points by
+-- Shift-And (one pass, a few table reads per code point); a longer one by string.find with the
+-- segment as a Lua pattern (native, each start place tried once: at most #s * bytes of the
+-- segment comparisons) or, when such a segment's class names non-ASCII code points, by a plain
+-- search for its first literal and a token-by-token check (at most #s * (tokens + wildcards)
+-- steps). Places tried for successive segments never overlap.
 local function glob(program, s)
   local segs, cur = {}, {}
   for k = 1, #program do
