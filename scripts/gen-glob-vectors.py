@@ -66,7 +66,11 @@ for _ in range(3000):
 for fill in ["a", "é", "🙂"]:
     for n in [fill * 300 + "b", fill * 300, "b" + fill * 300, fill * 150 + "b" + fill * 150]:
         for p in ["*" + "?" * 14 + "b", "*" + "?" * 14 + "c", "*b*", "*b", "b*", "*" + "a?" * 7 + "b*",
-                  "*?b?*", "*" + fill * 8 + "b*", "*[!a]" + "?" * 10 + "*", "*" + "[ab]" * 14 + "*"]:
+                  "*?b?*", "*" + fill * 8 + "b*", "*[!a]" + "?" * 10 + "*", "*" + "[ab]" * 14 + "*",
+                  # middle segments longer than 31 code points (the Lua matcher's other paths)
+                  "*" + fill * 20 + "?" + fill * 20 + "b*", "*" + fill * 40 + "*", "*" + "[ab]" * 20 + "?" * 5 + "*",
+                  "*" + fill * 30 + "[é-🙂]" + fill * 3 + "*", "*" + fill * 30 + "[!é]" + "?" + "b*",
+                  "*" + "[a-é]" * 33 + "*b", "a*" + fill * 35 + "?*" + fill + "b"]:
             add(p, n)
 
 json.dump({"generator": "scripts/gen-glob-vectors.py", "python": sys.version.split()[0], "count": len(vectors), "vectors": vectors},

@@ -125,7 +125,11 @@ describe("Redis state store", function () {
         return seed % n;
       };
       const pick = (from: readonly string[], max: number): string => Array.from({ length: next(max + 1) }, () => from[next(from.length)]).join("");
-      const pairs = Array.from({ length: 4000 }, () => [pick(pieces, 9), pick(chars, 16)] as const);
+      // Short patterns, and long ones whose middle segments pass 31 code points (the other search paths).
+      const pairs = [
+        ...Array.from({ length: 4000 }, () => [pick(pieces, 9), pick(chars, 16)] as const),
+        ...Array.from({ length: 1000 }, () => [pick(pieces, 60), pick(chars, 80)] as const),
+      ];
       const client = new Redis(url);
       try {
         const got = await luaGlob(client, pairs);
