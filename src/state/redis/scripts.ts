@@ -86,93 +86,67 @@ local function glob_back(s, j, count, floor)
   return j
 end
 
--- A byte as a Lua pattern item: letters, digits and non-ASCII bytes as they are, 0 as %z, others escaped.
-local function pat_byte(b)
-  if b == 0 then return '%z' end
-  local c = string.char(b)
-  if b >= 128 or string.find(c, '^%w') then return c end
-  return '%' .. c
-end
+local band, bor, lshift, rshift = bit.band, bit.bor, bit.lshift, bit.rshift
 
--- Bytes a Lua class cannot hold raw in a range: 0, %, -, ], ^.
-local CLASS_SPECIAL = {0, 37, 45, 93, 94}
-
--- Appends the bytes lo..hi to a Lua class body: raw ranges between the special bytes, which are escaped.
-local function class_range(set, lo, hi)
-  for _, x in ipairs(CLASS_SPECIAL) do
-    if x >= lo and x <= hi then
-      if x > lo then set[#set + 1] = string.char(lo) .. '-' .. string.char(x - 1) end
-      set[#set + 1] = pat_byte(x)
-      lo = x + 1
-    end
-  end
-  if lo <= hi then set[#set + 1] = string.char(lo) .. '-' .. string.char(hi) end
-end
-
--- Segment g as a Lua pattern of one item (or item and continuation bytes) per code point of
--- UTF-8 text, quantifier-free but for the continuation bytes; false when a class names a
--- code point beyond ASCII (the token-by-token search then runs instead).
-local function seg_pattern(g)
-  local out = {}
-  for k = 1, #g do
-    local t = g[k]
-    if t[1] == 'l' then
-      for i = 1, #t[2] do out[#out + 1] = pat_byte(string.byte(t[2], i)) end
-    elseif t[1] == 'a' then
-      out[#out + 1] = '[^\\128-\\191][\\128-\\191]*'
-    else
-      local set = {}
-      for r = 3, #t, 2 do
-        if t[r + 1] > 127 then return false end
-        class_range(set, t[r], t[r + 1])
-      end
-      if t[2] == 1 then
-        out[#out + 1] = '[^' .. table.concat(set) .. '\\128-\\191][\\128-\\191]*'
-      else
-        out[#out + 1] = '[' .. table.concat(set) .. ']'
-      end
-    end
-  end
-  return table.concat(out)
-end
-
-local band, bor, lshift = bit.band, bit.bor, bit.lshift
-
--- The Shift-And tables of a segment of at most 31 code points: the bits of the positions
--- any code point fills, of the positions each literal code point fills, and the classes.
+-- The Shift-And tables of a segment: position p (0-based code point of the segment) is bit
+-- p % 31 of word p // 31 + 1 (31 bits a word keep every word a positive number). Word lists
+-- are interned to numbers (their ids), so a step is two table reads once it has been seen.
 local function shift_and_tables(g)
-  local any, lit, classes, pos = 0, {}, {}, 0
-  for k = 1, #g do
-    local t = g[k]
+  local k = math.floor((g.width + 30) / 31)
+  local function zero()
+    local w = {}
+    for j = 1, k do w[j] = 0 end
+    return w
+  end
+  local function setbit(w, p)
+    local j = math.floor(p / 31) + 1
+    w[j] = bor(w[j], lshift(1, p % 31))
+  end
+  local any, lit, classes, pos = zero(), {}, {}, 0
+  for n = 1, #g do
+    local t = g[n]
     if t[1] == 'l' then
-      local i, n = 1, #t[2]
-      while i <= n do
+      local i, len_t = 1, #t[2]
+      while i <= len_t do
         local len = charlen(t[2], i)
         local cp = codepoint(t[2], i, len)
-        lit[cp] = bor(lit[cp] or 0, lshift(1, pos))
+        lit[cp] = lit[cp] or zero()
+        setbit(lit[cp], pos)
         pos, i = pos + 1, i + len
       end
     else
-      if t[1] == 'a' then any = bor(any, lshift(1, pos)) else classes[#classes + 1] = {t, lshift(1, pos)} end
+      if t[1] == 'a' then setbit(any, pos) else classes[#classes + 1] = {t, pos} end
       pos = pos + 1
     end
   end
-  return {any = any, lit = lit, classes = classes, masks = {}, next = {}, last = lshift(1, pos - 1)}
+  return {k = k, zero = zero, setbit = setbit, any = any, lit = lit, classes = classes, masks = {}, next = {},
+    ids = {}, words = {}, accept = {}, topword = math.floor((pos - 1) / 31) + 1, topbit = lshift(1, (pos - 1) % 31)}
 end
 
--- Leftmost match of a segment of at most 31 code points in s[from, e], by bit-parallel matching
--- (Shift-And): one pass over the text, a few table reads per code point whatever the segment
--- holds. Each code point's mask and each (state, mask) step are computed once per call and
--- remembered (the state is the set of segment positions matched so far, a number below 2^31;
--- the match is found when its top bit is set). Returns where the match ends, or nil.
+local function sa_intern(tb, w)
+  local key = table.concat(w, ',')
+  local id = tb.ids[key]
+  if not id then
+    id = #tb.words + 1
+    tb.words[id] = w
+    tb.ids[key] = id
+    tb.accept[id] = band(w[tb.topword], tb.topbit) ~= 0
+  end
+  return id
+end
+
+-- Leftmost match of a segment in s[from, e] by bit-parallel matching (Shift-And): one pass over
+-- the text. The state is the set of segment positions matched so far; each code point's mask and
+-- each (state, mask) step are computed once per call and remembered, so a code point costs a few
+-- table reads, whatever the segment holds. Returns where the match ends, or nil.
 local function seg_shift_and(g, s, from, e)
   local tb = g.sa
   if not tb then
     tb = shift_and_tables(g)
     g.sa = tb
   end
-  local any, lit, classes, masks, nexts, last = tb.any, tb.lit, tb.classes, tb.masks, tb.next, tb.last
-  local d, i = 0, from
+  local masks, nexts, accept, words, k = tb.masks, tb.next, tb.accept, tb.words, tb.k
+  local d, i = sa_intern(tb, tb.zero()), from
   while i <= e do
     local cp, len = string.byte(s, i), 1
     if cp >= 0x80 then
@@ -181,15 +155,17 @@ local function seg_shift_and(g, s, from, e)
     end
     local m = masks[cp]
     if not m then
-      m = bor(any, lit[cp] or 0)
-      for c = 1, #classes do
-        local t = classes[c][1]
+      local w, l = {}, tb.lit[cp]
+      for j = 1, k do w[j] = bor(tb.any[j], l and l[j] or 0) end
+      for c = 1, #tb.classes do
+        local t = tb.classes[c][1]
         local hit = false
         for r = 3, #t, 2 do
           if cp >= t[r] and cp <= t[r + 1] then hit = true break end
         end
-        if hit ~= (t[2] == 1) then m = bor(m, classes[c][2]) end
+        if hit ~= (t[2] == 1) then tb.setbit(w, tb.classes[c][2]) end
       end
+      m = sa_intern(tb, w)
       masks[cp] = m
     end
     local row = nexts[d]
@@ -199,12 +175,18 @@ local function seg_shift_and(g, s, from, e)
     end
     local nd = row[m]
     if not nd then
-      nd = band(bor(lshift(d, 1), 1), m)
+      local w, mw, nw = words[d], words[m], {}
+      for j = 1, k do
+        local carry = 1
+        if j > 1 then carry = rshift(w[j - 1], 30) end
+        nw[j] = band(bor(lshift(w[j], 1), carry), mw[j], 0x7FFFFFFF)
+      end
+      nd = sa_intern(tb, nw)
       row[m] = nd
     end
     d = nd
     i = i + len
-    if d >= last then
+    if accept[d] then
       glob_steps = glob_steps + (i - from)
       return i
     end
@@ -213,8 +195,9 @@ local function seg_shift_and(g, s, from, e)
   return nil
 end
 
--- Where the leftmost match of segment g starting in s[from, e] ends, or nil. A later match
--- ends later (the width in code points is fixed): if the leftmost ends beyond e, all do.
+-- Where the leftmost match of segment g starting in s[from, e] ends, or nil: a literal by a plain
+-- substring search, anything else by Shift-And. A later match ends later (the width in code
+-- points is fixed): if the leftmost ends beyond e, all do.
 local function seg_find(g, s, from, e)
   if #g == 0 then return from end
   if #g == 1 and g[1][1] == 'l' then
@@ -223,45 +206,14 @@ local function seg_find(g, s, from, e)
     if a and a + #g[1][2] - 1 <= e then return a + #g[1][2] end
     return nil
   end
-  if g.width <= 31 then return seg_shift_and(g, s, from, e) end
-  if g.pat == nil then g.pat = seg_pattern(g) end
-  if g.pat then
-    glob_steps = glob_steps + 1
-    local _, b = string.find(s, g.pat, from)
-    if b and b <= e then return b + 1 end
-    return nil
-  end
-  if not g.anchor then
-    local i = from
-    while i <= e do
-      local r = seg_verify(g, s, i, e)
-      if r then return r end
-      i = i + charlen(s, i)
-    end
-    return nil
-  end
-  local text = g[g.anchor][2]
-  local j = string.find(s, text, from, true)
-  while j and j + #text - 1 <= e do
-    local i = glob_back(s, j, g.lead, from)
-    if i then
-      local r = seg_verify(g, s, i, e)
-      if r then return r end
-    end
-    j = string.find(s, text, j + 1, true)
-  end
-  return nil
+  return seg_shift_and(g, s, from, e)
 end
 
 -- Whole-string glob match (Python fnmatch on code points) of a program from glob-program.ts.
 -- The program is cut at its stars into segments: the first must match at the start, the last
 -- (of fixed width in code points) at the end, each middle one at its leftmost place after the
--- previous one: a literal by a plain substring search; a segment of at most 31 code points by
--- Shift-And (one pass, a few table reads per code point); a longer one by string.find with the
--- segment as a Lua pattern (native, each start place tried once: at most #s * bytes of the
--- segment comparisons) or, when such a segment's class names non-ASCII code points, by a plain
--- search for its first literal and a token-by-token check (at most #s * (tokens + wildcards)
--- steps). Places tried for successive segments never overlap.
+-- previous one: a literal by a plain substring search, any other by Shift-And (one pass, a few
+-- table reads per code point). Successive searches never overlap: one pass over the text in all.
 local function glob(program, s)
   local segs, cur = {}, {}
   for k = 1, #program do
@@ -279,7 +231,6 @@ local function glob(program, s)
     for k = 1, #g do
       local t = g[k]
       if t[1] == 'l' then
-        if not g.anchor then g.anchor, g.lead = k, width end
         local _, count = string.gsub(t[2], '[^\\128-\\191]', '')
         width = width + count
       else
