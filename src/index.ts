@@ -48,9 +48,11 @@ export { systemClock, type Clock } from "./model/clock.ts";
 export {
   DelegationValidationError,
   InvalidRequestError,
+  LimitExceededError,
   StateUnavailableError,
   isDelegationValidationError,
   isInvalidRequestError,
+  isLimitExceededError,
   isStateUnavailableError,
 } from "./model/errors.ts";
 export { ConfigError, isConfigError, type ConfigIssue } from "./config/config-error.ts";
@@ -85,7 +87,7 @@ export { DEFAULT_EXPRESSION_LIMITS, MAX_EXPRESSION_DEPTH, type ExpressionLimits 
 export { fnmatch } from "./policy/fnmatch.ts";
 
 // State stores
-export type { DelegationRecord, ListFilter, RecordTable, RevokeOutcome, SessionRecord, StateStore, StoredRecord, StoreHealth } from "./state/store.ts";
+export type { DelegationRecord, DelegationTable, ListFilter, RecordTable, RevokeOutcome, SessionRecord, StateStore, StoredRecord, StoreHealth } from "./state/store.ts";
 export type { OutcomeQuery, StateOutcome } from "./state/outcome.ts";
 export { createMemoryStore, type MemoryStoreOptions } from "./state/memory/memory-store.ts";
 export { createRedisStore, parseRedisTarget, type RedisConnection, type RedisStore, type RedisStoreOptions } from "./state/redis/index.ts";

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../model/clock.ts";
-import { DelegationValidationError, InvalidRequestError } from "../model/errors.ts";
+import { DelegationValidationError, InvalidRequestError, LimitExceededError } from "../model/errors.ts";
 import type { RequestLimits } from "../model/request.ts";
 import type { DelegationGrant, Session } from "../model/types.ts";
 import type { CompiledPolicy } from "../policy/index.ts";
-import { MAX_LIST_LIMIT, type DelegationRecord, type ListFilter, type RecordTable, type RevokeOutcome, type SessionRecord, type StoredRecord } from "../state/store.ts";
+import { MAX_LIST_LIMIT, type DelegationRecord, type DelegationTable, type ListFilter, type RecordTable, type RevokeOutcome, type SessionRecord, type StoredRecord } from "../state/store.ts";
 import { toDelegationGrant, toSession } from "./records.ts";
 import { checkDuration, checkName, checkOptionalText, checkPattern, checkPatterns } from "./validate-input.ts";
 
@@ -90,9 +90,11 @@ export class GrantBook<R extends StoredRecord, V> {
   readonly #idField: string;
   readonly #limits: RequestLimits;
   readonly #clock: Clock;
+  readonly #insert: (record: R) => Promise<void>;
 
-  constructor(options: { table: () => RecordTable<R>; view: (record: R, now: number) => V; idField: string; limits: RequestLimits; clock: Clock }) {
+  constructor(options: { table: () => RecordTable<R>; view: (record: R, now: number) => V; idField: string; limits: RequestLimits; clock: Clock; insert?: (record: R) => Promise<void> }) {
     this.#table = options.table;
+    this.#insert = options.insert ?? ((record) => this.#table().create(record));
     this.#view = options.view;
     this.#idField = options.idField;
     this.#limits = options.limits;
@@ -100,7 +102,7 @@ export class GrantBook<R extends StoredRecord, V> {
   }
 
   async create(record: R): Promise<V> {
-    await this.#table().create(record);
+    await this.#insert(record);
     return this.#view(record, this.#clock.now());
   }
 
@@ -138,10 +140,25 @@ export class GrantBook<R extends StoredRecord, V> {
   }
 }
 
-/** The two books an engine keeps. */
-export function grantBooks(tables: () => { sessions: RecordTable<SessionRecord>; delegations: RecordTable<DelegationRecord> }, limits: RequestLimits, clock: Clock) {
+/**
+ * The two books an engine keeps. A delegation is stored only while the
+ * active delegations from its user to its agent, with it, hold at most
+ * `limits.maxDelegatedPatterns` delegated actions; else LimitExceededError.
+ */
+export function grantBooks(tables: () => { sessions: RecordTable<SessionRecord>; delegations: DelegationTable }, limits: RequestLimits, clock: Clock) {
+  const insertDelegation = async (d: DelegationRecord): Promise<void> => {
+    const { stored, actions } = await tables().delegations.createWithin(d, limits.maxDelegatedPatterns);
+    if (!stored) throw delegatedPatternsExceeded(d, actions, limits.maxDelegatedPatterns);
+  };
   return {
     sessions: new GrantBook<SessionRecord, Session>({ table: () => tables().sessions, view: toSession, idField: "session_id", limits, clock }),
-    delegations: new GrantBook<DelegationRecord, DelegationGrant>({ table: () => tables().delegations, view: toDelegationGrant, idField: "delegation_id", limits, clock }),
+    delegations: new GrantBook<DelegationRecord, DelegationGrant>({ table: () => tables().delegations, view: toDelegationGrant, idField: "delegation_id", limits, clock, insert: insertDelegation }),
   };
+}
+
+function delegatedPatternsExceeded(d: DelegationRecord, actions: number, max: number): LimitExceededError {
+  return new LimitExceededError(
+    "limits.max_delegated_patterns",
+    `delegations from '${d.fromUser}' to '${d.toAgent}' would hold ${actions} delegated actions; the limit is ${max} (limits.max_delegated_patterns)`,
+  );
 }

@@ -1,5 +1,5 @@
 import { InvalidRequestError } from "../model/errors.ts";
-import type { RequestLimits } from "../model/request.ts";
+import { checkNameLength, type RequestLimits } from "../model/request.ts";
 import { parseGlob } from "../policy/index.ts";
 
 /** Largest duration accepted, in seconds (about 100 years); larger values are typos. */
@@ -44,9 +44,9 @@ export function checkPatterns(value: unknown, field: string, limits: RequestLimi
 }
 
 /**
- * A caller-supplied pattern within `limits.max_pattern_length` and
- * `limits.max_pattern_wildcards`: every later decision matches it, and its
- * length and wildcards bound what that matching costs.
+ * A caller-supplied pattern within `limits.max_pattern_length`,
+ * `limits.max_pattern_wildcards` and `limits.max_name_length`: every later
+ * decision matches it, and its length and wildcards bound what that costs.
  */
 export function checkPattern(pattern: string, field: string, limits: RequestLimits): string {
   if (pattern.length > limits.maxPatternLength) {
@@ -56,7 +56,7 @@ export function checkPattern(pattern: string, field: string, limits: RequestLimi
   if (wildcards > limits.maxPatternWildcards) {
     throw new InvalidRequestError(field, `is a pattern with ${wildcards} wildcards (*, ?, [...]); the limit is ${limits.maxPatternWildcards} (limits.max_pattern_wildcards)`);
   }
-  return pattern;
+  return checkNameLength(pattern, field, limits);
 }
 
 function checkLength(value: string, field: string, limits: RequestLimits): string {

@@ -52,3 +52,24 @@ export class StateUnavailableError extends Error {
 export function isStateUnavailableError(e: unknown): e is StateUnavailableError {
   return e instanceof Error && e.name === "StateUnavailableError";
 }
+
+/**
+ * Storing something would take a store past one of its limits (e.g. the
+ * delegated actions one user grants one agent, `limits.max_delegated_patterns`).
+ * Nothing was stored; the message names the limit.
+ */
+export class LimitExceededError extends Error {
+  override readonly name = "LimitExceededError" as const;
+  constructor(
+    /** The limit's server-config name, e.g. `limits.max_delegated_patterns`. */
+    readonly limit: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** True for a {@link LimitExceededError}, also one from another copy of this module. */
+export function isLimitExceededError(e: unknown): e is LimitExceededError {
+  return e instanceof Error && e.name === "LimitExceededError";
+}

@@ -13,6 +13,18 @@ export interface RequestLimits {
   readonly maxPatternLength: number;
   /** Wildcards (`*` runs, `?`, `[...]` classes) in a caller-supplied pattern. */
   readonly maxPatternWildcards: number;
+  /**
+   * Characters in a request's `action` and `scope` (the texts caller-chosen
+   * patterns are matched against) and in a session's scope and each delegated
+   * action: with the pattern limits it bounds what matching costs a decision.
+   */
+  readonly maxNameLength: number;
+  /**
+   * Delegated actions that the active delegations from one user to one agent
+   * may hold together (a delegation without actions counts as one): every
+   * decision for that pair may try each of them.
+   */
+  readonly maxDelegatedPatterns: number;
 }
 
 /** Metadata is checked one level per call: a larger `maxMetadataDepth` is treated as this one. */
@@ -25,6 +37,8 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimits = Object.freeze({
   maxMetadataDepth: 8,
   maxPatternLength: 256,
   maxPatternWildcards: 16,
+  maxNameLength: 256,
+  maxDelegatedPatterns: 16,
 });
 
 /** A validated request with every optional field filled in ("" means absent). */
@@ -57,9 +71,9 @@ export function normalizeRequest(input: AuthRequest, limits: RequestLimits): Nor
   return {
     agent: required(input.agent, "agent", max),
     user: required(input.user, "user", max),
-    action: required(input.action, "action", max),
+    action: checkNameLength(required(input.action, "action", max), "action", limits),
     resource: optional(input.resource, "resource", max, false),
-    scope: optional(input.scope, "scope", max, false),
+    scope: checkNameLength(optional(input.scope, "scope", max, false), "scope", limits),
     sessionId: optional(input.sessionId, "session_id", max, true),
     targetAgent: optional(input.targetAgent, "target_agent", max, true),
     metadata: metadata === undefined || metadata === null ? EMPTY_METADATA : checkMetadata(metadata, limits),
@@ -84,6 +98,18 @@ function optional(value: unknown, field: string, max: number, nullable: boolean)
 function checkText(value: string, field: string, max: number): string {
   if (value.length > max) throw new InvalidRequestError(field, `is ${value.length} characters long; the limit is ${max} (limits.max_string_length)`);
   if (!value.isWellFormed()) throw new InvalidRequestError(field, "is not well-formed Unicode (lone surrogate)");
+  return value;
+}
+
+/**
+ * An action or scope within `limits.max_name_length`: caller-chosen patterns
+ * (a session's scope, delegated actions) are matched against it, and its
+ * length bounds what that costs.
+ */
+export function checkNameLength(value: string, field: string, limits: RequestLimits): string {
+  if (value.length > limits.maxNameLength) {
+    throw new InvalidRequestError(field, `is ${value.length} characters long; the limit is ${limits.maxNameLength} (limits.max_name_length)`);
+  }
   return value;
 }
 

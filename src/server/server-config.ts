@@ -113,6 +113,8 @@ const LIMIT_FIELDS: ReadonlyArray<readonly [string, keyof Omit<ServerLimits, "ex
   ["max_metadata_depth", "maxMetadataDepth", 1, MAX_METADATA_DEPTH],
   ["max_pattern_length", "maxPatternLength", 1],
   ["max_pattern_wildcards", "maxPatternWildcards", 0],
+  ["max_name_length", "maxNameLength", 1],
+  ["max_delegated_patterns", "maxDelegatedPatterns", 1],
   ["max_message_bytes", "maxMessageBytes", 1024],
   ["max_batch", "maxBatch", 1],
   ["max_subscribers", "maxSubscribers", 0],

@@ -121,6 +121,28 @@ export interface RecordTable<R extends StoredRecord> {
   revoke(id: string): Promise<RevokeOutcome<R>>;
 }
 
+/**
+ * Delegations, whose creation keeps each (user, agent) pair within a budget of
+ * delegated actions: decisions for the pair may try every action its active
+ * delegations hold, so the budget bounds what a decision can cost.
+ */
+export interface DelegationTable extends RecordTable<DelegationRecord> {
+  /**
+   * Stores the delegation unless the active (unexpired, unrevoked)
+   * delegations from its user to its agent would then hold more than
+   * `maxActions` delegated actions; a delegation without actions counts as
+   * one. The count and the write are one atomic step, whoever else creates
+   * delegations for the pair at the same time. Returns whether it was stored
+   * and the actions the pair holds with it (or would have held).
+   */
+  createWithin(record: DelegationRecord, maxActions: number): Promise<{ readonly stored: boolean; readonly actions: number }>;
+}
+
+/** The actions a delegation counts for against `limits.max_delegated_patterns` (at least one). */
+export function budgetOf(record: DelegationRecord): number {
+  return Math.max(1, record.actions.length);
+}
+
 /** Health of a store, as reported to health checks and metrics. */
 export interface StoreHealth {
   readonly ok: boolean;
@@ -132,7 +154,7 @@ export interface StateStore {
   /** "memory" or "redis". */
   readonly kind: string;
   readonly sessions: RecordTable<SessionRecord>;
-  readonly delegations: RecordTable<DelegationRecord>;
+  readonly delegations: DelegationTable;
 
   /**
    * The state-dependent part of a decision (the session check and the grant

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { AuthEngine } from "../../src/embedded-engine.ts";
 import { ManualClock } from "../../src/model/clock.ts";
-import { isDelegationValidationError, isInvalidRequestError } from "../../src/model/errors.ts";
+import { isDelegationValidationError, isInvalidRequestError, isLimitExceededError } from "../../src/model/errors.ts";
 import type { AuthRequest } from "../../src/model/types.ts";
 import { parseConfig } from "../../src/config/index.ts";
 import { createMemoryStore } from "../../src/state/memory/memory-store.ts";
@@ -253,6 +253,59 @@ describe("AuthEngine", () => {
         "actions[1]",
         "actions[1]: is a pattern with 3 wildcards (*, ?, [...]); the limit is 2 (limits.max_pattern_wildcards)",
       ]);
+    });
+  });
+
+  describe("names matched against caller-chosen patterns (limits.max_name_length)", () => {
+    it("refuses a request action or scope over the limit, naming the field and the limit", async () => {
+      const { engine } = engineWith();
+      expect(engine.limits.maxNameLength).to.equal(256);
+      for (const field of ["action", "scope"] as const) {
+        const error = await rejection(engine.authorize(ask({ [field]: "x".repeat(257) })));
+        expect(isInvalidRequestError(error) && [error.field, error.message]).to.deep.equal([field, `${field}: is 257 characters long; the limit is 256 (limits.max_name_length)`]);
+      }
+      // At the limit it is decided as before; other fields keep max_string_length.
+      expect((await engine.authorize(ask({ action: "x".repeat(256) }))).allowed).to.equal(false);
+      expect((await engine.authorize(ask({ resource: "r".repeat(4096) }))).allowed).to.equal(true);
+    });
+
+    it("applies a configured limit to requests, session scopes and delegated actions", async () => {
+      const { engine } = engineWith({ limits: { maxNameLength: 8, maxPatternLength: 100 } });
+      const action = await rejection(engine.authorize(ask({ action: "list:abcd" })));
+      expect(isInvalidRequestError(action) && action.message).to.equal("action: is 9 characters long; the limit is 8 (limits.max_name_length)");
+      const scope = await rejection(engine.createSession({ agent: "assistant", user: "alice", scope: "project:*" }));
+      expect(isInvalidRequestError(scope) && scope.message).to.equal("scope: is 9 characters long; the limit is 8 (limits.max_name_length)");
+      const delegated = await rejection(engine.createDelegation({ fromUser: "alice", toAgent: "assistant", actions: ["read", "write:abc"] }));
+      expect(isInvalidRequestError(delegated) && delegated.message).to.equal("actions[1]: is 9 characters long; the limit is 8 (limits.max_name_length)");
+    });
+  });
+
+  describe("delegated actions per user and agent (limits.max_delegated_patterns)", () => {
+    it("refuses a delegation that would take the pair's active delegations past the limit", async () => {
+      const { engine } = engineWith();
+      expect(engine.limits.maxDelegatedPatterns).to.equal(16);
+      const first = await engine.createDelegation({ fromUser: "alice", toAgent: "bot", actions: Array.from({ length: 12 }, (_, i) => `write:${i}`) });
+      const error = await rejection(engine.createDelegation({ fromUser: "alice", toAgent: "bot", actions: ["read", "pay", "write:a", "write:b", "write:c"] }));
+      expect(isLimitExceededError(error) && [error.limit, error.message]).to.deep.equal([
+        "limits.max_delegated_patterns",
+        "delegations from 'alice' to 'bot' would hold 17 delegated actions; the limit is 16 (limits.max_delegated_patterns)",
+      ]);
+      expect((await engine.listDelegations({ agent: "bot" })).map((d) => d.delegationId)).to.deep.equal([first.delegationId]);
+      // One delegation alone over the limit is refused the same way.
+      const alone = await rejection(engine.createDelegation({ fromUser: "carol", toAgent: "bot", actions: Array.from({ length: 20 }, (_, i) => `write:${i}`) }));
+      expect(isLimitExceededError(alone) && alone.message).to.equal("delegations from 'carol' to 'bot' would hold 20 delegated actions; the limit is 16 (limits.max_delegated_patterns)");
+      // Room is made by revoking.
+      await engine.revokeDelegation(first.delegationId);
+      expect((await engine.createDelegation({ fromUser: "alice", toAgent: "bot", actions: ["read", "pay", "write:a", "write:b", "write:c"] })).actions).to.have.length(5);
+    });
+
+    it("counts only the active delegations, and takes a configured limit", async () => {
+      const { engine, clock } = engineWith({ limits: { maxDelegatedPatterns: 2 } });
+      await engine.createDelegation({ fromUser: "alice", toAgent: "bot", actions: ["read"], duration: 60 });
+      await engine.createDelegation({ fromUser: "alice", toAgent: "bot", actions: ["pay"], duration: 600 });
+      expect(isLimitExceededError(await rejection(engine.createDelegation({ fromUser: "alice", toAgent: "bot", actions: ["write"] })))).to.equal(true);
+      clock.advance(60);
+      expect((await engine.createDelegation({ fromUser: "alice", toAgent: "bot", actions: ["write"] })).actions).to.deep.equal(["write"]);
     });
   });
 

@@ -238,6 +238,42 @@ export function runStateStoreContract(name: string, fixture: StoreFixture): void
       expect(await store.delegations.get(shortLived.id)).to.equal(undefined);
     });
 
+    it("keeps the active delegations from a user to an agent within a budget of delegated actions", async () => {
+      const five = (over: Partial<DelegationRecord> = {}): DelegationRecord => delegation(clock, { actions: ["a", "b:*", "c?", "[d]", "e"], ...over });
+      const first = five();
+      expect(await store.delegations.createWithin(first, 12)).to.deep.equal({ stored: true, actions: 5 });
+      const second = five({ expiresAt: clock.now() + 2000 });
+      expect(await store.delegations.createWithin(second, 12)).to.deep.equal({ stored: true, actions: 10 });
+      // 15 > 12: refused, nothing written (not readable, not listed, grants nothing).
+      const over = five({ actions: ["x", "y", "z", "w", "v"] });
+      expect(await store.delegations.createWithin(over, 12)).to.deep.equal({ stored: false, actions: 15 });
+      expect(await store.delegations.get(over.id)).to.equal(undefined);
+      expect((await listAll(store.delegations)).map((d) => d.id)).to.deep.equal([first.id, second.id]);
+      expect(await store.resolveOutcome({ sessionId: "", agent: "assistant", user: "alice", scope: "", action: "x", delegations: true })).to.deep.equal({ kind: "ok", grant: undefined });
+      // Other pairs have their own budgets; a delegation without actions counts as one.
+      expect(await store.delegations.createWithin(five({ fromUser: "bob" }), 12)).to.deep.equal({ stored: true, actions: 5 });
+      expect(await store.delegations.createWithin(five({ toAgent: "other" }), 12)).to.deep.equal({ stored: true, actions: 5 });
+      expect(await store.delegations.createWithin(delegation(clock, { actions: [] }), 12)).to.deep.equal({ stored: true, actions: 11 });
+      // Revoked and expired delegations no longer count.
+      expect((await store.delegations.revoke(first.id)).status).to.equal("revoked");
+      expect(await store.delegations.createWithin(five(), 12)).to.deep.equal({ stored: true, actions: 11 });
+      clock.advance(2);
+      expect(await store.delegations.createWithin(delegation(clock, { actions: ["r"] }), 7)).to.deep.equal({ stored: true, actions: 7 });
+      expect(await store.delegations.createWithin(delegation(clock, { actions: ["s"] }), 7)).to.deep.equal({ stored: false, actions: 8 });
+      // A revoked delegation stays readable as revoked.
+      expect((await store.delegations.get(first.id))?.revokedAt).to.be.a("number");
+    });
+
+    it("never lets concurrent creations for one pair pass the budget together", async () => {
+      const attempts = Array.from({ length: 24 }, (_, i) => delegation(clock, { actions: i % 2 === 0 ? ["a", "b"] : ["c"] }));
+      const results = await Promise.all(attempts.map((d) => store.delegations.createWithin(d, 16)));
+      const stored = attempts.filter((_, i) => results[i]!.stored);
+      const held = stored.reduce((n, d) => n + d.actions.length, 0);
+      expect(held).to.be.at.most(16).and.at.least(15);
+      expect((await listAll(store.delegations)).length).to.equal(stored.length);
+      for (const r of results) if (!r.stored) expect(r.actions).to.be.above(16);
+    });
+
     it("lists delegations by receiving agent and granting user", async () => {
       const a = delegation(clock, { toAgent: "x", fromUser: "u1" });
       clock.advance(1);

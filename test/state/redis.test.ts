@@ -72,6 +72,26 @@ describe("Redis state store", function () {
       expect(rest.next).to.equal("");
     });
 
+    it("counts a pair's delegated actions in the creating script, pruning ids no decision can use from the grants index", async () => {
+      const now = Date.now();
+      const grants = store.keys.grants("counted", "u");
+      const d = (id: string, actions: string[]) => ({ id, fromUser: "u", toAgent: "counted", actions, createdAt: now, expiresAt: now + 60_000, reason: "" });
+      expect(await store.delegations.createWithin(d("c1", ["a", "b", "c"]), 16)).to.deep.equal({ stored: true, actions: 3 });
+      expect(await client.hget(`{${prefix}}:d:c1`, "n")).to.equal("3");
+      await store.delegations.createWithin(d("c2", ["x"]), 16);
+      // A record written before the count field existed counts its actions.
+      await store.delegations.createWithin(d("c3", ["p", "q"]), 16);
+      await client.hdel(`{${prefix}}:d:c3`, "n");
+      await store.delegations.revoke("c2");
+      expect(await client.zrange(grants, 0, -1)).to.have.members(["c1", "c2", "c3"]);
+      expect(await store.delegations.createWithin(d("c4", Array.from({ length: 12 }, (_, i) => `k${i}`)), 16)).to.deep.equal({ stored: false, actions: 17 });
+      expect(await client.exists(`{${prefix}}:d:c4`)).to.equal(0);
+      // The revoked c2 left the grants index (it stays readable as revoked); the refused c4 never entered it.
+      expect(await client.zrange(grants, 0, -1)).to.have.members(["c1", "c3"]);
+      expect((await store.delegations.get("c2"))?.revokedAt).to.be.a("number");
+      expect(await store.delegations.createWithin(d("c5", Array.from({ length: 11 }, (_, i) => `k${i}`)), 16)).to.deep.equal({ stored: true, actions: 16 });
+    });
+
     it("expires a record by Redis TTL (no sweeper)", async () => {
       const now = Date.now();
       await store.delegations.create({ id: "d1", fromUser: "u", toAgent: "a", actions: ["x"], createdAt: now, expiresAt: now + 300, reason: "" });
@@ -325,3 +345,47 @@ function commandCalls(info: string): Map<string, number> {
   for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1]!, Number(m[2]));
   return out;
 }
+
+describe("Redis store: delegated actions per user and agent across replicas (limits.max_delegated_patterns)", function () {
+  let url: string;
+  const prefix = testPrefix("budget");
+  before(async function () {
+    url = await requireRedis(this);
+  });
+  after(async () => {
+    if (url !== undefined) await deletePrefix(url, prefix);
+  });
+
+  it("never lets concurrent creations through two engines take a pair past the limit", async function () {
+    this.timeout(30_000);
+    const { AuthEngine } = await import("../../src/embedded-engine.ts");
+    const { parseConfig } = await import("../../src/config/index.ts");
+    const { isLimitExceededError } = await import("../../src/model/errors.ts");
+    const config = parseConfig(`profiles: {bot: {allow: [read]}}\ndelegation: {rules: [{name: prs, allowed_actions: ["pr:*"]}]}\n`, { env: {} });
+    const stores = [createRedisStore({ connection: { url }, prefix }), createRedisStore({ connection: { url }, prefix })];
+    await Promise.all(stores.map((s) => s.ready(5000)));
+    const engines = stores.map((store) => new AuthEngine(config, { store }));
+    try {
+      for (let round = 0; round < 3; round++) {
+        const user = `u${round}`;
+        // 40 creations of 1 to 3 actions each (80 actions asked), half through each engine, all at once.
+        const asks = Array.from({ length: 40 }, (_, i) => ({ fromUser: user, toAgent: "bot", actions: Array.from({ length: 1 + ((i * 7 + round) % 3) }, (_, j) => `pr:${i}-${j}*`) }));
+        const settled = await Promise.allSettled(asks.map((a, i) => engines[i % 2]!.createDelegation(a)));
+        const refused = settled.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason as unknown);
+        for (const e of refused) {
+          expect(isLimitExceededError(e) && e.message).to.match(new RegExp(`^delegations from '${user}' to 'bot' would hold (1[7-9]) delegated actions; the limit is 16 \\(limits\\.max_delegated_patterns\\)$`));
+        }
+        const listed = await engines[round % 2]!.listDelegations({ agent: "bot", user });
+        const held = listed.reduce((n, d) => n + d.actions.length, 0);
+        expect(held).to.be.within(14, 16);
+        expect(listed.length).to.equal(settled.length - refused.length);
+        // What the stores hold is what decisions read: one of the granted patterns allows, through either engine.
+        const granted = listed[0]!.actions[0]!.slice(0, -1) + "x";
+        for (const engine of engines) expect((await engine.authorize({ agent: "bot", user, action: granted })).allowed).to.equal(true);
+      }
+    } finally {
+      await Promise.all(engines.map((e) => e.close()));
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+});

@@ -95,6 +95,8 @@ async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger
       maxMetadataDepth: sc.limits.maxMetadataDepth,
       maxPatternLength: sc.limits.maxPatternLength,
       maxPatternWildcards: sc.limits.maxPatternWildcards,
+      maxNameLength: sc.limits.maxNameLength,
+      maxDelegatedPatterns: sc.limits.maxDelegatedPatterns,
     },
     maxSubscribers: sc.limits.maxSubscribers,
     subscriberBuffer: sc.limits.subscriberBuffer,

@@ -4,9 +4,9 @@ import { DecisionSchema, Effect, Tier, type Decision } from "../../../gen/agenta
 import { SessionStatus, type Session as SessionMessage, SessionSchema } from "../../../gen/agentauth/v1/session_pb.ts";
 import { DelegationStatus, type Delegation as DelegationMessage, DelegationSchema } from "../../../gen/agentauth/v1/delegation_pb.ts";
 import type { AuthDecision, DelegationGrant, Session } from "../../model/types.ts";
-import { isDelegationValidationError, isInvalidRequestError, isStateUnavailableError } from "../../model/errors.ts";
+import { isDelegationValidationError, isInvalidRequestError, isLimitExceededError, isStateUnavailableError } from "../../model/errors.ts";
 import { isInvalidListPositionError } from "../../state/store.ts";
-import { failedPrecondition, invalidArgument, unavailable } from "../grpc/errors.ts";
+import { failedPrecondition, invalidArgument, resourceExhausted, unavailable } from "../grpc/errors.ts";
 
 const TIERS: Readonly<Record<string, Tier>> = { autonomous: Tier.AUTONOMOUS, soft: Tier.SOFT, strong: Tier.STRONG };
 
@@ -78,10 +78,11 @@ export function durationSeconds(value: bigint | undefined, field: string): numbe
   return Number(value);
 }
 
-/** Engine errors as gRPC errors: bad input, refused delegations, an unreachable store. */
+/** Engine errors as gRPC errors: bad input, refused delegations, a store limit, an unreachable store. */
 export function engineError(error: unknown, fieldPrefix = ""): unknown {
   if (isInvalidRequestError(error)) return invalidArgument(fieldPrefix + error.field, error.problem);
   if (isDelegationValidationError(error)) return failedPrecondition(error.message);
+  if (isLimitExceededError(error)) return resourceExhausted(error.message, { reason: "LIMIT_EXCEEDED", metadata: { limit: error.limit } });
   if (isStateUnavailableError(error)) return unavailable(error.message);
   if (isInvalidListPositionError(error)) return invalidArgument("page_token", "is not a token returned by this service");
   return error;

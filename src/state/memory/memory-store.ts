@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from "../../model/clock.ts";
 import { resolveOutcome, type OutcomeQuery, type StateOutcome } from "../outcome.ts";
-import type { DelegationRecord, SessionRecord, StateStore, StoreHealth } from "../store.ts";
-import { MemoryTable } from "./memory-table.ts";
+import { budgetOf, type DelegationRecord, type DelegationTable, type SessionRecord, type StateStore, type StoreHealth } from "../store.ts";
+import { MemoryTable, type MemoryTableOptions } from "./memory-table.ts";
 
 /** Options for {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
@@ -22,7 +22,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StateStore 
 class MemoryStore implements StateStore {
   readonly kind = "memory";
   readonly sessions: MemoryTable<SessionRecord>;
-  readonly delegations: MemoryTable<DelegationRecord>;
+  readonly delegations: MemoryDelegations;
   readonly #clock: Clock;
   /** `${toAgent}\0${fromUser}` → active grants in creation order: what decisions read. */
   readonly #grantsByPair = new Map<string, DelegationRecord[]>();
@@ -31,13 +31,16 @@ class MemoryStore implements StateStore {
     this.#clock = clock;
     const now = (): number => this.#purge();
     this.sessions = new MemoryTable<SessionRecord>({ agentOf: (s) => s.agent, userOf: (s) => s.user, now });
-    this.delegations = new MemoryTable<DelegationRecord>({
-      agentOf: (d) => d.toAgent,
-      userOf: (d) => d.fromUser,
-      now,
-      onActive: (d) => this.#index(d),
-      onInactive: (d) => this.#unindex(d),
-    });
+    this.delegations = new MemoryDelegations(
+      {
+        agentOf: (d) => d.toAgent,
+        userOf: (d) => d.fromUser,
+        now,
+        onActive: (d) => this.#index(d),
+        onInactive: (d) => this.#unindex(d),
+      },
+      (agent, user) => this.#grantsByPair.get(pairKey(agent, user)) ?? NO_DELEGATIONS,
+    );
   }
 
   resolveOutcome(query: OutcomeQuery): Promise<StateOutcome> {
@@ -77,6 +80,31 @@ class MemoryStore implements StateStore {
     const i = list.findIndex((x) => x.id === d.id);
     if (i >= 0) list.splice(i, 1);
     if (list.length === 0) this.#grantsByPair.delete(key);
+  }
+}
+
+/**
+ * Delegations kept in this process. The budget check and the write are one
+ * synchronous step (nothing awaited between them), so concurrent creations
+ * for a pair cannot both pass on the same count.
+ */
+class MemoryDelegations extends MemoryTable<DelegationRecord> implements DelegationTable {
+  readonly #now: () => number;
+  readonly #activeOf: (agent: string, user: string) => readonly DelegationRecord[];
+
+  constructor(options: MemoryTableOptions<DelegationRecord>, activeOf: (agent: string, user: string) => readonly DelegationRecord[]) {
+    super(options);
+    this.#now = options.now;
+    this.#activeOf = activeOf;
+  }
+
+  createWithin(record: DelegationRecord, maxActions: number): Promise<{ stored: boolean; actions: number }> {
+    this.#now();
+    let actions = budgetOf(record);
+    for (const d of this.#activeOf(record.toAgent, record.fromUser)) actions += budgetOf(d);
+    if (actions > maxActions) return Promise.resolve({ stored: false, actions });
+    this.insert(record);
+    return Promise.resolve({ stored: true, actions });
   }
 }
 

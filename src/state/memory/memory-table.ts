@@ -43,6 +43,11 @@ export class MemoryTable<R extends StoredRecord> implements RecordTable<R> {
   }
 
   async create(record: R): Promise<void> {
+    this.insert(record);
+  }
+
+  /** Stores the record at once (dropped when already expired); what {@link create} does. */
+  protected insert(record: R): void {
     if (record.expiresAt <= this.#options.now()) return;
     const stored = freeze(record);
     const previous = this.#records.get(record.id);

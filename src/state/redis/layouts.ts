@@ -1,4 +1,4 @@
-import type { DelegationRecord, SessionRecord } from "../store.ts";
+import { budgetOf, type DelegationRecord, type SessionRecord } from "../store.ts";
 import { globProgram } from "./glob-program.ts";
 import type { RedisKeys } from "./keys.ts";
 import type { TableLayout } from "./redis-table.ts";
@@ -28,9 +28,10 @@ export function sessionLayout(k: RedisKeys): TableLayout<SessionRecord> {
 
 /**
  * Delegations: `from`, `to`, `actions` (JSON), `globs` (the actions compiled
- * for the decision script), `granted`, `expires`, `reason`, `revoked` once
- * revoked. Besides the listing indexes, each is in its (agent, user) grants
- * index, which decisions read.
+ * for the decision script), `n` (what it counts against
+ * limits.max_delegated_patterns), `granted`, `expires`, `reason`, `revoked`
+ * once revoked. Besides the listing indexes, each is in its (agent, user)
+ * grants index, which decisions read and creation counts (the last index).
  */
 export function delegationLayout(k: RedisKeys): TableLayout<DelegationRecord> {
   return {
@@ -43,6 +44,7 @@ export function delegationLayout(k: RedisKeys): TableLayout<DelegationRecord> {
       "to", r.toAgent,
       "actions", JSON.stringify(r.actions),
       "globs", `[${r.actions.map(globProgram).join(",")}]`,
+      "n", budgetOf(r),
       "granted", r.createdAt,
       "expires", r.expiresAt,
       "reason", r.reason,

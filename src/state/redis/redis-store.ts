@@ -6,7 +6,7 @@ import { RedisLink, type RedisConnection } from "./connection.ts";
 import { RedisKeys } from "./keys.ts";
 import { delegationLayout, sessionLayout } from "./layouts.ts";
 import { OutcomeBatcher } from "./outcome-batcher.ts";
-import { defineTableScripts, RedisTable } from "./redis-table.ts";
+import { defineTableScripts, RedisDelegations, RedisTable } from "./redis-table.ts";
 import { ReplicaRegistry } from "./replicas.ts";
 import { ScriptRunner } from "./script-runner.ts";
 
@@ -57,7 +57,7 @@ class RedisStateStore implements RedisStore {
   readonly kind = "redis";
   readonly keys: RedisKeys;
   readonly sessions: RedisTable<SessionRecord>;
-  readonly delegations: RedisTable<DelegationRecord>;
+  readonly delegations: RedisDelegations;
   readonly audit: RedisAuditStream | undefined;
   readonly replicas: ReplicaRegistry;
   readonly #link: RedisLink;
@@ -70,7 +70,7 @@ class RedisStateStore implements RedisStore {
     const link = (this.#link = new RedisLink(options.connection, options.commandTimeoutMs ?? 1000, onError));
     defineTableScripts(link.client);
     this.sessions = new RedisTable(link.client, sessionLayout(keys), clock);
-    this.delegations = new RedisTable(link.client, delegationLayout(keys), clock);
+    this.delegations = new RedisDelegations(link.client, delegationLayout(keys), clock);
     this.replicas = new ReplicaRegistry(link.client, keys, clock);
     const runner = new ScriptRunner(link.client, keys.audit);
     const streamMaxLength = options.audit?.streamMaxLength ?? 100_000;

@@ -1,8 +1,8 @@
 import type { Cluster, Redis } from "ioredis";
 import type { Clock } from "../../model/clock.ts";
-import { InvalidListPositionError, LIST_SCAN_BUDGET, listPosition, parseListPosition, type ListFilter, type ListPage, type ListResult, type RecordTable, type RevokeOutcome, type StoredRecord } from "../store.ts";
+import { budgetOf, InvalidListPositionError, LIST_SCAN_BUDGET, listPosition, parseListPosition, type DelegationRecord, type DelegationTable, type ListFilter, type ListPage, type ListResult, type RecordTable, type RevokeOutcome, type StoredRecord } from "../store.ts";
 import { guard } from "./connection.ts";
-import { CREATE, GET, LIST, REVOKE } from "./scripts.ts";
+import { CREATE, CREATE_WITHIN, GET, LIST, REVOKE } from "./scripts.ts";
 
 /**
  * How one kind of record is laid out in Redis: its hash, its fields, and the
@@ -25,6 +25,7 @@ export interface TableLayout<R extends StoredRecord> {
 
 type Scripted = {
   aaCreate(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  aaCreateWithin(numKeys: number, ...args: (string | number)[]): Promise<[number, number]>;
   aaGet(key: string, now: number): Promise<string[] | null>;
   aaRevoke(key: string, now: number): Promise<[string, string[]?]>;
   aaList(key: string, ...args: (string | number)[]): Promise<(string | string[])[]>;
@@ -33,6 +34,7 @@ type Scripted = {
 /** Registers the table scripts on a client (once per client). */
 export function defineTableScripts(client: Redis | Cluster): void {
   client.defineCommand("aaCreate", { lua: CREATE });
+  client.defineCommand("aaCreateWithin", { lua: CREATE_WITHIN });
   client.defineCommand("aaGet", { lua: GET, numberOfKeys: 1 });
   client.defineCommand("aaRevoke", { lua: REVOKE, numberOfKeys: 1 });
   client.defineCommand("aaList", { lua: LIST, numberOfKeys: 1 });
@@ -59,6 +61,19 @@ export class RedisTable<R extends StoredRecord> implements RecordTable<R> {
   async create(r: R): Promise<void> {
     const indexes = this.#layout.indexesOf(r);
     await guard(this.#redis.aaCreate(1 + indexes.length, this.#layout.recordKey(r.id), ...indexes, r.id, this.#clock.now(), r.expiresAt, r.createdAt, ...this.#layout.fields(r)));
+  }
+
+  /**
+   * Stores `r` by one script ({@link CREATE_WITHIN}) that first sums the
+   * counts (`n`) of the active records in its last index and stores nothing
+   * when that sum plus `own` would pass `max`.
+   */
+  protected async createCounted(r: R, own: number, max: number): Promise<{ stored: boolean; actions: number }> {
+    const indexes = this.#layout.indexesOf(r);
+    const [stored, actions] = await guard(
+      this.#redis.aaCreateWithin(1 + indexes.length, this.#layout.recordKey(r.id), ...indexes, r.id, this.#clock.now(), r.expiresAt, r.createdAt, this.#layout.recordKey(""), max, own, ...this.#layout.fields(r)),
+    );
+    return { stored: stored === 1, actions };
   }
 
   async get(id: string): Promise<R | undefined> {
@@ -101,6 +116,16 @@ export class RedisTable<R extends StoredRecord> implements RecordTable<R> {
     const [status, flat] = await guard(this.#redis.aaRevoke(this.#layout.recordKey(id), this.#clock.now()));
     if (status !== "revoked" && status !== "already_revoked") return { status: "not_found" };
     return { status, record: this.#layout.fromHash(id, hashOf(flat ?? [])) };
+  }
+}
+
+/**
+ * Delegations in Redis: a creation counts the pair's active delegated
+ * actions and stores in the same script (atomic across replicas).
+ */
+export class RedisDelegations extends RedisTable<DelegationRecord> implements DelegationTable {
+  createWithin(record: DelegationRecord, maxActions: number): Promise<{ stored: boolean; actions: number }> {
+    return this.createCounted(record, budgetOf(record), maxActions);
   }
 }
 

@@ -272,6 +272,40 @@ for i = 2, #KEYS do index_add(KEYS[i], at, ARGV[1], ttl) end
 return 1
 `;
 
+/**
+ * A delegation's creation within its pair's budget of delegated actions
+ * (limits.max_delegated_patterns). KEYS: record, then its indexes, the last
+ * being the (agent, user) grants index. ARGV: id, now, expires, grant time,
+ * delegation key base, the budget, the record's own count, then the fields
+ * (among them `n`, the count). Sums the counts of the pair's active
+ * delegations (a record without `n` counts its actions), dropping from the
+ * grants index the ids no decision can use again (expired, revoked), so the
+ * index holds little more than the budget. Returns {1, total} when stored,
+ * {0, total} when the total would exceed the budget (nothing written).
+ */
+export const CREATE_WITHIN = `${PRELUDE}
+local now, expires, at = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local grants, total = KEYS[#KEYS], tonumber(ARGV[7])
+for _, id in ipairs(redis.call('ZRANGE', grants, 0, -1)) do
+  local d = redis.call('HMGET', ARGV[5] .. id, 'expires', 'revoked', 'n', 'actions')
+  if not d[1] or d[2] or tonumber(d[1]) <= now then
+    redis.call('ZREM', grants, id)
+  else
+    total = total + (tonumber(d[3]) or math.max(1, #cjson.decode(d[4])))
+  end
+end
+if total > tonumber(ARGV[6]) then return {0, total} end
+local ttl = expires - now
+if ttl > 0 then
+  local fields = {}
+  for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+  redis.call('HSET', KEYS[1], unpack(fields))
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  for i = 2, #KEYS do index_add(KEYS[i], at, ARGV[1], ttl) end
+end
+return {1, total}
+`;
+
 /** KEYS: record. ARGV: now. The hash, or nil when missing or expired. */
 export const GET = `
 local flat = redis.call('HGETALL', KEYS[1])
