@@ -83,11 +83,11 @@ describe("Redis state store", function () {
       await store.delegations.createWithin(d("c3", ["p", "q"]), 16);
       await client.hdel(`{${prefix}}:d:c3`, "n");
       await store.delegations.revoke("c2");
-      expect(await client.zrange(grants, 0, -1)).to.have.members(["c1", "c2", "c3"]);
+      expect(await client.zrange(grants, "0", "-1")).to.have.members(["c1", "c2", "c3"]);
       expect(await store.delegations.createWithin(d("c4", Array.from({ length: 12 }, (_, i) => `k${i}`)), 16)).to.deep.equal({ stored: false, actions: 17 });
       expect(await client.exists(`{${prefix}}:d:c4`)).to.equal(0);
       // The revoked c2 left the grants index (it stays readable as revoked); the refused c4 never entered it.
-      expect(await client.zrange(grants, 0, -1)).to.have.members(["c1", "c3"]);
+      expect(await client.zrange(grants, "0", "-1")).to.have.members(["c1", "c3"]);
       expect((await store.delegations.get("c2"))?.revokedAt).to.be.a("number");
       expect(await store.delegations.createWithin(d("c5", Array.from({ length: 11 }, (_, i) => `k${i}`)), 16)).to.deep.equal({ stored: true, actions: 16 });
     });
