@@ -150,10 +150,19 @@ describe("gRPC services (end to end, real sockets)", () => {
       ]);
       const within = await client.sessions.createSession({ agent: "assistant", user: "alice", scope: "*" + "?".repeat(15) + "b" });
       const id = within.session!.sessionId;
-      const inside = await client.authorization.authorize({ agent: "assistant", user: "alice", action: "read", sessionId: id, scope: "project:" + "x".repeat(4000) + "b" });
+      // Request scopes are at most limits.max_name_length (256) characters.
+      const inside = await client.authorization.authorize({ agent: "assistant", user: "alice", action: "read", sessionId: id, scope: "project:" + "x".repeat(247) + "b" });
       expect(inside.decision?.effect).to.equal(Effect.ALLOW);
-      const outside = await client.authorization.authorize({ agent: "assistant", user: "alice", action: "read", sessionId: id, scope: "project:" + "x".repeat(4000) + "c" });
+      const outside = await client.authorization.authorize({ agent: "assistant", user: "alice", action: "read", sessionId: id, scope: "project:" + "x".repeat(247) + "c" });
       expect(outside.decision?.effect).to.equal(Effect.DENY);
+    });
+
+    // What caller-chosen patterns are matched against is bounded too.
+    it("refuses a request action or scope over limits.max_name_length, naming the field", async () => {
+      for (const field of ["action", "scope"] as const) {
+        const e = await failure(client.authorization.authorize({ agent: "assistant", user: "alice", action: "read", [field]: "project:" + "x".repeat(249) }));
+        expect([e.code, e.fieldViolations[0]?.field, e.details]).to.deep.equal([status.INVALID_ARGUMENT, field, `${field}: is 257 characters long; the limit is 256 (limits.max_name_length)`]);
+      }
     });
   });
 
@@ -167,6 +176,22 @@ describe("gRPC services (end to end, real sockets)", () => {
       ]);
       const long = await failure(client.delegations.createDelegation({ fromUser: "carol", toAgent: "assistant", actions: ["p".repeat(257)], reason: "r" }));
       expect(long.details).to.equal("actions[0]: is a pattern 257 characters long; the limit is 256 (limits.max_pattern_length)");
+    });
+
+    it("refuses a delegation past limits.max_delegated_patterns with RESOURCE_EXHAUSTED naming the limit", async () => {
+      // The server's rule allows read, write and pay: repeats count as what they are, patterns decisions try.
+      const actions = (n: number): string[] => Array.from({ length: n }, (_, i) => ["read", "write", "pay"][i % 3]!);
+      await client.delegations.createDelegation({ fromUser: "dora", toAgent: "assistant", actions: actions(12), reason: "r" });
+      const e = await failure(client.delegations.createDelegation({ fromUser: "dora", toAgent: "assistant", actions: actions(8), reason: "r" }));
+      expect([e.code, e.details, e.errorInfo?.reason, e.errorInfo?.metadata["limit"]]).to.deep.equal([
+        status.RESOURCE_EXHAUSTED,
+        "delegations from 'dora' to 'assistant' would hold 20 delegated actions; the limit is 16 (limits.max_delegated_patterns)",
+        "LIMIT_EXCEEDED",
+        "limits.max_delegated_patterns",
+      ]);
+      const { delegations } = await client.delegations.listDelegations({ user: "dora" });
+      expect(delegations.map((d) => d.actions.length)).to.deep.equal([12]);
+      expect((await client.delegations.createDelegation({ fromUser: "dora", toAgent: "assistant", actions: actions(4), reason: "r" })).delegation?.actions).to.have.length(4);
     });
 
     it("creates, uses, lists and revokes a delegation", async () => {

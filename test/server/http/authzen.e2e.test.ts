@@ -193,6 +193,11 @@ describe("AuthZEN Authorization API over HTTP", function () {
       const long = await evaluation(asUser("assistant", "alice", "read", "r".repeat(5000)));
       expect(long.status).to.equal(400);
       expect(long.json.error).to.equal("resource.id: is 5000 characters long; the limit is 4096 (limits.max_string_length)");
+      // The action and scope, matched against caller-chosen patterns, have a tighter limit.
+      const action = await evaluation(asUser("assistant", "alice", "a".repeat(257)));
+      expect([action.status, action.json.error]).to.deep.equal([400, "action.name: is 257 characters long; the limit is 256 (limits.max_name_length)"]);
+      const scope = await evaluation({ ...asUser("assistant", "alice", "read"), context: { scope: "s".repeat(300) } });
+      expect([scope.status, scope.json.error]).to.deep.equal([400, "context.scope: is 300 characters long; the limit is 256 (limits.max_name_length)"]);
       const emptyAgent = await evaluation({ subject: { type: "agent", id: "", properties: { user: "alice" } }, action: { name: "read" }, resource: { type: "d", id: "x" } });
       expect(emptyAgent.json.error).to.equal("subject.id: must not be empty");
       const deep = await evaluation({ ...asUser("assistant", "alice", "read"), context: { a: { b: { c: { d: { e: { f: { g: { h: { i: 1 } } } } } } } } } });
