@@ -1,12 +1,14 @@
 /**
  * `npm run bench:globs` — the worst decision a caller can construct within the
- * pattern limits (`limits.max_pattern_length` 256, `limits.max_pattern_wildcards`
- * 16, request strings of 4,096 characters): a session whose scope is a
- * worst-shape pattern, and a delegation of 16 worst-shape patterns under the
- * example policy's `pr:*` rule, none of which matches, so every pattern is
- * tried. Each shape is timed with the memory store and the Redis store, next to
- * the same decision with plain patterns (`project:*`, `pr:N*`); the difference is
- * the matching. Prints µs per decision, median of the rounds.
+ * limits: a session whose scope is a worst-shape pattern and 16 delegated
+ * worst-shape patterns under the example policy's `pr:*` rule (all the
+ * delegated actions one user may give one agent, `limits.max_delegated_patterns`),
+ * each within `limits.max_pattern_length` 256 and `limits.max_pattern_wildcards`
+ * 16, against a request action and scope of 256 characters
+ * (`limits.max_name_length`). None of the delegated patterns matches, so every
+ * one is tried. Each shape is timed with the memory store and the Redis store,
+ * next to the same decision with plain patterns (`*c`, `pr:N*`); the difference
+ * is the matching. Prints µs per decision, median of the rounds.
  *
  * Starts a redis-server of its own on a free port (never a shared one), or uses
  * $AGENT_AUTH_BENCH_REDIS under a key prefix of its own.
@@ -21,7 +23,7 @@ import type { AuthRequest } from "../src/model/types.ts";
 import { createRedisStore } from "../src/state/redis/redis-store.ts";
 import { median } from "./h2load.ts";
 
-const DECISIONS = Number(process.env["BENCH_DECISIONS"] ?? 20);
+const DECISIONS = Number(process.env["BENCH_DECISIONS"] ?? 200);
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 5);
 
 const POLICY = `version: "1.0"
@@ -59,13 +61,18 @@ function freePort(): Promise<number> {
   });
 }
 
-/** An engine with a session scoped `scope` and one delegation of `actions` from alice to bot. */
+/** The longest action and scope a request may carry (limits.max_name_length). */
+const TEXT_LENGTH = 256;
+let users = 0;
+
+/** An engine with a session scoped `scope` and one delegation of `actions` to bot, from a user of its own. */
 async function setUp(engine: AuthEngine, scope: string, actions: string[]): Promise<AuthRequest> {
-  const session = await engine.createSession({ agent: "bot", user: "alice", scope });
-  await engine.createDelegation({ fromUser: "alice", toAgent: "bot", actions });
+  const user = `user-${++users}`;
+  const session = await engine.createSession({ agent: "bot", user, scope });
+  await engine.createDelegation({ fromUser: user, toAgent: "bot", actions });
   // The scope matches only at its very end (the whole text is searched); the
   // action matches no delegated pattern (each one searches the whole text).
-  return { agent: "bot", user: "alice", action: "pr:" + "a".repeat(4093), scope: "a".repeat(4095) + "c", sessionId: session.sessionId };
+  return { agent: "bot", user, action: "pr:" + "a".repeat(TEXT_LENGTH - 3), scope: "a".repeat(TEXT_LENGTH - 1) + "c", sessionId: session.sessionId };
 }
 
 async function timeDecisions(engine: AuthEngine, request: AuthRequest): Promise<number> {
@@ -128,8 +135,8 @@ async function main(): Promise<void> {
       redis.disconnect();
     }
   }
-  console.log(`Worst decisions within the pattern limits: a session scope and 16 delegated patterns of each shape,`);
-  console.log(`a 4,096-character scope and action; ${DECISIONS} decisions × ${ROUNDS} rounds, median µs per decision.\n`);
+  console.log(`Worst decisions within the limits: a session scope and 16 delegated patterns of each shape,`);
+  console.log(`a ${TEXT_LENGTH}-character scope and action; ${DECISIONS} decisions × ${ROUNDS} rounds, median µs per decision.\n`);
   console.log(["store", "shape", "µs/decision", "matching µs (minus baseline)"].join(" | "));
   for (const row of rows) console.log(row.join(" | "));
   console.log("\nRerun: npm run bench:globs   (BENCH_DECISIONS, BENCH_ROUNDS, AGENT_AUTH_BENCH_REDIS)");

@@ -72,12 +72,13 @@ describe("delegation rules: delegated patterns must stay inside the rule", () =>
   // The review's second shape: 16 delegated patterns under the example
   // policy's `pr:*` rule. Within the limits they are accepted and match right;
   // the review's own pattern is refused by the limits before any rule runs.
+  // (Actions are at most limits.max_name_length, 256 characters.)
   it("accepts 16 worst-shape patterns under pr:* within the limits and refuses the review's own", async () => {
     const engine = engineWithRule(["read", "pr:*"]);
     const actions = Array.from({ length: 16 }, (_, i) => "pr:*" + "?".repeat(14) + String.fromCharCode(0x61 + i));
     await engine.createDelegation({ fromUser: "alice", toAgent: "bot", actions });
-    expect((await engine.authorize({ agent: "bot", user: "alice", action: "pr:" + "x".repeat(4092) + "p" })).allowed).to.equal(true);
-    expect((await engine.authorize({ agent: "bot", user: "alice", action: "pr:" + "x".repeat(4092) + "q" })).allowed).to.equal(false);
+    expect((await engine.authorize({ agent: "bot", user: "alice", action: "pr:" + "x".repeat(252) + "p" })).allowed).to.equal(true);
+    expect((await engine.authorize({ agent: "bot", user: "alice", action: "pr:" + "x".repeat(252) + "q" })).allowed).to.equal(false);
     try {
       await engine.createDelegation({ fromUser: "alice", toAgent: "bot", actions: ["pr:*" + "?".repeat(4090) + "b"] });
       expect.fail("accepted");
