@@ -135,5 +135,19 @@ export function httpSuite(framework: string, startApp: StartApp): void {
         await stop();
       }
     });
+
+    it("answers 400 naming limits.max_name_length for an action too long to be matched, locally and through a server", async () => {
+      for (const d of DECIDERS) {
+        const { decider, stop } = await d.start();
+        const app = await startApp(decider, { action: () => "get:/orders/" + "9".repeat(300) });
+        try {
+          const r = await call(`${app.url}/orders`, { headers: { "X-Agent-Name": "bot", "X-User-Name": "alice" } });
+          expect([r.status, r.body["reason"]], d.name).to.deep.equal([400, "action: is 312 characters long; the limit is 256 (limits.max_name_length)"]);
+        } finally {
+          await app.close();
+          await stop();
+        }
+      }
+    });
   });
 }
