@@ -3,8 +3,49 @@ import type { NormalizedRequest } from "../model/request.ts";
 import { AuthDecision, type ApprovalTier, type RequestMetadata } from "../model/types.ts";
 import { encodeAuditRecord } from "./record-bytes.ts";
 
-/** One decision on the record: what was asked, what was answered, under which policy. */
+/** The approval transitions recorded as audit events of their own kind. */
+export type ApprovalEventKind = "approval_requested" | "approval_approved" | "approval_denied" | "approval_expired" | "approval_cancelled" | "approval_redeemed";
+
+/** Every approval event kind. */
+export const APPROVAL_EVENT_KINDS: readonly ApprovalEventKind[] = Object.freeze([
+  "approval_requested",
+  "approval_approved",
+  "approval_denied",
+  "approval_expired",
+  "approval_cancelled",
+  "approval_redeemed",
+]);
+
+/**
+ * The kind of an audit record: `decision` — every record without a `kind`
+ * field, as all records were before approvals — or an approval transition.
+ */
+export type AuditKind = "decision" | ApprovalEventKind;
+
+/** What an approval event records besides the request the task binds. */
+export interface ApprovalEventDetail {
+  /** The approval task's id. */
+  readonly taskId: string;
+  /** The task's status after the transition. */
+  readonly status: string;
+  /** Who made the transition: the requester, the approver, "" for an expiry. */
+  readonly by: string;
+  readonly comment: string;
+  /** The decision the event links to: the one that demanded the approval (requested) or redeemed it (redeemed); "" for none. */
+  readonly linkedDecisionId: string;
+}
+
+/**
+ * One decision on the record: what was asked, what was answered, under which
+ * policy — or, with a `kind`, an approval transition: `request` is the request
+ * the task binds, `decision` a record of the transition itself (its id is the
+ * event's id, its reason says what happened), `approval` the task's side.
+ */
 export interface AuditEvent {
+  /** Absent for a decision. */
+  readonly kind?: ApprovalEventKind | undefined;
+  /** Present exactly when `kind` is. */
+  readonly approval?: ApprovalEventDetail | undefined;
   /** When the decision was made (ms since the epoch). */
   readonly time: number;
   readonly request: NormalizedRequest;

@@ -55,8 +55,11 @@ export interface ApprovalTicket {
  */
 export interface Decider {
   authorize(request: DeciderRequest): Promise<DeciderDecision>;
-  /** Reserved for approvals: opens an approval task for a request whose decision requires approval. */
-  requestApproval?(request: DeciderRequest & { readonly justification?: string }): Promise<ApprovalTicket>;
+  /**
+   * Opens an approval task for a request whose decision requires approval:
+   * the decision and the task (the engine's `requestApproval` has this shape).
+   */
+  requestApproval?(request: DeciderRequest & { readonly justification?: string }): Promise<{ readonly decision: DeciderDecision; readonly task: ApprovalTicket }>;
   /** Reserved for approvals: the task as it now stands; undefined when unknown. */
   getApproval?(approvalId: string): Promise<ApprovalTicket | undefined>;
 }

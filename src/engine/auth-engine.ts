@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { withDecision, type AuditEvent } from "../audit/event.ts";
 import type { AuditSink, SinkCloseOptions } from "../audit/sink.ts";
+import type { ApprovalFilter, ApprovalPage, ApprovalPageRequest, ApprovalRequestInput, ApprovalTask, DecideApprovalInput } from "../approvals/types.ts";
 import type { AuthConfig } from "../config/types.ts";
 import type { ExpressionLimits } from "../expr/index.ts";
 import { systemClock, type Clock } from "../model/clock.ts";
@@ -17,6 +18,7 @@ import { explainDecision, type Explanation } from "./explain.ts";
 import { grantBooks, newDelegation, newSession, type CreateDelegationInput, type CreateSessionInput, type GrantBook, type Page, type PageRequest, type Revocation } from "./grants.ts";
 import { AuditJournal, type RecordMode, type SameTripRecorder } from "./journal.ts";
 import { askProvider, providerFunction, type UserPermissionsFunction, type UserPermissionsProvider } from "./provider.ts";
+import type { ApprovalOperations } from "./approval-desk.ts";
 import { prepareDecision, type PreparedDecision } from "./same-trip.ts";
 
 /** What an {@link AuthEngine} works with besides its policy. */
@@ -69,6 +71,7 @@ export class AuthEngine {
   readonly #onStateRead: ((ms: number, ok: boolean) => void) | undefined;
   readonly #sessions: GrantBook<SessionRecord, Session>;
   readonly #delegations: GrantBook<DelegationRecord, DelegationGrant>;
+  readonly #approvals: ApprovalOperations;
 
   constructor(config: AuthConfig, options: AuthEngineOptions) {
     this.#expressionLimits = options.expressionLimits;
@@ -85,6 +88,7 @@ export class AuthEngine {
     const books = grantBooks(() => this.#store, this.#limits, this.#clock);
     this.#sessions = books.sessions;
     this.#delegations = books.delegations;
+    this.#approvals = notYet;
   }
 
   /** The policy currently deciding. */
@@ -357,6 +361,43 @@ export class AuthEngine {
     return this.#delegations.revoke(delegationId);
   }
 
+  /**
+   * Asks for a human's approval of a request whose decision is allowed but
+   * requires approval: decides it (recorded like any decision), then creates
+   * a pending task binding the exact request (`approval_requested` event).
+   * Throws ApprovalError `not_requestable` when the decision is denied or
+   * needs no approval, `limit` past `approvals.max_pending` for the agent and
+   * user, `invalid` when the idempotency key was used for another request;
+   * the same key for the same request returns the existing task.
+   */
+  requestApproval(input: ApprovalRequestInput): Promise<{ decision: AuthDecision; task: ApprovalTask }> {
+    return this.#approvals.requestApproval(input);
+  }
+
+  /**
+   * Approves or denies a pending task as `approver`. Throws ApprovalError
+   * `not_found`, `not_allowed` (the approver may not decide this tier, or the
+   * four-eyes rule forbids it; the message says which) or `terminal`.
+   */
+  decideApproval(input: DecideApprovalInput): Promise<ApprovalTask> {
+    return this.#approvals.decideApproval(input);
+  }
+
+  /** The task, with its status computed now, until its history expires (`approvals.history_ttl`). */
+  getApproval(id: string): Promise<ApprovalTask | undefined> {
+    return this.#approvals.getApproval(id);
+  }
+
+  /** One page of tasks, oldest first; continue with `next` until it is "". */
+  listApprovals(filter: ApprovalFilter, page: ApprovalPageRequest): Promise<ApprovalPage> {
+    return this.#approvals.listApprovals(filter, page);
+  }
+
+  /** Cancels a pending task (`by` is recorded). Throws ApprovalError `not_found` or `terminal`. */
+  cancelApproval(id: string, by: string): Promise<ApprovalTask> {
+    return this.#approvals.cancelApproval(id, by);
+  }
+
   /** Writes out buffered audit records. */
   async flush(): Promise<void> {
     await this.#journal.flush();
@@ -379,3 +420,6 @@ export class AuthEngine {
 
 /** The origin of a {@link AuthEngine.preview}: its decision is not recorded. */
 const UNRECORDED: DecisionOrigin = Object.freeze({});
+
+const missing = (): Promise<never> => Promise.reject(new Error("approvals: not implemented yet"));
+const notYet: ApprovalOperations = { requestApproval: missing, decideApproval: missing, getApproval: missing, listApprovals: missing, cancelApproval: missing };
