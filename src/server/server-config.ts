@@ -24,8 +24,12 @@ import { DEFAULT_REQUEST_LIMITS, MAX_METADATA_DEPTH, type RequestLimits } from "
 import { DEFAULT_EXPRESSION_LIMITS, MAX_EXPRESSION_DEPTH, type ExpressionLimits } from "../expr/index.ts";
 import { normalizePolicyDecisionPoint } from "./http/authzen/discovery-route.ts";
 
-/** What a caller may be granted: one group per service. */
-export const RPC_GROUPS = ["authorize", "sessions", "delegations", "audit", "policy"] as const;
+/**
+ * What a caller may be granted: one group per service, and for approvals
+ * three: `approvals` (request, read, list, watch, cancel), `approve` (decide
+ * as oneself) and `approvals-relay` (decide naming the approver).
+ */
+export const RPC_GROUPS = ["authorize", "sessions", "delegations", "audit", "policy", "approvals", "approve", "approvals-relay"] as const;
 /** One RPC group (see {@link RPC_GROUPS}). */
 export type RpcGroup = (typeof RPC_GROUPS)[number];
 
