@@ -4,6 +4,7 @@ import { ApprovalUseStatus, DecisionSchema, Effect, Tier, type Decision } from "
 import { SessionStatus, type Session as SessionMessage, SessionSchema } from "../../../gen/agentauth/v1/session_pb.ts";
 import { DelegationStatus, type Delegation as DelegationMessage, DelegationSchema } from "../../../gen/agentauth/v1/delegation_pb.ts";
 import type { AuthDecision, DelegationGrant, Session } from "../../model/types.ts";
+import type { AuthEngine } from "../../engine/auth-engine.ts";
 import { isDelegationValidationError, isInvalidRequestError, isStateUnavailableError } from "../../model/errors.ts";
 import { isInvalidListPositionError } from "../../state/store.ts";
 import { isApprovalError, type ApprovalErrorCode } from "../../approvals/types.ts";
@@ -46,6 +47,11 @@ export function decisionFields(d: AuthDecision, requestableForMs?: number): Deci
   const seconds = Math.floor(ms / 1000);
   const fields = plainDecisionFields(d, ms, seconds);
   return d.requiresApproval || d.approval !== undefined ? withApprovalFields(fields, d, requestableForMs) : fields;
+}
+
+/** How long a task requested now would wait for an answer: the policy's approvals.pending_ttl, in ms. */
+export function requestableForMs(ctx: { readonly engine: AuthEngine }): number {
+  return ctx.engine.policy.config.approvals.pendingTtl * 1000;
 }
 
 function withApprovalFields(fields: DecisionFields, d: AuthDecision, requestableForMs: number | undefined): DecisionFields {
