@@ -35,12 +35,13 @@ end
 /**
  * KEYS: task, all-tasks index, idempotency key (or the "none" key), the
  * agent+user pending index. ARGV: id, now, max pending, created, keep, expires,
- * task key base, then the hash's field/value pairs. Returns {'created'},
+ * task key base, keyed (1 when KEYS[3] is an idempotency key, else 0), then
+ * the hash's field/value pairs. Returns {'created'},
  * {'existing', expired-now, hash} or {'limit', pending count}.
  */
 export const APPROVAL_CREATE = `${APPROVAL_READ}
 local now, maxPending, created, keep, expires = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local keyed = string.sub(KEYS[3], -5) ~= ':none'
+local keyed = ARGV[8] == '1'
 if keyed then
   local existing = redis.call('GET', KEYS[3])
   if existing then
@@ -52,7 +53,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
 local count = redis.call('ZCARD', KEYS[4])
 if count >= maxPending then return {'limit', count} end
 local fields = {}
-for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
 local ttl = keep - now
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('PEXPIRE', KEYS[1], ttl)
