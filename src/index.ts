@@ -46,7 +46,7 @@ export {
   type ApprovalTask,
   type ApprovalTaskTier,
   type DecideApprovalInput,
-} from "./approvals/index.ts";
+} from "./approvals/types.ts";
 export { APPROVAL_EVENT_KINDS, type ApprovalEventDetail, type ApprovalEventKind, type AuditKind } from "./audit/event.ts";
 
 // Requests, decisions, sessions, delegations
