@@ -165,11 +165,13 @@ return out
  * \`akey\` the task key, \`binding\`, \`rank_grant\` and \`rank_none\` the
  * redemption's arguments. Sets \`use\`: "k" (not looked at), "x<status>" or
  * "X<status>" (unusable; X: this read made it expire), or
- * "r<uses left>\\x1f<approver>" (redeemed, one use spent).
+ * "r<uses left>\\x1f<approver>" (redeemed, one use spent); and \`granted\`,
+ * and for a redemption \`by\` (the approver), \`tid\` (the task id) and
+ * \`left\` (uses left), all declared by the caller.
  */
 export function redeemChunk(grantCode: string, codeLiteral: (s: string) => string): string {
   return `
-    local granted = string.sub(result, 1, 1) == ${codeLiteral(grantCode)}
+    granted = string.sub(result, 1, 1) == ${codeLiteral(grantCode)}
     if result ~= '' and not granted then
       use = 'k'
     else
@@ -192,7 +194,8 @@ export function redeemChunk(grantCode: string, codeLiteral: (s: string) => strin
           elseif r.binding ~= binding or rank > tier_rank then
             use = 'xmismatch'
           else
-            local left = tonumber(r.usesLeft) - 1
+            left = tonumber(r.usesLeft) - 1
+            by, tid = r.decidedBy, r.id
             if left > 0 then
               redis.call('HSET', akey, 'usesLeft', left)
             else
