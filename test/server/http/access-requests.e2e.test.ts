@@ -3,11 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import fc from "fast-check";
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, importJWK, jwtVerify, SignJWT } from "jose";
 import { ManualClock } from "../../../src/model/clock.ts";
 import type { AgentAuthServer } from "../../../src/server/app/start-server.ts";
 import type { CallerConfig } from "../../../src/server/server-config.ts";
 import { call, post, type HttpAnswer } from "../../support/http.ts";
+import { fuzzRuns, fuzzSeed } from "../../support/fuzz.ts";
 import { startTestServer } from "../../support/server.ts";
 
 const ERROR = "urn:openid:authzen:access-request:error:";
@@ -230,6 +232,39 @@ describe("AuthZEN access-request and approval profile over HTTP", function () {
       expectProblem(await call(base, "/access/v1/requests", { raw: "{", headers: { "content-type": "application/json" } }), 400, "about:blank", "not valid JSON");
       expectProblem(await submit({ ...body, callback: { endpoint: "https://hooks.example.com/x" } }), 400, "about:blank", "callback.endpoint");
     });
+  });
+
+  it("answers damaged submissions with 201 or a problem, never a 500 (fuzz)", async () => {
+    const denied = await evaluate(deploy);
+    const valid = submission(deploy, denied) as Record<string, unknown>;
+    const token = (valid["denial"] as { binding_token: string }).binding_token;
+    const json = fc.jsonValue({ maxDepth: 3 });
+    const damage = fc.oneof(
+      // A member replaced by anything, or removed.
+      fc.record({ member: fc.constantFrom("subject", "action", "resource", "context", "denial", "callback", "items", "requested_access"), value: fc.option(json, { nil: undefined }) }).map(({ member, value }) => ({ ...valid, [member]: value })),
+      // The token cut, extended or with one character changed.
+      fc.record({ at: fc.nat({ max: token.length - 1 }), ch: fc.constantFrom("A", "-", "_", ".", "="), cut: fc.boolean() }).map(({ at, ch, cut }) => ({
+        ...valid,
+        denial: { ...(valid["denial"] as object), binding_token: cut ? token.slice(0, at) : token.slice(0, at) + ch + token.slice(at + 1) },
+      })),
+      // Context members added.
+      fc.dictionary(fc.constantFrom("change", "agent", "user", "scope", "approval", "business_justification", "x"), json, { maxKeys: 3 }).map((extra) => ({ ...valid, context: { ...(valid["context"] as object), ...extra } })),
+    );
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      // A few keys only, so that accepted submissions stay within approvals.max_pending.
+      fc.asyncProperty(damage, fc.constantFrom("fz-1", "fz-2", '"fz-3"', "fz-4"), async (body, key) => {
+        const r = await submit(body, key);
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        expect([201, 400, 409, 410], r.text).to.include(r.status);
+        if (r.status !== 201) {
+          expect(r.headers["content-type"]).to.match(/^application\/problem\+json/);
+          expect(r.json.detail, r.text).to.be.a("string").and.not.equal("");
+        }
+      }),
+      { numRuns: fuzzRuns(150), seed: fuzzSeed(431) },
+    );
+    expect(statuses.get(400) ?? 0, JSON.stringify([...statuses])).to.be.greaterThan(0);
   });
 
   describe("task status, cancellation and re-evaluation", () => {
