@@ -6,9 +6,9 @@ import type { ApprovalTier, AuthRequest } from "../model/types.ts";
  */
 export interface DeciderRequest extends AuthRequest {
   /**
-   * An approval to redeem with this request. Reserved for approvals (the
-   * approvals work adds it to the engine and the wire contract); until then
-   * it is not sent and never makes a decision allow more.
+   * An approval to redeem with this request: the engine re-decides the
+   * request and, when the approval binds exactly it and still covers the
+   * tier, allows it without approval, spending one use (docs/approvals.md).
    */
   readonly approvalId?: string | undefined;
 }
