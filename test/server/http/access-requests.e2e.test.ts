@@ -178,10 +178,15 @@ describe("AuthZEN access-request and approval profile over HTTP", function () {
       expectProblem(await submit(submission(evaluation, denied, "second"), "key-1"), 409, `${ERROR}duplicate_request`, "key-1");
       const other = asUser("deployer", "bob", "deploy", "/staging/other");
       expectProblem(await submit(submission(other, await evaluate(other), "first"), "key-1"), 409, `${ERROR}duplicate_request`);
-      // Without a key, each submission is a new task.
+      // Without a key, a binding token creates one task: a replay gets it back; a fresh denial makes a new one.
       const a = await submit(body);
       const b = await submit(body);
-      expect(a.json.task.id).to.not.equal(b.json.task.id).and.not.equal(first.json.task.id);
+      expect(a.status, a.text).to.equal(201);
+      expect(b.json.task.id).to.equal(a.json.task.id).and.not.equal(first.json.task.id);
+      expectProblem(await submit(submission(evaluation, denied, "changed")), 409, `${ERROR}duplicate_request`, "this binding token");
+      const fresh = await submit(submission(evaluation, await evaluate(evaluation), "first"));
+      expect(fresh.status, fresh.text).to.equal(201);
+      expect(fresh.json.task.id).to.not.equal(a.json.task.id);
     });
 
     it("refuses a tampered binding token, one signed by another key, and a request other than the denied one (invalid_denial_binding)", async () => {

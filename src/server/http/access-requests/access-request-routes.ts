@@ -165,14 +165,16 @@ export function accessRequests(o: AccessRequestOptions): AccessRequests {
         const refusal = o.callbacks === undefined ? "the server accepts no callbacks (no approvals.callback_allow in its config)" : o.callbacks.refusal(callbackUrl);
         if (refusal !== undefined) throw new HttpError(400, `callback.endpoint: ${refusal}`);
       }
-      const idempotencyKey = idempotencyKeyOf(request);
+      const clientKey = idempotencyKeyOf(request);
+      // Without a client key, the token's jti is the key: one binding token creates at most one task (replay).
+      const idempotencyKey = clientKey ?? `binding-token:${String(claims.jti)}`;
       let decision: AuthDecision;
       let task: ApprovalTask;
       try {
         ({ decision, task } = await engine.requestApproval({
           ...mapped.request,
           ...(justification === undefined ? {} : { justification }),
-          ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+          idempotencyKey,
           ...(request.callerName === undefined ? {} : { requestedBy: request.callerName }),
           ...(callbackUrl === undefined ? {} : { callbackUrl }),
         }));
@@ -181,8 +183,9 @@ export function accessRequests(o: AccessRequestOptions): AccessRequests {
       }
       o.metrics?.observeDecision(decision);
       // The engine returns the task already created for this key when the request is the same; the rest of the body must be too.
-      if (idempotencyKey !== undefined && (task.justification !== (justification ?? "") || task.callbackUrl !== (callbackUrl ?? ""))) {
-        throw new AccessRequestProblem("duplicate_request", `Idempotency-Key '${idempotencyKey}' was used for task ${task.id} with a different justification or callback`);
+      if (task.justification !== (justification ?? "") || task.callbackUrl !== (callbackUrl ?? "")) {
+        const reused = clientKey === undefined ? "this binding token was used" : `Idempotency-Key '${clientKey}' was used`;
+        throw new AccessRequestProblem("duplicate_request", `${reused} for task ${task.id} with a different justification or callback`);
       }
       const out = answer(request, task);
       return reply.code(201).header("location", out.task.status_endpoint).send(out);
@@ -247,7 +250,7 @@ function submissionError(error: unknown, sources: ReadonlyMap<string, string>): 
     case "not_requestable":
       return new AccessRequestProblem("not_requestable", error.message);
     case "invalid":
-      return /^idempotency key .* was used for another request/.test(error.message) ? new AccessRequestProblem("duplicate_request", error.message) : new HttpError(400, error.message);
+      return /^idempotency key .* was used for another request/.test(error.message) ? new AccessRequestProblem("duplicate_request", error.message.replace(/^idempotency key 'binding-token:[^']*'/, "this binding token")) : new HttpError(400, error.message);
     case "limit":
       return new HttpError(429, error.message);
     default:
