@@ -141,13 +141,13 @@ export function accessRequests(o: AccessRequestOptions): AccessRequests {
         throw new AccessRequestProblem("invalid_denial_binding", "denial.expires_at: is not the expires_at of the denial the binding token was issued with");
       }
 
-      const { [JUSTIFICATION_MEMBER]: justification, ...context } = body.context ?? {};
+      // The justification is the task's, and an approval the denied evaluation presented is profile machinery: neither is bound.
+      const { [JUSTIFICATION_MEMBER]: justification, approval: _presented, ...context } = body.context ?? {};
       if (justification !== undefined && typeof justification !== "string") throw new HttpError(400, `context.${JUSTIFICATION_MEMBER}: must be a string`);
       const evaluation = { subject: body.subject, action: body.action, resource: body.resource, ...(body.context === undefined ? {} : { context }) };
       const validate = request.compileValidationSchema(EVALUATION_REQUEST) as Validate;
       if (!validate(evaluation)) throw new HttpError(400, schemaProblemMessage((validate.errors as Parameters<typeof schemaProblemMessage>[0][])[0]!));
       const mapped = toAuthRequest(evaluation as AuthZenEvaluation);
-      if (mapped.request.approvalId !== undefined) throw new HttpError(400, "context.approval: must not be given when requesting access (it redeems an approval in an evaluation)");
       let mismatch: string | undefined;
       try {
         mismatch = bindingMismatch(claims, mapped.request, engine.limits);
