@@ -30,8 +30,9 @@ export interface HttpRoutesContext {
 }
 
 /**
- * The route groups this server serves over HTTP, in order. New groups (the
- * approvals API, the console) are added here, with their discovery metadata
+ * The route groups this server serves over HTTP, in order: the AuthZEN API
+ * and the access requests of its approvals profile. New groups (the
+ * console) are added here, with their discovery metadata
  * passed to the AuthZEN group and their context extensions to its decisions.
  */
 export function httpRouteGroups(ctx: HttpRoutesContext): HttpRouteGroup[] {
