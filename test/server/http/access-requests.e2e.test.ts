@@ -5,12 +5,13 @@ import { join } from "node:path";
 import { expect } from "chai";
 import fc from "fast-check";
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, importJWK, jwtVerify, SignJWT } from "jose";
+import { parseConfig } from "../../../src/config/index.ts";
 import { ManualClock } from "../../../src/model/clock.ts";
 import type { AgentAuthServer } from "../../../src/server/app/start-server.ts";
 import type { CallerConfig } from "../../../src/server/server-config.ts";
 import { call, post, type HttpAnswer } from "../../support/http.ts";
 import { fuzzRuns, fuzzSeed } from "../../support/fuzz.ts";
-import { startTestServer } from "../../support/server.ts";
+import { SERVER_POLICY, startTestServer } from "../../support/server.ts";
 
 const ERROR = "urn:openid:authzen:access-request:error:";
 
@@ -226,6 +227,21 @@ describe("AuthZEN access-request and approval profile over HTTP", function () {
         clock.set(start);
       }
       expect((await submit(body)).status).to.equal(201);
+    });
+
+    it("refuses a token issued under another policy revision; the request, now allowed without approval, offers no access request", async () => {
+      const denied = await evaluate(deploy);
+      const before = server.engine.config;
+      // The deployer no longer needs approval for deploys.
+      server.engine.setConfig(parseConfig(SERVER_POLICY.replace("deployer: {allow: [deploy, read], default_tier: soft}", "deployer: {allow: [deploy, read]}"), { env: {} }));
+      try {
+        expectProblem(await submit(submission(deploy, denied)), 400, `${ERROR}invalid_denial_binding`, "the policy changed since the denial");
+        const now = await evaluate(deploy);
+        expect(now.json.decision).to.equal(true);
+        expect(now.json.context).to.not.have.property("access_request");
+      } finally {
+        server.engine.setConfig(before);
+      }
     });
 
     it("answers problems for what is not an access request: bulk items, bad shapes, bad JSON, refused callbacks", async () => {
