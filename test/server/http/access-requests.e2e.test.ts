@@ -6,11 +6,13 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, importJWK, jwtVerify, SignJWT } from "jose";
 import { parseConfig } from "../../../src/config/index.ts";
+import { parseRedisTarget } from "../../../src/state/redis/redis-target.ts";
 import { ManualClock } from "../../../src/model/clock.ts";
 import type { AgentAuthServer } from "../../../src/server/app/start-server.ts";
 import type { CallerConfig } from "../../../src/server/server-config.ts";
 import { call, post, type HttpAnswer } from "../../support/http.ts";
 import { fuzzRuns, fuzzSeed } from "../../support/fuzz.ts";
+import { deletePrefix, requireRedis, testPrefix } from "../../support/redis.ts";
 import { SERVER_POLICY, startTestServer } from "../../support/server.ts";
 
 const ERROR = "urn:openid:authzen:access-request:error:";
@@ -425,5 +427,51 @@ describe("AuthZEN access requests: caller rights and a configured signing key", 
     const cancelled = await call(base, `${path}/cancel`, { method: "POST", headers: bearer("orch-token") });
     expect(cancelled.json.task.status).to.equal("cancelled");
     expect((await server.engine.getApproval(ok.json.task.id))!.decidedBy).to.equal("orchestrator");
+  });
+});
+
+describe("AuthZEN access requests across replicas sharing Redis", function () {
+  this.timeout(60_000);
+  let url: string;
+  let prefix: string;
+  let dir: string;
+  const servers: AgentAuthServer[] = [];
+  before(async function () {
+    url = await requireRedis(this);
+    prefix = testPrefix("access-requests");
+    dir = mkdtempSync(join(tmpdir(), "agent-auth-access-replicas-"));
+  });
+  after(async () => {
+    for (const s of servers) await s.close(1000);
+    if (url !== undefined) await deletePrefix(url, prefix);
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a token issued by one replica is accepted by another with the same key, refused by one with another key; the task is redeemed once across both", async () => {
+    const shared = join(dir, "shared.pem");
+    const other = join(dir, "other.pem");
+    writeFileSync(shared, generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" }));
+    writeFileSync(other, generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" }));
+    const start = async (key: string): Promise<string> => {
+      const { server, client } = await startTestServer({ http: { port: 0, signingKey: { path: key } }, redis: { connection: parseRedisTarget(url), prefix } });
+      client.close();
+      servers.push(server);
+      return server.http!.url;
+    };
+    const [a, b, c] = [await start(shared), await start(shared), await start(other)];
+    const evaluation = asUser("deployer", "replicated", "deploy", "/staging/replicas");
+    const denied = await post(a, "/access/v1/evaluation", evaluation);
+    expectProblem(await post(c, "/access/v1/requests", submission(evaluation, denied)), 400, `${ERROR}invalid_denial_binding`, "signature");
+    const created = await post(b, "/access/v1/requests", submission(evaluation, denied), { "idempotency-key": "replicas-1" });
+    expect(created.status, created.text).to.equal(201);
+    const id = created.json.task.id;
+    // The same key on the first replica finds the task the second made.
+    expect((await post(a, "/access/v1/requests", submission(evaluation, denied), { "idempotency-key": "replicas-1" })).json.task.id).to.equal(id);
+    await servers[2]!.engine.decideApproval({ id, approve: true, approver: "lead-lee" });
+    expect((await call(a, `/access/v1/requests/${id}`)).json.task.status).to.equal("approved");
+    const redeem = { ...evaluation, context: { approval: { id } } };
+    const answers = await Promise.all([post(a, "/access/v1/evaluation", redeem), post(b, "/access/v1/evaluation", redeem), post(c, "/access/v1/evaluation", redeem)]);
+    expect(answers.map((r) => r.json.decision).filter(Boolean)).to.have.length(1);
+    expect((await call(c, `/access/v1/requests/${id}`)).json.task.status).to.equal("used");
   });
 });
