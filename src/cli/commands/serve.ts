@@ -53,7 +53,7 @@ async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger
   let sc: ServerConfig = DEFAULT_SERVER_CONFIG;
   if (serverConfigPath !== undefined) {
     try {
-      sc = loadServerConfig(serverConfigPath);
+      sc = loadServerConfig(serverConfigPath, io.env);
     } catch (error) {
       if (!isServerConfigError(error)) throw error;
       logger.error("invalid server config", { file: serverConfigPath, problems: error.message.split("\n").map((l) => l.trim()).filter(Boolean) });
@@ -63,7 +63,7 @@ async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger
   const httpPort = intOption("serve", "http-port", v["http-port"]);
   if (httpPort !== undefined && (httpPort < 0 || httpPort > 65535)) throw new UsageError(`serve: --http-port must be between 0 and 65535, got ${httpPort}`, "serve");
   // --http-port turns the listener on (or moves it); the server config's http section gives the rest.
-  const http = httpPort !== undefined ? { host: sc.http?.host, port: httpPort, policyDecisionPoint: sc.http?.policyDecisionPoint } : sc.http;
+  const http = httpPort !== undefined ? { host: sc.http?.host, port: httpPort, policyDecisionPoint: sc.http?.policyDecisionPoint, signingKey: sc.http?.signingKey } : sc.http;
   const maxBatch = intOption("serve", "max-batch", v["max-batch"]) ?? sc.limits.maxBatch;
   if (maxBatch < 1) throw new UsageError("serve: --max-batch must be >= 1", "serve");
   const grace = intOption("serve", "grace-ms", v["grace-ms"]) ?? 10_000;
@@ -104,6 +104,7 @@ async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger
     refusalLog: sc.callers.length === 0 ? undefined : (sc.refusalLog ?? join(dirname(loaded.config.audit.path), "refusals.jsonl")),
     metrics: sc.metrics,
     http,
+    approvalCallbacks: sc.approvals,
     policyFile: { path: g.configPath, watch: sc.reload.watch, settleMs: sc.reload.settleMs, limits: configLimits, ...policyEnv(io) },
     logger,
   });

@@ -12,11 +12,13 @@ import { startGrpcServer, type RunningGrpcServer } from "../grpc/server.ts";
 import type { TlsFiles } from "../grpc/tls.ts";
 import type { ServiceContext } from "../handlers/context.ts";
 import { startHttpListener, type RunningHttpListener } from "../http/listener.ts";
+import { ephemeralSigningKey, loadSigningKey, type SigningKeyConfig } from "../http/signing-key.ts";
 import { createJsonLogger, type Logger } from "../logger.ts";
 import { ServerMetrics, serveMetrics, type MetricsEndpoint } from "../metrics.ts";
 import { PolicyReloader } from "../reload.ts";
 import type { CallerConfig } from "../server-config.ts";
 import { openDecisionBackend, type RedisOptions } from "./decision-backend.ts";
+import { compileCallbackAllowList, CallbackDelivery, approvalCallbackSink, type ApprovalCallbackConfig } from "./approval-callbacks.ts";
 import { hostedServices } from "./grpc-services.ts";
 import { httpRouteGroups } from "./http-routes.ts";
 import { watchHealth } from "./health-watch.ts";
@@ -70,6 +72,12 @@ export interface AgentAuthServerOptions {
    * summary line per this many ms (they are all counted in metrics). Default 10,000.
    */
   readonly refusalSummaryMs?: number;
+  /**
+   * Approval callbacks (the server config's `approvals:` section): allowed
+   * URLs, signing secret, retries. Without it, RequestApproval refuses a
+   * callback URL.
+   */
+  readonly approvalCallbacks?: ApprovalCallbackConfig | undefined;
   /** Serve Prometheus metrics at http://host:port/metrics. */
   readonly metrics?: { readonly host: string; readonly port: number } | undefined;
   /**
@@ -102,6 +110,13 @@ export interface HttpOptions {
    * scheme and Host.
    */
   readonly policyDecisionPoint?: string | undefined;
+  /**
+   * The Ed25519 private key (PEM, PKCS #8) that signs access-request binding
+   * tokens, and its `kid` (default: its JWK thumbprint). Without it a key is
+   * generated at start, with a warning: tokens then die with the process and
+   * other replicas cannot verify them.
+   */
+  readonly signingKey?: SigningKeyConfig | undefined;
 }
 
 /** A running agent-auth server. */
@@ -136,7 +151,12 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
   const logger = options.logger ?? createJsonLogger();
   const config = options.config;
   const metrics = new ServerMetrics();
+  const callbackConfig = options.approvalCallbacks;
+  const delivery = callbackConfig === undefined ? undefined : new CallbackDelivery({ config: callbackConfig, logger });
+  let engineRef: AuthEngine | undefined;
   const backend = await openDecisionBackend({
+    // The replica that makes an approval transition delivers its callback.
+    extraSinks: delivery === undefined ? [] : [approvalCallbackSink((id) => engineRef!.getApproval(id), delivery, logger)],
     config,
     redis: options.redis,
     limits: options.limits,
@@ -148,6 +168,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     clock: options.clock,
   });
   const { engine, store, hub } = backend;
+  engineRef = engine;
 
   let grpc: RunningGrpcServer | undefined;
   let address = "";
@@ -174,6 +195,8 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     reloader,
     replicas: () => replicas.list(),
     configLimits: options.policyFile?.limits,
+    callerCheck,
+    callbacks: callbackConfig === undefined ? undefined : compileCallbackAllowList(callbackConfig.allow),
   };
   try {
     grpc = await startGrpcServer({
@@ -194,6 +217,11 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
   let http: RunningHttpListener | undefined;
   if (options.http !== undefined) {
     try {
+      const configuredKey = options.http.signingKey;
+      const signingKey = configuredKey === undefined ? ephemeralSigningKey() : loadSigningKey(configuredKey);
+      if (signingKey.ephemeral) {
+        logger.warn("http.signing_key is not set: access-request binding tokens are signed with a key generated at start; they stop verifying after a restart and on other replicas", { kid: signingKey.kid });
+      }
       http = await startHttpListener({
         host: options.http.host ?? options.host,
         port: options.http.port,
@@ -210,6 +238,10 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
           policyDecisionPoint: options.http.policyDecisionPoint,
           scheme: options.tls === undefined ? "http" : "https",
           fallbackHost: () => http?.address ?? "localhost",
+          signingKey,
+          callbacks: ctx.callbacks,
+          logger,
+          maxBodyBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
         }),
       });
     } catch (error) {
