@@ -1,6 +1,6 @@
 import type { DecisionOrigin } from "../model/origin.ts";
 import type { NormalizedRequest } from "../model/request.ts";
-import { AuthDecision, type ApprovalTier, type RequestMetadata } from "../model/types.ts";
+import { AuthDecision, type ApprovalTier, type ApprovalUseStatus, type DecisionApproval, type RequestMetadata } from "../model/types.ts";
 import { encodeAuditRecord } from "./record-bytes.ts";
 
 /** The approval transitions recorded as audit events of their own kind. */
@@ -65,6 +65,7 @@ export interface AuditEvent {
 
 /** The same record with another decision. */
 export function withDecision(e: AuditEvent, decision: AuthDecision): AuditEvent {
+  if (e.kind !== undefined) return { ...e, decision };
   return e.metadata === undefined
     ? { time: e.time, request: e.request, decision, configName: e.configName, configVersion: e.configVersion, origin: e.origin }
     : { time: e.time, request: e.request, decision, configName: e.configName, configVersion: e.configVersion, origin: e.origin, metadata: e.metadata };
@@ -110,6 +111,12 @@ export function auditEventFromJson(line: string): AuditEvent {
   const time = Date.parse(str("timestamp"));
   if (Number.isNaN(time)) throw new Error("audit record field timestamp: not a date");
   const m = r["metadata"];
+  const kind = typeof r["kind"] === "string" && (APPROVAL_EVENT_KINDS as readonly string[]).includes(r["kind"]) ? (r["kind"] as ApprovalEventKind) : undefined;
+  const approvalId = opt("approval_id");
+  const decisionApproval: DecisionApproval | undefined =
+    kind === undefined && typeof r["approval_id"] === "string"
+      ? { approvalId, approvedBy: opt("approved_by"), approvalStatus: opt("approval_status") as ApprovalUseStatus }
+      : undefined;
   const metadata = typeof m === "object" && m !== null && !Array.isArray(m) ? (m as RequestMetadata) : undefined;
   return {
     time,
@@ -132,11 +139,15 @@ export function auditEventFromJson(line: string): AuditEvent {
       typeof r["evaluation_time_ms"] === "number" ? r["evaluation_time_ms"] : 0,
       str("decision_id"),
       opt("policy_revision"),
+      decisionApproval,
     ),
     configName: opt("config_name"),
     configVersion: opt("config_version"),
     origin: originOf(r),
     ...(metadata === undefined ? {} : { metadata }),
+    ...(kind === undefined
+      ? {}
+      : { kind, approval: { taskId: approvalId, status: opt("task_status"), by: opt("actor"), comment: opt("comment"), linkedDecisionId: opt("linked_decision_id") } }),
   };
 }
 

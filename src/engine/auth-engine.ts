@@ -8,7 +8,9 @@ import { systemClock, type Clock } from "../model/clock.ts";
 import * as reasons from "../model/reasons.ts";
 import type { DecisionOrigin } from "../model/origin.ts";
 import { DEFAULT_REQUEST_LIMITS, normalizeRequest, type NormalizedRequest, type RequestLimits } from "../model/request.ts";
-import type { AuthDecision, AuthRequest, DelegationGrant, Session } from "../model/types.ts";
+import { AuthDecision, TIER_ORDER, type AuthRequest, type DecisionApproval, type DelegationGrant, type Session } from "../model/types.ts";
+import { InvalidRequestError } from "../model/errors.ts";
+import { bindingDigest } from "../approvals/binding.ts";
 import { compilePolicy, type CompiledPolicy } from "../policy/index.ts";
 import type { OutcomeQuery, StateOutcome } from "../state/outcome.ts";
 import type { DelegationRecord, ListFilter, SessionRecord, StateStore } from "../state/store.ts";
@@ -18,7 +20,7 @@ import { explainDecision, type Explanation } from "./explain.ts";
 import { grantBooks, newDelegation, newSession, type CreateDelegationInput, type CreateSessionInput, type GrantBook, type Page, type PageRequest, type Revocation } from "./grants.ts";
 import { AuditJournal, type RecordMode, type SameTripRecorder } from "./journal.ts";
 import { askProvider, providerFunction, type UserPermissionsFunction, type UserPermissionsProvider } from "./provider.ts";
-import type { ApprovalOperations } from "./approval-desk.ts";
+import { ApprovalDesk, approvalEvent, type ApprovalOperations } from "./approval-desk.ts";
 import { prepareDecision, type PreparedDecision } from "./same-trip.ts";
 
 /** What an {@link AuthEngine} works with besides its policy. */
@@ -88,7 +90,14 @@ export class AuthEngine {
     const books = grantBooks(() => this.#store, this.#limits, this.#clock);
     this.#sessions = books.sessions;
     this.#delegations = books.delegations;
-    this.#approvals = notYet;
+    this.#approvals = new ApprovalDesk({
+      policy: () => this.#policy,
+      store: this.#store,
+      clock: this.#clock,
+      limits: this.#limits,
+      authorize: (request) => this.authorize(request),
+      record: (event) => this.#recordApprovalEvent(event),
+    });
   }
 
   /** The policy currently deciding. */
@@ -163,6 +172,10 @@ export class AuthEngine {
     const req = normalizeRequest(request, this.#limits);
     const policy = this.#policy;
     const screening = screen(policy, req);
+    const approvalId = request.approvalId;
+    if (approvalId !== undefined && approvalId !== null && approvalId !== "" && origin !== UNRECORDED) {
+      return this.#decideWithApproval(policy, req, screening, approvalIdOf(approvalId, this.#limits), start, origin);
+    }
     if (req.sessionId === "" && !screening.needDelegations) {
       const source = screening.profileAllows ? BY_PROFILE : undefined;
       return this.#record(policy, req, conclude({ policy, req, screening, source, decisionId: newDecisionId(), start }), start, "normal", origin);
@@ -285,6 +298,79 @@ export class AuthEngine {
       }
     }
     return this.#record(policy, req, conclude({ policy, req, screening, source, decisionId, start }), start, "normal", origin);
+  }
+
+  /**
+   * A decision whose request presents an approval: decided for each outcome
+   * first (as for a same-trip record), so the store's one read can check the
+   * session, find the grant and spend one use of the approval when the
+   * decision it picks may use it. Recorded after the read, like any decision
+   * (with Redis and sync audit that is a second command).
+   */
+  async #decideWithApproval(policy: CompiledPolicy, req: NormalizedRequest, screening: Screening, approvalId: string, start: number, origin: DecisionOrigin | undefined): Promise<AuthDecision> {
+    const decisionId = newDecisionId();
+    const provider =
+      screening.needDelegations && this.#provider !== undefined
+        ? await askProvider(this.#provider, req.user, req.action, (e) => this.#onError(e, "user permissions provider", decisionId))
+        : false;
+    const candidates = prepareDecision({ policy, req, screening, providerAnswer: provider, decisionId, elapsedMs: 0, eventOf: NO_EVENT });
+    const query: OutcomeQuery = {
+      sessionId: req.sessionId,
+      agent: req.agent,
+      user: req.user,
+      scope: req.scope,
+      action: req.action,
+      delegations: screening.needDelegations,
+      requireScope: policy.config.sessions.requireScope,
+      approval: { id: approvalId, binding: bindingDigest(req), rankIfGrant: redeemRank(candidates.ifGrant), rankIfNoGrant: redeemRank(candidates.ifNoGrant) },
+    };
+    let outcome: StateOutcome;
+    const onRead = this.#onStateRead;
+    const readStart = onRead === undefined ? 0 : performance.now();
+    try {
+      outcome = await this.#store.resolveOutcome(query);
+    } catch (error) {
+      onRead?.(performance.now() - readStart, false);
+      this.#onError(error, "state store", decisionId);
+      const denied = withApproval(denial(policy, reasons.STATE_UNAVAILABLE, performance.now() - start, decisionId), { approvalId, approvedBy: "", approvalStatus: "" });
+      return this.#record(policy, req, denied, start, "background", origin);
+    }
+    onRead?.(performance.now() - readStart, true);
+    const elapsed = performance.now() - start;
+    const use = outcome.approval;
+    let decision: AuthDecision;
+    if (outcome.kind !== "ok") decision = denial(policy, sessionDenial(outcome, req), elapsed, decisionId);
+    else {
+      const base = outcome.grant !== undefined ? candidates.ifGrant : candidates.ifNoGrant;
+      decision =
+        use?.kind === "redeemed"
+          ? new AuthDecision(true, base.tier, reasons.approvedBy(use.approvedBy, approvalId), false, base.approvalPolicy, elapsed, decisionId, policy.revision)
+          : new AuthDecision(base.allowed, base.tier, base.reason, base.requiresApproval, base.approvalPolicy, elapsed, decisionId, policy.revision);
+    }
+    decision = withApproval(decision, {
+      approvalId,
+      approvedBy: use?.kind === "redeemed" ? use.approvedBy : "",
+      approvalStatus: use?.kind === "unusable" ? use.status : "",
+    });
+    const answer = await this.#record(policy, req, decision, start, "normal", origin);
+    if (use?.kind === "redeemed") {
+      const task = { id: approvalId, status: use.usesLeft > 0 ? "approved" : "used", approvalPolicy: decision.approvalPolicy, ...req } as const;
+      await this.#recordApprovalEvent(approvalEvent(policy, this.#clock.now(), "approval_redeemed", task, use.approvedBy, "", decisionId, req));
+    } else if (use?.kind === "unusable" && use.expiredNow) {
+      const task = { id: approvalId, status: "expired", approvalPolicy: "", ...req } as const;
+      await this.#recordApprovalEvent(approvalEvent(policy, this.#clock.now(), "approval_expired", task, "", "", "", req));
+    }
+    return answer;
+  }
+
+  /** Records an approval event; a sink that fails is reported (the transition itself is already stored). */
+  async #recordApprovalEvent(event: AuditEvent): Promise<void> {
+    if (!this.#journal.active) return;
+    try {
+      await this.#journal.record(event, "normal");
+    } catch (error) {
+      this.#onError(error, "audit");
+    }
   }
 
   /** Hands the decision to the audit sinks; waits only when a sink asks to (sync durability, backpressure). */
@@ -421,5 +507,25 @@ export class AuthEngine {
 /** The origin of a {@link AuthEngine.preview}: its decision is not recorded. */
 const UNRECORDED: DecisionOrigin = Object.freeze({});
 
-const missing = (): Promise<never> => Promise.reject(new Error("approvals: not implemented yet"));
-const notYet: ApprovalOperations = { requestApproval: missing, decideApproval: missing, getApproval: missing, listApprovals: missing, cancelApproval: missing };
+/** A prepared decision that is never recorded itself (its candidates are). */
+const NO_EVENT = (): AuditEvent => ({}) as AuditEvent;
+
+/** The tier rank a decision needs approved to be redeemed; -1 when it needs no approval (denied, or autonomous). */
+function redeemRank(d: AuthDecision): number {
+  return d.allowed && d.requiresApproval ? TIER_ORDER[d.tier] : -1;
+}
+
+/** The same decision carrying what became of the approval its request presented. */
+function withApproval(d: AuthDecision, approval: DecisionApproval): AuthDecision {
+  return new AuthDecision(d.allowed, d.tier, d.reason, d.requiresApproval, d.approvalPolicy, d.evaluationTimeMs, d.decisionId, d.policyRevision, approval);
+}
+
+/** A request's approval id, checked like its other fields. */
+function approvalIdOf(value: unknown, limits: RequestLimits): string {
+  if (typeof value !== "string") throw new InvalidRequestError("approval_id", "expected a string");
+  if (value.length > limits.maxStringLength) {
+    throw new InvalidRequestError("approval_id", `is ${value.length} characters long; the limit is ${limits.maxStringLength} (limits.max_string_length)`);
+  }
+  if (!value.isWellFormed()) throw new InvalidRequestError("approval_id", "is not well-formed Unicode (lone surrogate)");
+  return value;
+}
