@@ -69,10 +69,11 @@ export function createApprovalFlow(decider: Decider, options: ApprovalFlowOption
     const ask = decider.requestApproval!.bind(decider);
     const base = { ...request, approvalId: undefined, ...(justification === undefined ? {} : { justification }) };
     for (let step = 0; step <= MAX_KEY_CHAIN; step++) {
-      const { decision: asked, task } = await ask(step === MAX_KEY_CHAIN ? base : { ...base, idempotencyKey: idempotencyKey(key, after) });
+      const { task } = await ask(step === MAX_KEY_CHAIN ? base : { ...base, idempotencyKey: idempotencyKey(key, after) });
       if (task.status === "pending") {
         remember(key, task.id);
-        return { kind: "approval", decision: asked, task };
+        // The request's own decision: it says what became of an approval it presented.
+        return { kind: "approval", decision, task };
       }
       if (task.status === "approved") {
         const redeemed = await decider.authorize({ ...request, approvalId: task.id });
