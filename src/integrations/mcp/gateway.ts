@@ -1,11 +1,27 @@
 import type { JSONRPCMessage, JSONRPCRequest, JSONRPCResponse, RequestId } from "@modelcontextprotocol/sdk/types.js";
 import type { Decider } from "../../client/decider.ts";
+import { createApprovalFlow } from "../approval-flow.ts";
 import { gateOf, listRequest, type McpIdentity } from "./decision-request.ts";
-import { approvalAnswer, deniedAnswer, failureAnswer } from "./gateway-answers.ts";
+import { approvalAnswer, approvalDeniedAnswer, consoleLink, deniedAnswer, failureAnswer } from "./gateway-answers.ts";
 import { ErrorCodes, errorResponse, idKey, isNotification, isRequest, isResponse } from "./json-rpc.ts";
+
+/** How a gateway handles calls that need approval. */
+export interface McpApprovalOptions {
+  /**
+   * Where approvers answer tasks: the agent-auth console (`http://host:8080/console`,
+   * or the server's HTTP address). Answers to calls needing approval then
+   * carry `console_url`, the task's page (`…/console/approvals/ID`).
+   */
+  readonly consoleUrl?: string | undefined;
+  /** A line added to answers to calls needing approval (`data.note`), e.g. that no approver can reach this gateway's tasks. */
+  readonly note?: string | undefined;
+  /** Request a task for a call that needs approval (default true); false: answer with the decision alone. */
+  readonly requestApproval?: boolean | undefined;
+}
 
 /** What a gateway needs: who decides, the server's name in policy actions, who acts, and where messages go. */
 export interface McpGatewayOptions {
+  readonly approvals?: McpApprovalOptions | undefined;
   readonly decider: Decider;
   /** The server's name: actions are `NAME:TOOL`, resources `mcp://NAME/tools/TOOL`. */
   readonly server: string;
@@ -40,13 +56,20 @@ interface Forwarded {
  *
  * A `tools/call`, `resources/read` or `prompts/get` is held until agent-auth
  * decides it: allowed → forwarded; denied, needing approval, or undecidable
- * → answered with an error and never forwarded. A `tools/list` result is
+ * → answered with an error and never forwarded. A call needing approval
+ * gets an approval task, requested once per distinct call (same tool, same
+ * arguments), whose id the error carries; when the same call comes again
+ * after an approver approved the task, it is redeemed and forwarded. A
+ * `tools/list` result is
  * cut to the tools the agent may call (those that need approval stay).
  * Everything else passes untouched, both ways.
  */
 export function createMcpGateway(options: McpGatewayOptions): McpGateway {
   const { decider, server, identity } = options;
   const onError = options.onError ?? (() => {});
+  const approvalOptions = options.approvals ?? {};
+  const approvals = createApprovalFlow(decider, { request: approvalOptions.requestApproval });
+  const link = (id: string): string | undefined => (approvalOptions.consoleUrl === undefined ? undefined : consoleLink(approvalOptions.consoleUrl, id));
   /** Client requests sent to the server and not answered yet. */
   const forwarded = new Map<string, Forwarded>();
   /** Client requests being decided, and whether the client cancelled them meanwhile. */
@@ -80,14 +103,14 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
     deciding.set(key, state);
     let answered: Promise<void>;
     try {
-      answered = decider.authorize(request).then(
-        (decision) => {
+      answered = approvals.decide(request).then(
+        (outcome) => {
           if (state.cancelled) return;
-          if (!decision.allowed) sendToClient(deniedAnswer(message.id, what, decision));
-          // Approvals plug in here: request a task for this call (or redeem the one
-          // requested for the same call before) and answer with it.
-          else if (decision.requiresApproval) sendToClient(approvalAnswer(message.id, what, decision));
-          else forward(message);
+          if (outcome.kind === "allowed") forward(message);
+          else if (outcome.kind === "denied") {
+            const task = outcome.task;
+            sendToClient(task === undefined ? deniedAnswer(message.id, what, outcome.decision) : approvalDeniedAnswer(message.id, what, outcome.decision, task));
+          } else sendToClient(approvalAnswer(message.id, what, outcome.decision, outcome.task, { consoleUrl: outcome.task && link(outcome.task.id), note: approvalOptions.note }));
         },
         (error: unknown) => {
           onError(error, `deciding ${what}`);
