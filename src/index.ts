@@ -46,7 +46,7 @@ export {
   type ApprovalTask,
   type ApprovalTaskTier,
   type DecideApprovalInput,
-} from "./approvals/index.ts";
+} from "./approvals/types.ts";
 export { APPROVAL_EVENT_KINDS, type ApprovalEventDetail, type ApprovalEventKind, type AuditKind } from "./audit/event.ts";
 
 // Requests, decisions, sessions, delegations
@@ -107,7 +107,20 @@ export { fnmatch } from "./policy/fnmatch.ts";
 
 // State stores
 export type { DelegationRecord, ListFilter, RecordTable, RevokeOutcome, SessionRecord, StateStore, StoredRecord, StoreHealth } from "./state/store.ts";
-export type { OutcomeQuery, StateOutcome } from "./state/outcome.ts";
+export type { OutcomeQuery, SessionOutcome, StateOutcome } from "./state/outcome.ts";
+export type {
+  ApprovalChange,
+  ApprovalChangeOutcome,
+  ApprovalCreateOutcome,
+  ApprovalListFilter,
+  ApprovalListResult,
+  ApprovalRead,
+  ApprovalRecord,
+  ApprovalRedemption,
+  ApprovalTable,
+  ApprovalUse,
+  StoredApprovalStatus,
+} from "./state/approval-records.ts";
 export { createMemoryStore, type MemoryStoreOptions } from "./state/memory/memory-store.ts";
 export { createRedisStore, parseRedisTarget, type RedisConnection, type RedisStore, type RedisStoreOptions } from "./state/redis/index.ts";
 

@@ -9,10 +9,9 @@ export type { WaitForApprovalOptions } from "../approvals/wait.ts";
  */
 export interface DeciderRequest extends AuthRequest {
   /**
-   * An approval to redeem with this request: when it was approved for this
-   * exact request (and the policy still asks no higher tier), the decision
-   * allows without approval and one of its uses is spent; otherwise the
-   * decision is the usual one and `approvalStatus` says why.
+   * An approval to redeem with this request: the engine re-decides the
+   * request and, when the approval binds exactly it and still covers the
+   * tier, allows it without approval, spending one use (docs/approvals.md).
    */
   readonly approvalId?: string | undefined;
 }

@@ -144,7 +144,6 @@ export interface AuditConfig {
   readonly bufferBytes: number;
 }
 
-/** The whole policy file. */
 /** The approvals section: how long approval tasks live and who may decide them. */
 export interface ApprovalsConfig {
   /** Seconds a pending task waits for an answer before it expires. */
@@ -164,6 +163,7 @@ export interface ApprovalsConfig {
   readonly approvers: { readonly soft: readonly string[]; readonly strong: readonly string[] };
 }
 
+/** The whole policy file. */
 export interface AuthConfig {
   readonly version: string;
   readonly metadata: AuthMetadata;

@@ -227,11 +227,12 @@ export function approvalEvent(
   policy: CompiledPolicy,
   time: number,
   kind: ApprovalEventKind,
-  r: Pick<ApprovalRecord, "id" | "status" | "agent" | "user" | "action" | "resource" | "scope" | "sessionId" | "approvalPolicy">,
+  r: Pick<ApprovalRecord, "id" | "agent" | "user" | "action" | "resource" | "scope" | "sessionId" | "approvalPolicy"> & { readonly status: string },
   by: string,
   comment: string,
   linkedDecisionId: string,
   req?: NormalizedRequest,
+  eventId: string = randomUUID(),
 ): AuditEvent {
   const request: NormalizedRequest = req ?? {
     agent: r.agent,
@@ -243,7 +244,7 @@ export function approvalEvent(
     targetAgent: "",
     metadata: NO_METADATA,
   };
-  const decision = new AuthDecision(false, "autonomous", EVENT_REASON[kind](by), false, r.approvalPolicy, 0, randomUUID(), policy.revision);
+  const decision = new AuthDecision(false, "autonomous", EVENT_REASON[kind](by), false, r.approvalPolicy, 0, eventId, policy.revision);
   const config = policy.config;
   return {
     kind,

@@ -8,7 +8,7 @@ import { systemClock, type Clock } from "../model/clock.ts";
 import * as reasons from "../model/reasons.ts";
 import type { DecisionOrigin } from "../model/origin.ts";
 import { DEFAULT_REQUEST_LIMITS, normalizeRequest, type NormalizedRequest, type RequestLimits } from "../model/request.ts";
-import { AuthDecision, TIER_ORDER, type AuthRequest, type DecisionApproval, type DelegationGrant, type Session } from "../model/types.ts";
+import { AuthDecision, TIER_ORDER, type ApprovalUseStatus, type AuthRequest, type DecisionApproval, type DelegationGrant, type Session } from "../model/types.ts";
 import { InvalidRequestError } from "../model/errors.ts";
 import { bindingDigest } from "../approvals/binding.ts";
 import { compilePolicy, type CompiledPolicy } from "../policy/index.ts";
@@ -21,6 +21,8 @@ import { grantBooks, newDelegation, newSession, type CreateDelegationInput, type
 import { AuditJournal, type RecordMode, type SameTripRecorder } from "./journal.ts";
 import { askProvider, providerFunction, type UserPermissionsFunction, type UserPermissionsProvider } from "./provider.ts";
 import { ApprovalDesk, approvalEvent, type ApprovalOperations } from "./approval-desk.ts";
+import { APPROVAL_STATUS_MARKER, APPROVER_MARKER, REDEEMED_REASON_MARKER } from "../audit/outcome-records.ts";
+import { randomUUID } from "node:crypto";
 import { prepareDecision, type PreparedDecision } from "./same-trip.ts";
 
 /** What an {@link AuthEngine} works with besides its policy. */
@@ -313,7 +315,21 @@ export class AuthEngine {
       screening.needDelegations && this.#provider !== undefined
         ? await askProvider(this.#provider, req.user, req.action, (e) => this.#onError(e, "user permissions provider", decisionId))
         : false;
-    const candidates = prepareDecision({ policy, req, screening, providerAnswer: provider, decisionId, elapsedMs: 0, eventOf: NO_EVENT });
+    const sameTrip = this.#journal.sameTrip;
+    // With a same-trip recorder every candidate reports one evaluation time, so the answer matches the record written before it was known.
+    const elapsedMs = performance.now() - start;
+    const markers: DecisionApproval = { approvalId, approvedBy: APPROVER_MARKER, approvalStatus: APPROVAL_STATUS_MARKER as ApprovalUseStatus };
+    const candidates = prepareDecision({
+      policy,
+      req,
+      screening,
+      providerAnswer: provider,
+      decisionId,
+      elapsedMs,
+      eventOf: sameTrip === undefined ? NO_EVENT : (d) => this.#eventOf(policy, req, withApproval(d, markers), start, origin),
+    });
+    const rankIfGrant = redeemRank(candidates.ifGrant);
+    const rankIfNoGrant = redeemRank(candidates.ifNoGrant);
     const query: OutcomeQuery = {
       sessionId: req.sessionId,
       agent: req.agent,
@@ -322,13 +338,32 @@ export class AuthEngine {
       action: req.action,
       delegations: screening.needDelegations,
       requireScope: policy.config.sessions.requireScope,
-      approval: { id: approvalId, binding: bindingDigest(req), rankIfGrant: redeemRank(candidates.ifGrant), rankIfNoGrant: redeemRank(candidates.ifNoGrant) },
+      approval: { id: approvalId, binding: bindingDigest(req), rankIfGrant, rankIfNoGrant },
     };
+    const eventTime = this.#clock.now();
+    const redeemedEventId = randomUUID();
+    const expiredEventId = randomUUID();
+    const redeemedEvent = (by: string, status: string): AuditEvent =>
+      approvalEvent(policy, eventTime, "approval_redeemed", { id: approvalId, status, approvalPolicy: "", ...req }, by, "", decisionId, req, redeemedEventId);
+    const expiredEvent = (): AuditEvent => approvalEvent(policy, eventTime, "approval_expired", { id: approvalId, status: "expired", approvalPolicy: "", ...req }, "", "", "", req, expiredEventId);
     let outcome: StateOutcome;
     const onRead = this.#onStateRead;
     const readStart = onRead === undefined ? 0 : performance.now();
     try {
-      outcome = await this.#store.resolveOutcome(query);
+      if (sameTrip === undefined) outcome = await this.#store.resolveOutcome(query);
+      else {
+        const redeemed = (c: AuthDecision, rank: number): AuthDecision | undefined =>
+          rank < 0 ? undefined : new AuthDecision(true, c.tier, REDEEMED_REASON_MARKER, false, c.approvalPolicy, elapsedMs, decisionId, policy.revision);
+        outcome = await sameTrip.resolveOutcomeAndRecord(query, {
+          ...candidates.records,
+          approval: {
+            redeemedIfGrant: redeemed(candidates.ifGrant, rankIfGrant),
+            redeemedIfNoGrant: redeemed(candidates.ifNoGrant, rankIfNoGrant),
+            redeemedEvent: redeemedEvent(APPROVER_MARKER, APPROVAL_STATUS_MARKER),
+            expiredEvent: expiredEvent(),
+          },
+        });
+      }
     } catch (error) {
       onRead?.(performance.now() - readStart, false);
       this.#onError(error, "state store", decisionId);
@@ -336,7 +371,7 @@ export class AuthEngine {
       return this.#record(policy, req, denied, start, "background", origin);
     }
     onRead?.(performance.now() - readStart, true);
-    const elapsed = performance.now() - start;
+    const elapsed = sameTrip === undefined ? performance.now() - start : elapsedMs;
     const use = outcome.approval;
     let decision: AuthDecision;
     if (outcome.kind !== "ok") decision = denial(policy, sessionDenial(outcome, req), elapsed, decisionId);
@@ -352,22 +387,24 @@ export class AuthEngine {
       approvedBy: use?.kind === "redeemed" ? use.approvedBy : "",
       approvalStatus: use?.kind === "unusable" ? use.status : "",
     });
-    const answer = await this.#record(policy, req, decision, start, "normal", origin);
-    if (use?.kind === "redeemed") {
-      const task = { id: approvalId, status: use.usesLeft > 0 ? "approved" : "used", approvalPolicy: decision.approvalPolicy, ...req } as const;
-      await this.#recordApprovalEvent(approvalEvent(policy, this.#clock.now(), "approval_redeemed", task, use.approvedBy, "", decisionId, req));
-    } else if (use?.kind === "unusable" && use.expiredNow) {
-      const task = { id: approvalId, status: "expired", approvalPolicy: "", ...req } as const;
-      await this.#recordApprovalEvent(approvalEvent(policy, this.#clock.now(), "approval_expired", task, "", "", "", req));
+    const event =
+      use?.kind === "redeemed" ? redeemedEvent(use.approvedBy, use.usesLeft > 0 ? "approved" : "used") : use?.kind === "unusable" && use.expiredNow ? expiredEvent() : undefined;
+    if (sameTrip !== undefined) {
+      // The recorder appended the decision and its approval event; the other sinks get the very same records.
+      const answer = await this.#journal.record(withDecision(candidates.records.event, decision), "in-trip");
+      if (event !== undefined) await this.#recordApprovalEvent(event, "in-trip");
+      return answer;
     }
+    const answer = await this.#record(policy, req, decision, start, "normal", origin);
+    if (event !== undefined) await this.#recordApprovalEvent(event, "normal");
     return answer;
   }
 
   /** Records an approval event; a sink that fails is reported (the transition itself is already stored). */
-  async #recordApprovalEvent(event: AuditEvent): Promise<void> {
+  async #recordApprovalEvent(event: AuditEvent, mode: RecordMode = "normal"): Promise<void> {
     if (!this.#journal.active) return;
     try {
-      await this.#journal.record(event, "normal");
+      await this.#journal.record(event, mode);
     } catch (error) {
       this.#onError(error, "audit");
     }

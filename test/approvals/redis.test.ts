@@ -3,6 +3,9 @@ import { Redis } from "ioredis";
 import { parseConfig } from "../../src/config/parse-config.ts";
 import { AuthEngine } from "../../src/embedded-engine.ts";
 import { createRedisStore, type RedisStore } from "../../src/state/redis/redis-store.ts";
+import { auditRecordJson, type AuditEvent } from "../../src/audit/event.ts";
+import { ManualClock } from "../../src/model/clock.ts";
+import { freePort, PrivateRedis } from "../support/private-redis.ts";
 import { deletePrefix, requireRedis, testPrefix } from "../support/redis.ts";
 
 const POLICY = (approvals: string): string => `
@@ -107,5 +110,70 @@ describe("approvals in Redis", function () {
     expect(records[3]).to.deep.include({ decision_id: redeemed.decisionId, allowed: true, requires_approval: false, approval_id: task.id, approved_by: "sec-carol", approval_status: "" });
     expect(records[2]).to.deep.include({ approval_id: task.id, task_status: "approved", actor: "sec-carol", comment: "fine" });
     expect(records[4]).to.deep.include({ approval_id: task.id, task_status: "used", linked_decision_id: redeemed.decisionId });
+  });
+
+  it("with sync audit, every decision that presents an approval is one EVALSHA, and the stream holds exactly the records the other sinks get", async function () {
+    // A server of its own: command counts on the shared one include other clients.
+    const own = new PrivateRedis(await freePort());
+    await own.start();
+    const clock = new ManualClock(Date.UTC(2031, 0, 1));
+    const store = createRedisStore({ connection: { url: own.url }, prefix: "one-trip", clock, audit: { durability: "sync", streamMaxLength: 1000 } });
+    stores.push(store);
+    await store.ready(5000);
+    const lines: string[] = [];
+    const sink = { write: (e: AuditEvent): undefined => void lines.push(auditRecordJson(e)), flush: async () => {}, close: async () => {} };
+    const engine = new AuthEngine(parseConfig(POLICY("{grant_ttl: 60, max_uses: 1}") + "audit: {durability: sync}\n"), { store, clock, audit: sink, sameTripAudit: store.audit });
+    const redis = new Redis(own.url);
+    try {
+      const session = await engine.createSession({ agent: "assistant", user: "alice" });
+      const inSession = { ...PAY, sessionId: session.sessionId };
+      const { task } = await engine.requestApproval(inSession);
+      const { task: waiting } = await engine.requestApproval({ ...inSession, resource: "acct-9" });
+      const { task: lapsing } = await engine.requestApproval({ ...inSession, resource: "acct-7" });
+      await engine.decideApproval({ id: lapsing.id, approve: true, approver: "sec-dave" });
+      clock.advance(30);
+      await engine.decideApproval({ id: task.id, approve: true, approver: "sec-carol \"q\" ü/" });
+      clock.advance(31);
+      // Scripts are counted by EVALSHA and EVAL (the commands a script runs are counted too, so only these say how many calls were made).
+      const calls = async (): Promise<number> => {
+        const info = await redis.info("commandstats");
+        let n = 0;
+        for (const m of info.matchAll(/^cmdstat_(evalsha|eval):calls=(\d+)/gm)) n += Number(m[2]);
+        return n;
+      };
+      const asks = [
+        { ...inSession, approvalId: waiting.id, resource: "acct-9" },
+        { ...inSession, approvalId: task.id, resource: "acct-2" },
+        { ...inSession, approvalId: lapsing.id, resource: "acct-7" },
+        { ...inSession, approvalId: "no-such-task" },
+        { ...inSession, approvalId: task.id, sessionId: "no-such-session" },
+        { ...inSession, approvalId: task.id },
+        { ...inSession, approvalId: task.id },
+      ];
+      const decisions = [];
+      for (const ask of asks) {
+        const before = await calls();
+        decisions.push(await engine.authorize(ask));
+        expect((await calls()) - before, ask.approvalId).to.equal(1);
+      }
+      expect(decisions.map((d) => [d.allowed && !d.requiresApproval, d.approvalStatus, d.approvedBy])).to.deep.equal([
+        [false, "pending", ""],
+        [false, "mismatch", ""],
+        [false, "expired", ""],
+        [false, "unknown", ""],
+        [false, "", ""],
+        [true, "", 'sec-carol "q" ü/'],
+        [false, "used", ""],
+      ]);
+      expect(decisions[5]!.reason).to.equal(`Approved by 'sec-carol "q" ü/' (approval ${task.id})`);
+      const stream = (await redis.xrange(store.keys.audit, "-", "+")).map(([, f]) => f[1]!);
+      expect(stream).to.deep.equal(lines);
+      const kinds = stream.map((l) => (JSON.parse(l) as { kind?: string }).kind ?? "decision");
+      expect(kinds.slice(-9)).to.deep.equal(["decision", "decision", "decision", "approval_expired", "decision", "decision", "decision", "approval_redeemed", "decision"]);
+    } finally {
+      redis.disconnect();
+      await engine.close();
+      await own.stop();
+    }
   });
 });

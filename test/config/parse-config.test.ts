@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readCases } from "../../src/conformance/run-file.ts";
 import type { AuthzCase } from "../../src/conformance/cases.ts";
+import { policyRevision } from "../../src/policy/revision.ts";
 import { isConfigError, loadConfig, parseConfig, parseConfigWithWarnings, type ConfigError } from "../../src/config/index.ts";
 
 function errorOf(text: string, env: Record<string, string> = {}): ConfigError {
@@ -75,6 +76,14 @@ sessions: {default_duration: 0, max_duration: 50000}
 approvals: {pending_ttl: 60, grant_ttl: 30, max_uses: 3, history_ttl: 120, max_pending: 2, approvers: {soft: [self, "lead-*"]}}
 `).approvals;
       expect(a).to.deep.equal({ pendingTtl: 60, grantTtl: 30, maxUses: 3, historyTtl: 120, maxPending: 2, approvers: { soft: ["self", "lead-*"], strong: ["*"] } });
+    });
+
+    it("counts in the policy revision only when it differs from the defaults", () => {
+      const revision = (text: string): string => policyRevision(parseConfig(text));
+      const base = "profiles: {a: {allow: [read]}}\n";
+      expect(revision(base + "approvals: {pending_ttl: 3600, approvers: {soft: [self, '*']}}")).to.equal(revision(base));
+      expect(revision(base + "approvals: {pending_ttl: 60}")).to.not.equal(revision(base));
+      expect(revision(base + "approvals: {approvers: {strong: ['sec-*']}}")).to.not.equal(revision(base));
     });
 
     it("warns about keys it does not know, like every section", () => {

@@ -150,12 +150,12 @@ export function runApprovalContract(name: string, fixture: StoreFixture): void {
     });
 
     it("returns the task an idempotency key names instead of creating another", async () => {
-      const r = approvalRecord(clock, { idempotencyKey: "k-1" });
+      const r = approvalRecord(clock, { idempotencyKey: "k-1:none" });
       await store.approvals.create(r, 10);
-      const again = await store.approvals.create(approvalRecord(clock, { idempotencyKey: "k-1", justification: "other" }), 10);
+      const again = await store.approvals.create(approvalRecord(clock, { idempotencyKey: "k-1:none", justification: "other" }), 10);
       expect(again).to.deep.equal({ kind: "existing", read: { record: r, expiredNow: false } });
       // The key is per agent and user.
-      expect((await store.approvals.create(approvalRecord(clock, { idempotencyKey: "k-1", user: "bob" }), 10)).kind).to.equal("created");
+      expect((await store.approvals.create(approvalRecord(clock, { idempotencyKey: "k-1:none", user: "bob" }), 10)).kind).to.equal("created");
       expect((await store.approvals.list({}, { limit: 100 })).records).to.have.length(2);
     });
 

@@ -35,12 +35,13 @@ end
 /**
  * KEYS: task, all-tasks index, idempotency key (or the "none" key), the
  * agent+user pending index. ARGV: id, now, max pending, created, keep, expires,
- * task key base, then the hash's field/value pairs. Returns {'created'},
+ * task key base, keyed (1 when KEYS[3] is an idempotency key, else 0), then
+ * the hash's field/value pairs. Returns {'created'},
  * {'existing', expired-now, hash} or {'limit', pending count}.
  */
 export const APPROVAL_CREATE = `${APPROVAL_READ}
 local now, maxPending, created, keep, expires = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local keyed = string.sub(KEYS[3], -5) ~= ':none'
+local keyed = ARGV[8] == '1'
 if keyed then
   local existing = redis.call('GET', KEYS[3])
   if existing then
@@ -52,7 +53,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
 local count = redis.call('ZCARD', KEYS[4])
 if count >= maxPending then return {'limit', count} end
 local fields = {}
-for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
 local ttl = keep - now
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('PEXPIRE', KEYS[1], ttl)
@@ -164,11 +165,13 @@ return out
  * \`akey\` the task key, \`binding\`, \`rank_grant\` and \`rank_none\` the
  * redemption's arguments. Sets \`use\`: "k" (not looked at), "x<status>" or
  * "X<status>" (unusable; X: this read made it expire), or
- * "r<uses left>\\x1f<approver>" (redeemed, one use spent).
+ * "r<uses left>\\x1f<approver>" (redeemed, one use spent); and \`granted\`,
+ * and for a redemption \`by\` (the approver), \`tid\` (the task id) and
+ * \`left\` (uses left), all declared by the caller.
  */
 export function redeemChunk(grantCode: string, codeLiteral: (s: string) => string): string {
   return `
-    local granted = string.sub(result, 1, 1) == ${codeLiteral(grantCode)}
+    granted = string.sub(result, 1, 1) == ${codeLiteral(grantCode)}
     if result ~= '' and not granted then
       use = 'k'
     else
@@ -191,7 +194,8 @@ export function redeemChunk(grantCode: string, codeLiteral: (s: string) => strin
           elseif r.binding ~= binding or rank > tier_rank then
             use = 'xmismatch'
           else
-            local left = tonumber(r.usesLeft) - 1
+            left = tonumber(r.usesLeft) - 1
+            by, tid = r.decidedBy, r.id
             if left > 0 then
               redis.call('HSET', akey, 'usesLeft', left)
             else

@@ -1,3 +1,4 @@
+import { auditRecordJson } from "../../audit/event.ts";
 import { decisionFieldsBytes, encodeAuditRecord } from "../../audit/record-bytes.ts";
 import type { OutcomeRecords } from "../../audit/outcome-records.ts";
 import type { Clock } from "../../model/clock.ts";
@@ -70,6 +71,18 @@ export class OutcomeBatcher {
       }
       if (approval === undefined) args.text("").text("-1").text("-1");
       else args.text(approval.binding).integer(approval.rankIfGrant).integer(approval.rankIfNoGrant);
+      const prepared = records?.approval;
+      if (prepared === undefined) args.text("").text("").text("").text("");
+      else {
+        for (const d of [prepared.redeemedIfGrant, prepared.redeemedIfNoGrant]) {
+          if (d === undefined) args.text("");
+          else {
+            const part = decisionFieldsBytes(d);
+            args.bytes(part, 0, part.length);
+          }
+        }
+        args.text(auditRecordJson(prepared.redeemedEvent)).text(auditRecordJson(prepared.expiredEvent));
+      }
       this.#waiting.push({ resolve, reject });
       if (this.#waiting.length >= MAX_BATCH) this.#flush();
       else if (!this.#scheduled) {

@@ -78,6 +78,7 @@ export class RedisApprovals implements ApprovalTable {
         approvalKeepUntil(r),
         r.expiresAt,
         k.approval(""),
+        r.idempotencyKey === "" ? "0" : "1",
         ...fields,
       ),
     );
