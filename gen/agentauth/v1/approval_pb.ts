@@ -619,7 +619,8 @@ export type WatchApprovalsResponse = Message<"agentauth.v1.WatchApprovalsRespons
   kind: AuditEventKind;
 
   /**
-   * The task as the transition left it.
+   * The task, read when the event is sent, with the status the transition
+   * left it in (only the event's own fields when the task's history is gone).
    *
    * @generated from field: agentauth.v1.Approval approval = 4;
    */

@@ -65,8 +65,7 @@ function toFilter(f: FilterMessage | undefined): AuditFilter {
     if (name === undefined) throw invalidArgument(`filter.tiers[${i}]`, `unknown tier ${t}`);
     return name;
   });
-  const filter = { agents: f.agents, users: f.users, actions: f.actions, effect, tiers, kinds: kindsFilter(f.kinds, "filter.kinds") };
-  return filter;
+  return { agents: f.agents, users: f.users, actions: f.actions, effect, tiers, kinds: kindsFilter(f.kinds, "filter.kinds") };
 }
 
 /** An audit entry on the wire, its cursor with the hub's epoch. */
