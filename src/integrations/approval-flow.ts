@@ -37,7 +37,19 @@ export interface ApprovalFlow {
    * requested, idempotently: the same request asked twice, in this process
    * or another, gets the same task.
    */
-  decide(request: DeciderRequest, options?: { readonly presented?: string | undefined; readonly justification?: string | undefined }): Promise<ApprovalOutcome>;
+  decide(
+    request: DeciderRequest,
+    options?: {
+      readonly presented?: string | undefined;
+      readonly justification?: string | undefined;
+      /**
+       * Sees a failure to request the task (e.g. a caller without the right
+       * to request approvals); the outcome is then `approval` without a task.
+       * Without it the failure rejects the call.
+       */
+      readonly onRequestError?: ((error: unknown) => void) | undefined;
+    },
+  ): Promise<ApprovalOutcome>;
   /**
    * Waits up to `timeoutMs` for an approver to answer the pending task of an
    * `approval` outcome, then redeems it: `allowed` once redeemed, `denied`
@@ -104,7 +116,13 @@ export function createApprovalFlow(decider: Decider, options: ApprovalFlowOption
         if (decision.approvalStatus === "denied") return { kind: "denied", decision, task: await ticket(presented, "denied") };
       }
       if (options.request === false || decider.requestApproval === undefined) return { kind: "approval", decision };
-      return requestTask(request, key, presented ?? "", decision, o.justification);
+      if (o.onRequestError === undefined) return requestTask(request, key, presented ?? "", decision, o.justification);
+      try {
+        return await requestTask(request, key, presented ?? "", decision, o.justification);
+      } catch (error) {
+        o.onRequestError(error);
+        return { kind: "approval", decision };
+      }
     },
 
     async wait(request, outcome, o) {

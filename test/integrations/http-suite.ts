@@ -1,7 +1,11 @@
 import { expect } from "chai";
 import type { Decider } from "../../src/client/index.ts";
 import type { HttpAuthOptions } from "../../src/integrations/http/index.ts";
-import { DECIDERS, unreachableDecider, type Answer, type ObservedDecider } from "../support/integrations.ts";
+import { createHash } from "node:crypto";
+import { isAgentAuthError } from "../../src/client/index.ts";
+import type { CallerConfig } from "../../src/server/server-config.ts";
+import { DECIDERS, INTEGRATIONS_POLICY, unreachableDecider, type Answer, type ObservedDecider } from "../support/integrations.ts";
+import { startTestServer } from "../support/server.ts";
 
 /**
  * A real web application built by one framework for the shared HTTP suite:
@@ -158,6 +162,24 @@ export function httpSuite(framework: string, startApp: StartApp): void {
         await app.close();
         await quiet.close();
         await stop();
+      }
+    });
+
+    it("still answers 403 'Approval required', without a task, when the caller may not request approvals; onError says why", async () => {
+      const gateway: CallerConfig = { name: "api-gateway", tokenHashes: [createHash("sha256").update("gw-token").digest("hex")], certificates: [], groups: new Set(["authorize"]) };
+      const { server, client: admin, connect } = await startTestServer({ callers: [gateway] }, INTEGRATIONS_POLICY);
+      admin.close();
+      const decider = connect({ metadata: { authorization: "Bearer gw-token" } });
+      const errors: unknown[] = [];
+      const app = await startApp(decider, { onError: (e) => errors.push(e) });
+      try {
+        const r = await call(`${app.url}/orders`, { method: "POST", headers: BOT });
+        expect([r.status, Object.keys(r.body)]).to.deep.equal([403, ["error", "tier", "reason", "approval_policy"]]);
+        expect(errors.map((e) => isAgentAuthError(e) && e.code)).to.deep.equal(["PERMISSION_DENIED"]);
+      } finally {
+        await app.close();
+        decider.close();
+        await server.close();
       }
     });
 

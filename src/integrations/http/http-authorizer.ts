@@ -38,7 +38,11 @@ export interface HttpAuthOptions<Req> {
   readonly requestApproval?: boolean;
   /** Shown to approvers with the task requested for a request. */
   readonly justification?: (req: Req) => string | undefined;
-  /** Sees every failure to decide (the server unreachable, a malformed request); the response is 503 or 400 either way. */
+  /**
+   * Sees every failure to decide (the server unreachable, a malformed
+   * request; the response is 503 or 400 either way), and every failure to
+   * request an approval task (the 403 then comes without `approval`).
+   */
   readonly onError?: (error: unknown, req: Req) => void;
 }
 
@@ -119,7 +123,12 @@ export function createHttpAuthorizer<Req>(decider: Decider, options: HttpAuthOpt
     };
     let outcome: ApprovalOutcome;
     try {
-      outcome = await approvals.decide(request, { presented: facts.header(approvalHeader) || undefined, justification: options.justification?.(req) });
+      outcome = await approvals.decide(request, {
+        presented: facts.header(approvalHeader) || undefined,
+        justification: options.justification?.(req),
+        // The decision stands without a task: the 403 says approval is required, onError says why no task came with it.
+        onRequestError: (error) => options.onError?.(error, req),
+      });
     } catch (error) {
       return failure(error, facts, options);
     }

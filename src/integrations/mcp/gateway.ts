@@ -103,7 +103,7 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
     deciding.set(key, state);
     let answered: Promise<void>;
     try {
-      answered = approvals.decide(request).then(
+      answered = approvals.decide(request, { onRequestError: (error) => onError(error, `requesting approval of ${what}`) }).then(
         (outcome) => {
           if (state.cancelled) return;
           if (outcome.kind === "allowed") forward(message);
