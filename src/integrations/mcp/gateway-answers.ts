@@ -44,6 +44,22 @@ export function approvalAnswer(
   });
 }
 
+/**
+ * The answer to a call that needs approval, for a client that supports URL
+ * mode elicitation: `-32042` (URLElicitationRequired) with one elicitation
+ * whose URL is the task's console page and whose id is the task's, plus
+ * the fields of {@link approvalAnswer} in `data`. Once the approver answers,
+ * the client calls again.
+ */
+export function approvalElicitationAnswer(id: RequestId, what: string, decision: DeciderDecision, task: ApprovalTicket, consoleUrl: string, note: string | undefined): JSONRPCErrorResponse {
+  const plain = approvalAnswer(id, what, decision, task, { consoleUrl, note });
+  const message = `${what} requires ${decision.tier} approval: open ${consoleUrl} to have it approved, then call again with the same arguments`;
+  return errorResponse(id, ErrorCodes.URL_ELICITATION_REQUIRED, message, {
+    elicitations: [{ mode: "url", elicitationId: task.id, url: consoleUrl, message }],
+    ...(plain.error.data as Record<string, unknown>),
+  });
+}
+
 /** The answer to a call whose approval task was denied (or expired, or cancelled): `-32001` with the task in `data.approval`. */
 export function approvalDeniedAnswer(id: RequestId, what: string, decision: DeciderDecision, task: ApprovalTicket): JSONRPCErrorResponse {
   const by = task.decidedBy ? ` by '${task.decidedBy}'${task.comment ? `: ${task.comment}` : ""}` : "";

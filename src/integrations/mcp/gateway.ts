@@ -2,7 +2,7 @@ import type { JSONRPCMessage, JSONRPCRequest, JSONRPCResponse, RequestId } from 
 import type { Decider } from "../../client/decider.ts";
 import { createApprovalFlow } from "../approval-flow.ts";
 import { gateOf, listRequest, type McpIdentity } from "./decision-request.ts";
-import { approvalAnswer, approvalDeniedAnswer, consoleLink, deniedAnswer, failureAnswer } from "./gateway-answers.ts";
+import { approvalAnswer, approvalDeniedAnswer, approvalElicitationAnswer, consoleLink, deniedAnswer, failureAnswer } from "./gateway-answers.ts";
 import { ErrorCodes, errorResponse, idKey, isNotification, isRequest, isResponse } from "./json-rpc.ts";
 
 /** How a gateway handles calls that need approval. */
@@ -10,7 +10,9 @@ export interface McpApprovalOptions {
   /**
    * Where approvers answer tasks: the agent-auth console (`http://host:8080/console`,
    * or the server's HTTP address). Answers to calls needing approval then
-   * carry `console_url`, the task's page (`…/console/approvals/ID`).
+   * carry `console_url`, the task's page (`…/console/approvals/ID`); a
+   * client that declared URL mode elicitation (`capabilities.elicitation.url`)
+   * gets the URLElicitationRequired error (`-32042`) with that page instead.
    */
   readonly consoleUrl?: string | undefined;
   /** A line added to answers to calls needing approval (`data.note`), e.g. that no approver can reach this gateway's tasks. */
@@ -69,6 +71,8 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
   const onError = options.onError ?? (() => {});
   const approvalOptions = options.approvals ?? {};
   const approvals = createApprovalFlow(decider, { request: approvalOptions.requestApproval });
+  /** Whether the client said, in its initialize request, that it handles URL mode elicitation. */
+  let urlElicitation = false;
   const link = (id: string): string | undefined => (approvalOptions.consoleUrl === undefined ? undefined : consoleLink(approvalOptions.consoleUrl, id));
   /** Client requests sent to the server and not answered yet. */
   const forwarded = new Map<string, Forwarded>();
@@ -110,7 +114,15 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
           else if (outcome.kind === "denied") {
             const task = outcome.task;
             sendToClient(task === undefined ? deniedAnswer(message.id, what, outcome.decision) : approvalDeniedAnswer(message.id, what, outcome.decision, task));
-          } else sendToClient(approvalAnswer(message.id, what, outcome.decision, outcome.task, { consoleUrl: outcome.task && link(outcome.task.id), note: approvalOptions.note }));
+          } else {
+            const task = outcome.task;
+            const url = task === undefined ? undefined : link(task.id);
+            sendToClient(
+              task !== undefined && url !== undefined && urlElicitation
+                ? approvalElicitationAnswer(message.id, what, outcome.decision, task, url, approvalOptions.note)
+                : approvalAnswer(message.id, what, outcome.decision, task, { consoleUrl: url, note: approvalOptions.note }),
+            );
+          }
         },
         (error: unknown) => {
           onError(error, `deciding ${what}`);
@@ -143,6 +155,7 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
   return {
     fromClient(message) {
       if (isRequest(message)) {
+        if (message.method === "initialize") urlElicitation = supportsUrlElicitation(message.params);
         const gate = gateOf(message, server, identity);
         if (gate.kind === "pass") forward(message);
         else if (gate.kind === "invalid") sendToClient(errorResponse(message.id, ErrorCodes.INVALID_PARAMS, gate.message));
@@ -192,4 +205,9 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
 
     awaitsAnswer: (id) => forwarded.has(idKey(id)),
   };
+}
+
+function supportsUrlElicitation(params: unknown): boolean {
+  const elicitation = (params as { capabilities?: { elicitation?: { url?: unknown } } } | undefined)?.capabilities?.elicitation;
+  return typeof elicitation === "object" && elicitation !== null && typeof elicitation.url === "object" && elicitation.url !== null;
 }

@@ -246,6 +246,32 @@ describe("agent-auth mcp-proxy against a server (--server)", function () {
     }
   });
 
+  it("a client that supports URL elicitation gets URLElicitationRequired (-32042) with the task's console page; approved, the same call goes through", async () => {
+    const { server, client: typed } = await startTestServer({}, MCP_POLICY);
+    typed.close();
+    const work = workdir();
+    const args = proxyArgs(["--server", `127.0.0.1:${server.port}`], ["--console-url", "http://console.example:8080"]);
+    const { client } = await connectStdio(args, work.log, { elicitation: { url: {} } });
+    const approver = createAgentAuthClient(`127.0.0.1:${server.port}`);
+    try {
+      const e = await rpcError(client.callTool({ name: "transfer", arguments: { to: "mallory", amount: 6000 } }));
+      // The SDK turns -32042 into UrlElicitationRequiredError, whose data keeps only the elicitations.
+      const [elicitation] = e.data!["elicitations"] as { mode: string; elicitationId: string; url: string; message: string }[];
+      const page = `http://console.example:8080/console/approvals/${elicitation!.elicitationId}`;
+      expect([e.code, elicitation!.mode, elicitation!.url]).to.deep.equal([-32042, "url", page]);
+      expect(elicitation!.message).to.contain(`open ${page}`).and.contain("tools/call 'transfer' requires strong approval");
+      expect((await approver.approvals.get(elicitation!.elicitationId))!.status).to.equal("pending");
+      expect(toolCalls(work.calls(), "transfer")).to.deep.equal([]);
+      await approver.approvals.decide({ id: elicitation!.elicitationId, approve: true, approver: "sec-lead" });
+      const done = await client.callTool({ name: "transfer", arguments: { to: "mallory", amount: 6000 } });
+      expect((done.content as { text: string }[])[0]!.text).to.equal("sent 6000 to mallory");
+    } finally {
+      approver.close();
+      await client.close();
+      await server.close();
+    }
+  });
+
   it("fails closed with -32603 when agent-auth cannot be reached: nothing is forwarded or listed", async () => {
     const work = workdir();
     const { client } = await connectStdio(proxyArgs(["--server", "127.0.0.1:9"]), work.log);
