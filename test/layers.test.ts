@@ -33,6 +33,8 @@ const PACKAGE_OWNERS: readonly { readonly pattern: RegExp; readonly folders: rea
   { pattern: /^(express|@modelcontextprotocol\/sdk)(\/|$)/, folders: ["integrations"] },
   // A dependency of the server's HTTP listener, and the framework of the Fastify integration.
   { pattern: /^fastify(\/|$)/, folders: ["server", "integrations"] },
+  // Signs and verifies the HTTP access-request binding tokens.
+  { pattern: /^jose$/, folders: ["server"] },
 ];
 
 const RANK = new Map(LAYERS.flatMap((level, rank) => level.map((folder) => [folder, rank] as const)));

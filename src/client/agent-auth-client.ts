@@ -132,7 +132,7 @@ export interface AgentAuthClient extends Decider {
 }
 
 /** Metadata is checked here for shape only; the server applies its own limits. */
-const SHAPE_ONLY = { maxStringLength: Infinity, maxMetadataEntries: Infinity, maxMetadataDepth: MAX_METADATA_DEPTH };
+const SHAPE_ONLY = { maxStringLength: Infinity, maxMetadataEntries: Infinity, maxMetadataDepth: MAX_METADATA_DEPTH, maxPatternLength: Infinity, maxPatternWildcards: Infinity };
 
 /**
  * Connects to an agent-auth server: `createAgentAuthClient("host:port")` or

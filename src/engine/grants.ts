@@ -6,7 +6,7 @@ import type { DelegationGrant, Session } from "../model/types.ts";
 import type { CompiledPolicy } from "../policy/index.ts";
 import { MAX_LIST_LIMIT, type DelegationRecord, type ListFilter, type RecordTable, type RevokeOutcome, type SessionRecord, type StoredRecord } from "../state/store.ts";
 import { toDelegationGrant, toSession } from "./records.ts";
-import { checkDuration, checkName, checkOptionalText, checkPatterns } from "./validate-input.ts";
+import { checkDuration, checkName, checkOptionalText, checkPattern, checkPatterns } from "./validate-input.ts";
 
 /** Input of {@link AuthEngine.createSession}. */
 export interface CreateSessionInput {
@@ -56,7 +56,7 @@ export type Revocation<T> =
 export function newSession(input: CreateSessionInput, policy: CompiledPolicy, limits: RequestLimits, now: number): SessionRecord {
   const agent = checkName(input.agent, "agent", limits);
   const user = checkName(input.user, "user", limits);
-  const scope = checkOptionalText(input.scope, "scope", limits);
+  const scope = checkPattern(checkOptionalText(input.scope, "scope", limits), "scope", limits);
   const sessions = policy.config.sessions;
   let duration = checkDuration(input.duration, "duration");
   if (duration === undefined) duration = policy.profiles.get(agent)?.maxSessionDuration ?? sessions.defaultDuration;

@@ -1,5 +1,6 @@
 import { InvalidRequestError } from "../model/errors.ts";
 import type { RequestLimits } from "../model/request.ts";
+import { parseGlob } from "../policy/index.ts";
 
 /** Largest duration accepted, in seconds (about 100 years); larger values are typos. */
 export const MAX_DURATION_SECONDS = 3_153_600_000;
@@ -33,13 +34,29 @@ export function checkDuration(value: unknown, field: string): number | undefined
   return value;
 }
 
-/** A list of non-empty pattern strings. */
+/** A list of non-empty patterns, each within the pattern limits. */
 export function checkPatterns(value: unknown, field: string, limits: RequestLimits): string[] {
   if (!Array.isArray(value)) throw new InvalidRequestError(field, "expected a list of strings");
   if (value.length > limits.maxMetadataEntries) {
     throw new InvalidRequestError(field, `has ${value.length} items; the limit is ${limits.maxMetadataEntries}`);
   }
-  return value.map((item: unknown, i) => checkName(item, `${field}[${i}]`, limits));
+  return value.map((item: unknown, i) => checkPattern(checkName(item, `${field}[${i}]`, limits), `${field}[${i}]`, limits));
+}
+
+/**
+ * A caller-supplied pattern within `limits.max_pattern_length` and
+ * `limits.max_pattern_wildcards`: every later decision matches it, and its
+ * length and wildcards bound what that matching costs.
+ */
+export function checkPattern(pattern: string, field: string, limits: RequestLimits): string {
+  if (pattern.length > limits.maxPatternLength) {
+    throw new InvalidRequestError(field, `is a pattern ${pattern.length} characters long; the limit is ${limits.maxPatternLength} (limits.max_pattern_length)`);
+  }
+  const wildcards = parseGlob(pattern).filter((t) => t.kind !== "literal").length;
+  if (wildcards > limits.maxPatternWildcards) {
+    throw new InvalidRequestError(field, `is a pattern with ${wildcards} wildcards (*, ?, [...]); the limit is ${limits.maxPatternWildcards} (limits.max_pattern_wildcards)`);
+  }
+  return pattern;
 }
 
 function checkLength(value: string, field: string, limits: RequestLimits): string {

@@ -9,6 +9,10 @@ export interface RequestLimits {
   readonly maxMetadataEntries: number;
   /** Nesting of objects and lists inside metadata (a flat object is depth 1); at most {@link MAX_METADATA_DEPTH}. */
   readonly maxMetadataDepth: number;
+  /** Characters in a caller-supplied pattern: a session's scope, each delegated action. */
+  readonly maxPatternLength: number;
+  /** Wildcards (`*` runs, `?`, `[...]` classes) in a caller-supplied pattern. */
+  readonly maxPatternWildcards: number;
 }
 
 /** Metadata is checked one level per call: a larger `maxMetadataDepth` is treated as this one. */
@@ -19,6 +23,8 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimits = Object.freeze({
   maxStringLength: 4096,
   maxMetadataEntries: 256,
   maxMetadataDepth: 8,
+  maxPatternLength: 256,
+  maxPatternWildcards: 16,
 });
 
 /** A validated request with every optional field filled in ("" means absent). */

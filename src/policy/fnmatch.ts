@@ -8,8 +8,8 @@ export type GlobMatcher = (name: string) => boolean;
 /**
  * Compiles one pattern (Python `fnmatch` semantics) to a predicate on whole
  * strings. Common shapes get fast paths — exact text, `prefix*`, `*suffix`,
- * `prefix*suffix`, `*` — and everything else runs a matcher that is linear in
- * the name per pattern token (never exponential, whatever the stars).
+ * `prefix*suffix`, `*` — and everything else runs {@link compileSegments}'
+ * matcher, whose cost is linear in the name (see there for the bound).
  */
 export function compileGlob(pattern: string): GlobMatcher {
   const tokens = parseGlob(pattern);
@@ -39,70 +39,166 @@ export function compileGlob(pattern: string): GlobMatcher {
       return (name) => name.length >= min && name.startsWith(prefix) && name.endsWith(suffix);
     }
     default:
-      return (name) => matchTokens(tokens, name);
+      return compileSegments(tokens);
   }
+}
+
+/** A run of tokens between two stars: each token matches a fixed number of code points. */
+interface Segment {
+  readonly tokens: readonly GlobToken[];
+  /** Code points the segment matches. */
+  readonly width: number;
+  /** The segment as a regular expression without quantifiers (`gsu`), for middle segments. */
+  readonly search: RegExp;
+}
+
+/** Token steps taken by the general matcher since the module loaded (read by {@link globSteps}). */
+let steps = 0;
+
+/**
+ * The general matcher. The pattern is cut at its stars into segments; the
+ * first must match at the start of the name, the last at its end (its width
+ * in code points is fixed, so its place is known), and each middle one is
+ * placed at its leftmost match after the previous one — leftmost placement
+ * leaves the most room for the rest, so no choice is ever revisited.
+ * A middle segment is found by the engine's regular-expression search for
+ * the segment as a fixed sequence of atoms (no quantifier, so no
+ * backtracking beyond the segment): native code trying each start place
+ * once. The places tried for successive segments do not overlap, so a match
+ * costs at most len(name) × (code points of the longest segment) native
+ * comparisons, and a few token steps for the first and last segments; with
+ * `limits.max_pattern_length` that is bounded for every caller-supplied
+ * pattern.
+ */
+function compileSegments(tokens: readonly GlobToken[]): GlobMatcher {
+  if (tokens.some((t) => t.kind === "never")) return () => false;
+  const segments: Segment[] = [];
+  let run: GlobToken[] = [];
+  const close = (): void => {
+    const width = run.reduce((w, t) => w + (t.kind === "literal" ? codePoints(t.text) : 1), 0);
+    segments.push({ tokens: run, width, search: new RegExp(run.map(regexAtom).join(""), "gsu") });
+    run = [];
+  };
+  for (const t of tokens) {
+    if (t.kind === "star") close();
+    else run.push(t);
+  }
+  close();
+  const first = segments[0]!;
+  if (segments.length === 1) return (name) => verify(first, name, 0, name.length) === name.length;
+  const last = segments[segments.length - 1]!;
+  const middle = segments.slice(1, -1);
+  return (name) => {
+    const n = name.length;
+    let at = verify(first, name, 0, n);
+    if (at < 0) return false;
+    const tail = back(name, n, last.width, at);
+    if (tail < 0 || verify(last, name, tail, n) !== n) return false;
+    for (const segment of middle) {
+      at = find(segment, name, at, tail);
+      if (at < 0) return false;
+    }
+    return true;
+  };
+}
+
+/** Where `segment` matching at `i` ends (not beyond `end`), or -1. */
+function verify(segment: Segment, s: string, i: number, end: number): number {
+  for (const t of segment.tokens) {
+    steps++;
+    if (t.kind === "literal") {
+      if (i + t.text.length > end || !s.startsWith(t.text, i)) return -1;
+      i += t.text.length;
+      continue;
+    }
+    if (i >= end) return -1;
+    const cp = s.codePointAt(i)!;
+    if (t.kind === "class" && !inClass(t, cp)) return -1;
+    i += cp > 0xffff ? 2 : 1;
+  }
+  return i;
 }
 
 /**
- * Greedy matching with backtracking to the most recent star. Every non-star
- * token matches text of a fixed length, which makes this exact and bounds it
- * by O(len(name) × tokens).
+ * Where the leftmost match of `segment` in `s[from, end)` ends, or -1. A
+ * later match ends later (the segment's width in code points is fixed), so
+ * when the leftmost ends beyond `end` every other does too.
  */
-function matchTokens(tokens: readonly GlobToken[], s: string): boolean {
-  const m = tokens.length;
-  const n = s.length;
-  let ti = 0;
-  let si = 0;
-  let starTi = -1;
-  let starSi = 0;
-  for (;;) {
-    const t = tokens[ti];
-    if (t !== undefined && t.kind === "star") {
-      starTi = ti++;
-      starSi = si;
-      continue;
-    }
-    const used = t === undefined ? -1 : step(t, s, si, n);
-    if (used >= 0) {
-      si += used;
-      ti++;
-      continue;
-    }
-    if (t === undefined && si >= n) return true;
-    if (starTi < 0 || starSi >= n) return false;
-    starSi += width(s, starSi);
-    si = starSi;
-    ti = starTi + 1;
+function find(segment: Segment, s: string, from: number, end: number): number {
+  steps++;
+  if (segment.tokens.length === 0) return from;
+  const re = segment.search;
+  re.lastIndex = from;
+  const m = re.exec(s);
+  if (m === null) return -1;
+  const e = m.index + m[0].length;
+  return e <= end ? e : -1;
+}
+
+/** One token as a regular-expression atom (`u` and `s` flags: `.` is any code point). */
+function regexAtom(t: GlobToken): string {
+  switch (t.kind) {
+    case "literal":
+      return t.text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+    case "any":
+      return ".";
+    case "class":
+      return `[${t.negated ? "^" : ""}${t.ranges.map(([lo, hi]) => (lo === hi ? codeEscape(lo) : `${codeEscape(lo)}-${codeEscape(hi)}`)).join("")}]`;
+    default:
+      return "[]"; // matches nothing; patterns holding such a token never reach a search
   }
 }
 
-/** UTF-16 units token `t` consumes at `i`, or -1. */
-function step(t: GlobToken, s: string, i: number, n: number): number {
-  switch (t.kind) {
-    case "literal":
-      return s.startsWith(t.text, i) ? t.text.length : -1;
-    case "any":
-      return i < n ? width(s, i) : -1;
-    case "class": {
-      if (i >= n) return -1;
-      const cp = s.codePointAt(i)!;
-      let hit = false;
-      for (const [lo, hi] of t.ranges) {
-        if (cp >= lo && cp <= hi) {
-          hit = true;
-          break;
-        }
-      }
-      return hit !== t.negated ? (cp > 0xffff ? 2 : 1) : -1;
-    }
-    default:
-      return -1;
+function codeEscape(cp: number): string {
+  return `\\u{${cp.toString(16)}}`;
+}
+
+/** The index `count` code points before `j`, or -1 when that is before `floor`. */
+function back(s: string, j: number, count: number, floor: number): number {
+  for (let k = 0; k < count; k++) {
+    steps++;
+    if (j <= floor) return -1;
+    const c = s.charCodeAt(j - 1);
+    j -= c >= 0xdc00 && c <= 0xdfff && j - 2 >= floor && isHigh(s.charCodeAt(j - 2)) ? 2 : 1;
   }
+  return j;
+}
+
+function isHigh(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
+}
+
+function inClass(t: Extract<GlobToken, { kind: "class" }>, cp: number): boolean {
+  let hit = false;
+  for (const [lo, hi] of t.ranges) {
+    if (cp >= lo && cp <= hi) {
+      hit = true;
+      break;
+    }
+  }
+  return hit !== t.negated;
+}
+
+function codePoints(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i += width(text, i)) n++;
+  return n;
 }
 
 /** Length in UTF-16 units of the code point at `i` (Python's `?` is one code point). */
 function width(s: string, i: number): number {
   return s.codePointAt(i)! > 0xffff ? 2 : 1;
+}
+
+/**
+ * Runs the general matcher (never a fast path) and counts its token steps:
+ * the measure of matching work that tests hold to the linear bound.
+ */
+export function globSteps(pattern: string, name: string): { readonly matched: boolean; readonly steps: number } {
+  const matcher = compileSegments(parseGlob(pattern));
+  const before = steps;
+  const matched = matcher(name);
+  return { matched, steps: steps - before };
 }
 
 const cache = new Map<string, GlobMatcher>();

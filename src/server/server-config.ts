@@ -13,7 +13,8 @@
  *       groups: [audit]
  *   limits: {max_string_length: 4096, max_batch: 1000}
  *   metrics: {host: 127.0.0.1, port: 9464}
- *   http: {host: 127.0.0.1, port: 8080, policy_decision_point: https://pdp.example.com}
+ *   http: {host: 127.0.0.1, port: 8080, policy_decision_point: https://pdp.example.com,
+ *          signing_key: /etc/agent-auth/pdp-ed25519.pem, signing_key_id: pdp-2026-01}
  *   reload: {watch: true, settle_ms: 1000}
  *   refusal_log: /var/log/agent-auth/refusals.jsonl
  *   redis: {command_timeout_ms: 1000}
@@ -82,6 +83,11 @@ export interface HttpListenerConfig {
   readonly port: number;
   /** Published as `policy_decision_point`; undefined: each request's scheme and Host. */
   readonly policyDecisionPoint: string | undefined;
+  /**
+   * The Ed25519 private key (PEM file) that signs access-request binding
+   * tokens, and its `kid`; undefined: a key generated at start.
+   */
+  readonly signingKey?: { readonly path: string; readonly kid?: string | undefined } | undefined;
 }
 
 /** The limits a server applies when its config sets none. */
@@ -122,6 +128,8 @@ const LIMIT_FIELDS: ReadonlyArray<readonly [string, keyof Omit<ServerLimits, "ex
   ["max_string_length", "maxStringLength", 1],
   ["max_metadata_entries", "maxMetadataEntries", 0],
   ["max_metadata_depth", "maxMetadataDepth", 1, MAX_METADATA_DEPTH],
+  ["max_pattern_length", "maxPatternLength", 1],
+  ["max_pattern_wildcards", "maxPatternWildcards", 0],
   ["max_message_bytes", "maxMessageBytes", 1024],
   ["max_batch", "maxBatch", 1],
   ["max_subscribers", "maxSubscribers", 0],
@@ -282,10 +290,15 @@ function readMetrics(value: unknown, errors: string[]): ServerConfig["metrics"] 
 function readHttp(value: unknown, errors: string[]): HttpListenerConfig | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isMap(value)) {
-    errors.push("http: must be a mapping with port (and host, policy_decision_point)");
+    errors.push("http: must be a mapping with port (and host, policy_decision_point, signing_key, signing_key_id)");
     return undefined;
   }
-  unknownKeys(value, ["host", "port", "policy_decision_point"], "http.", errors);
+  unknownKeys(value, ["host", "port", "policy_decision_point", "signing_key", "signing_key_id"], "http.", errors);
+  const keyPath = value["signing_key"];
+  const kid = value["signing_key_id"];
+  if (keyPath !== undefined && (typeof keyPath !== "string" || keyPath === "")) errors.push("http.signing_key: must be the path of a PEM file holding an Ed25519 private key");
+  if (kid !== undefined && (typeof kid !== "string" || kid === "")) errors.push("http.signing_key_id: must be a non-empty string");
+  if (kid !== undefined && keyPath === undefined) errors.push("http.signing_key_id: needs http.signing_key (the key it names)");
   const host = value["host"];
   if (host !== undefined && (typeof host !== "string" || host === "")) errors.push("http.host: must be a host name or address");
   let pdp: string | undefined;
@@ -300,7 +313,8 @@ function readHttp(value: unknown, errors: string[]): HttpListenerConfig | undefi
     if (value["port"] === undefined) errors.push("http.port: is required");
     return undefined;
   }
-  return Object.freeze({ host: typeof host === "string" && host !== "" ? host : undefined, port, policyDecisionPoint: pdp });
+  const signingKey = typeof keyPath === "string" && keyPath !== "" ? Object.freeze({ path: keyPath, kid: typeof kid === "string" && kid !== "" ? kid : undefined }) : undefined;
+  return Object.freeze({ host: typeof host === "string" && host !== "" ? host : undefined, port, policyDecisionPoint: pdp, signingKey });
 }
 
 /** Shortest callback secret accepted (bytes). */

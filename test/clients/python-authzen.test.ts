@@ -30,7 +30,7 @@ describe("Python standard-library client of the AuthZEN API (examples/clients/py
     }
     const started = await startTestServer({
       http: { port: 0 },
-      callers: [{ name: "py-gateway", tokenHashes: [createHash("sha256").update("py-token").digest("hex")], certificates: [], groups: new Set(["authorize"] as const) }],
+      callers: [{ name: "py-gateway", tokenHashes: [createHash("sha256").update("py-token").digest("hex")], certificates: [], groups: new Set(["authorize", "approvals"] as const) }],
     });
     server = started.server;
     started.client.close();
@@ -48,9 +48,19 @@ describe("Python standard-library client of the AuthZEN API (examples/clients/py
       error: null,
       batch: [true, false],
       batch_reasons: ["Allowed by profile 'assistant'", "Action 'delete' denied by profile 'assistant'"],
+      access_request: null,
     });
     const recorded = (await server.hub.query({ limit: 1000 })).entries.map((e) => e.event.origin);
     expect(recorded).to.deep.include({ transport: "http", requestId: "py-1", caller: "py-gateway" });
+  });
+
+  it("submits the access request a requestable deny offers, and reads the pending task", async () => {
+    const r = await runClient([server.http!.url, "deployer", "alice", "deploy", "/staging/app", "py-token"]);
+    expect(r.status, r.stderr).to.equal(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).to.deep.include({ status: 200, decision: false, access_request: { status: 201, problem: null, task_status: "pending" } });
+    const pending = await server.engine.listApprovals({ status: "pending", agent: "deployer", user: "alice" }, { limit: 10 });
+    expect(pending.tasks.map((t) => [t.justification, t.requestedBy])).to.deep.include(["asked by the Python example", "py-gateway"]);
   });
 
   it("sees a 401 without the token, as the standard says", async () => {

@@ -20,9 +20,10 @@ function examples(): { command: string; answer: string }[] {
   return out;
 }
 
-/** What varies from run to run: decision ids. */
+/** What varies from run to run: decision ids, binding tokens and their expiry, the signing key. */
+const VARYING = new Set(["decision_id", "evaluation_id", "binding_token", "expires_at", "kid", "x"]);
 function masked(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value), (key, v: unknown) => (key === "decision_id" ? "<id>" : v));
+  return JSON.parse(JSON.stringify(value), (key, v: unknown) => (VARYING.has(key) ? "<varies>" : v));
 }
 
 describe(`the curl examples of ${DOC} against the example policy, served as npm start serves it`, function () {
@@ -56,7 +57,7 @@ describe(`the curl examples of ${DOC} against the example policy, served as npm 
 
   it("has examples of every endpoint served", () => {
     const paths = examples().map((e) => /127\.0\.0\.1:8080(\S+)/.exec(e.command)?.[1]);
-    for (const p of ["/access/v1/evaluation", "/access/v1/evaluations", "/access/v1/search/subject", "/access/v1/search/action", "/.well-known/authzen-configuration"]) expect(paths).to.include(p);
+    for (const p of ["/access/v1/evaluation", "/access/v1/evaluations", "/access/v1/search/subject", "/access/v1/search/action", "/.well-known/authzen-configuration", "/.well-known/jwks.json"]) expect(paths).to.include(p);
   });
 
   for (const [i, e] of examples().entries()) {

@@ -241,6 +241,20 @@ describe("AuthEngine", () => {
         expect((error as { field?: string }).field, JSON.stringify(input)).to.equal(field);
       }
     });
+
+    it("applies the pattern limits it is given to session scopes and delegated actions", async () => {
+      const { engine } = engineWith({ limits: { maxPatternLength: 12, maxPatternWildcards: 2 } });
+      const long = await rejection(engine.createSession({ agent: "assistant", user: "alice", scope: "project:abcde" }));
+      expect(isInvalidRequestError(long) && long.message).to.equal("scope: is a pattern 13 characters long; the limit is 12 (limits.max_pattern_length)");
+      const wild = await rejection(engine.createSession({ agent: "assistant", user: "alice", scope: "p:[ab]?*" }));
+      expect(isInvalidRequestError(wild) && wild.message).to.equal("scope: is a pattern with 3 wildcards (*, ?, [...]); the limit is 2 (limits.max_pattern_wildcards)");
+      expect((await engine.createSession({ agent: "assistant", user: "alice", scope: "p:**x?" })).scope).to.equal("p:**x?");
+      const action = await rejection(engine.createDelegation({ fromUser: "alice", toAgent: "assistant", actions: ["write", "w???"] }));
+      expect(isInvalidRequestError(action) && [action.field, action.message]).to.deep.equal([
+        "actions[1]",
+        "actions[1]: is a pattern with 3 wildcards (*, ?, [...]); the limit is 2 (limits.max_pattern_wildcards)",
+      ]);
+    });
   });
 
   describe("delegations", () => {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { compileGlob, parseGlob, type GlobToken } from "../../src/policy/fnmatch.ts";
-import { fuzzRuns } from "../support/fuzz.ts";
+import { compileGlob, globSteps, parseGlob, type GlobToken } from "../../src/policy/fnmatch.ts";
+import { fuzzRuns, fuzzSeedOr } from "../support/fuzz.ts";
 
 const RUNS = fuzzRuns(500);
 
@@ -45,6 +45,25 @@ describe("fnmatch (property)", () => {
         expect(compileGlob(pattern)(name)).to.equal(reference(parseGlob(pattern), name));
       }),
       { numRuns: RUNS, seed: 42 },
+    );
+  });
+
+  // The general (segment) matcher on its own, with multi-star patterns and
+  // names of several code point sizes, against the plain reference; and its
+  // work within len(name) × (tokens of a segment) steps.
+  it(`runs the segment matcher exactly and within its step bound (${RUNS} runs)`, () => {
+    const piece = fc.constantFrom("a", "b", "ab", "é", "🙂", "?", "*", "[ab]", "[!a]", "[a-b]", ":");
+    const char = fc.constantFrom("a", "b", "é", "🙂", ":", "c");
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 10 }), fc.array(char, { maxLength: 40 }), (pieces, chars) => {
+        const pattern = pieces.join("");
+        const name = chars.join("");
+        const tokens = parseGlob(pattern);
+        const { matched, steps } = globSteps(pattern, name);
+        expect(matched).to.equal(reference(tokens, name));
+        expect(steps).to.be.at.most(2 * (name.length + tokens.length + 1) * (tokens.length + 1));
+      }),
+      { numRuns: RUNS, seed: fuzzSeedOr(43) },
     );
   });
 });

@@ -17,6 +17,8 @@ import {
   type ApprovalEventRecord,
 } from "../../src/client/index.ts";
 import type { CallerConfig } from "../../src/server/server-config.ts";
+import { parseRedisTarget } from "../../src/state/redis/redis-target.ts";
+import { deletePrefix, requireRedis, testPrefix } from "../support/redis.ts";
 import { SERVER_POLICY, startTestServer } from "../support/server.ts";
 
 /** The test policy plus an approvals section: soft by the user or leads, strong by sec-* only. */
@@ -325,6 +327,81 @@ describe("ApprovalService over gRPC", function () {
       } finally {
         client.close();
         await server.close(100);
+        receiver.close();
+      }
+    });
+  });
+
+  describe("two replicas sharing Redis", () => {
+    let url: string;
+    let prefix: string;
+    before(async function () {
+      url = await requireRedis(this);
+      prefix = testPrefix("approvals-api");
+    });
+    after(async () => {
+      if (url !== undefined) await deletePrefix(url, prefix);
+    });
+
+    it("decides on one replica what was requested on the other; watchers see every replica's transitions; each callback is sent once", async () => {
+      const got: { event: string; id: string }[] = [];
+      const waiters: { count: number; resolve: () => void }[] = [];
+      const receiver = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { event: string; approval: { id: string } };
+          got.push({ event: body.event, id: body.approval.id });
+          res.statusCode = 204;
+          res.end();
+          for (const w of waiters.filter((w) => got.length >= w.count)) w.resolve();
+        });
+      });
+      receiver.listen(0, "127.0.0.1");
+      await once(receiver, "listening");
+      const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/approvals`;
+      const received = (count: number): Promise<void> => (got.length >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve })));
+      const options = {
+        redis: { connection: parseRedisTarget(url), prefix },
+        approvalCallbacks: { allow: ["http://127.0.0.1:*/*"], secret: "callback-secret-for-tests", maxAttempts: 3, backoffMs: 10, timeoutMs: 5000 },
+      };
+      const a = await startTestServer(options, POLICY);
+      const b = await startTestServer(options, POLICY);
+      const controller = new AbortController();
+      try {
+        const watched: string[] = [];
+        const watching = (async () => {
+          try {
+            for await (const e of b.client.approvals.watch({ users: ["replicated"], afterCursor: "0-0" }, { signal: controller.signal })) {
+              watched.push(`${e.kind}:${e.task.status}`);
+              if (watched.length === 3) break;
+            }
+          } catch {
+            // ended by the abort
+          }
+        })();
+        const { task } = await a.client.approvals.request({ ...deploy, user: "replicated", callbackUrl: hook });
+        expect((await b.client.approvals.get(task.id))?.status).to.equal("pending");
+        await b.client.approvals.decide({ id: task.id, approve: true, approver: "lead-ann" });
+        const redeemed = await a.client.authorize({ ...deploy, user: "replicated", approvalId: task.id });
+        expect(redeemed).to.deep.include({ allowed: true, requiresApproval: false, approvedBy: "lead-ann" });
+        // The second redemption, on the other replica, finds it used.
+        expect((await b.client.authorize({ ...deploy, user: "replicated", approvalId: task.id })).approvalStatus).to.equal("used");
+        await watching;
+        expect(watched).to.deep.equal(["approval_requested:pending", "approval_approved:approved", "approval_redeemed:used"]);
+
+        // Each replica sends only the transitions it made: by the time a later transition's callback
+        // arrives, each of the first task's came once, whichever replica made it.
+        const marker = (await b.client.approvals.request({ ...deploy, user: "marker", callbackUrl: hook })).task;
+        await received(4);
+        while (!got.some((g) => g.id === marker.id)) await received(got.length + 1);
+        expect(got.filter((g) => g.id === task.id).map((g) => g.event).sort()).to.deep.equal(["approval_approved", "approval_redeemed", "approval_requested"]);
+      } finally {
+        controller.abort();
+        for (const r of [a, b]) {
+          r.client.close();
+          await r.server.close(100);
+        }
         receiver.close();
       }
     });

@@ -61,6 +61,9 @@ describe("gRPC services (end to end, real sockets)", () => {
       ["a missing user", { agent: "a", action: "x" }, "user"],
       ["an empty action", { agent: "a", user: "u" }, "action"],
       ["an oversized resource", { agent: "a", user: "u", action: "x", resource: "r".repeat(5000) }, "resource"],
+      // Request scopes and actions, matched against caller-chosen patterns, are bounded too.
+      ["an oversized scope", { agent: "a", user: "u", action: "x", scope: "s".repeat(4097) }, "scope"],
+      ["an oversized action", { agent: "a", user: "u", action: "x".repeat(4097) }, "action"],
       ["metadata nested too deep", { agent: "a", user: "u", action: "x", metadata: { a: { b: { c: { d: { e: { f: { g: { h: { i: 1 } } } } } } } } } }, "metadata.a.b.c.d.e.f.g.h"],
     ];
     for (const [title, request, field] of bad) {
@@ -130,9 +133,42 @@ describe("gRPC services (end to end, real sockets)", () => {
       const empty = await failure(client.sessions.createSession({ agent: "a", user: "" }));
       expect(empty.fieldViolations[0]?.field).to.equal("user");
     });
+
+    // The review's session scope: "*", 4,094 "?" and "b", matched by every
+    // later decision in that session. Refused at creation, naming the limit.
+    it("refuses session scopes over the pattern limits, naming the limit", async () => {
+      const long = await failure(client.sessions.createSession({ agent: "assistant", user: "alice", scope: "*" + "?".repeat(4094) + "b" }));
+      expect([long.code, long.fieldViolations[0]?.field, long.details]).to.deep.equal([
+        status.INVALID_ARGUMENT,
+        "scope",
+        "scope: is a pattern 4096 characters long; the limit is 256 (limits.max_pattern_length)",
+      ]);
+      const wild = await failure(client.sessions.createSession({ agent: "assistant", user: "alice", scope: "*" + "?".repeat(16) + "b" }));
+      expect([wild.code, wild.details]).to.deep.equal([
+        status.INVALID_ARGUMENT,
+        "scope: is a pattern with 17 wildcards (*, ?, [...]); the limit is 16 (limits.max_pattern_wildcards)",
+      ]);
+      const within = await client.sessions.createSession({ agent: "assistant", user: "alice", scope: "*" + "?".repeat(15) + "b" });
+      const id = within.session!.sessionId;
+      const inside = await client.authorization.authorize({ agent: "assistant", user: "alice", action: "read", sessionId: id, scope: "project:" + "x".repeat(4000) + "b" });
+      expect(inside.decision?.effect).to.equal(Effect.ALLOW);
+      const outside = await client.authorization.authorize({ agent: "assistant", user: "alice", action: "read", sessionId: id, scope: "project:" + "x".repeat(4000) + "c" });
+      expect(outside.decision?.effect).to.equal(Effect.DENY);
+    });
   });
 
   describe("DelegationService", () => {
+    it("refuses delegated actions over the pattern limits, naming the item and the limit", async () => {
+      const e = await failure(client.delegations.createDelegation({ fromUser: "carol", toAgent: "assistant", actions: ["pay", "[ab]".repeat(17)], reason: "r" }));
+      expect([e.code, e.fieldViolations[0]?.field, e.details]).to.deep.equal([
+        status.INVALID_ARGUMENT,
+        "actions[1]",
+        "actions[1]: is a pattern with 17 wildcards (*, ?, [...]); the limit is 16 (limits.max_pattern_wildcards)",
+      ]);
+      const long = await failure(client.delegations.createDelegation({ fromUser: "carol", toAgent: "assistant", actions: ["p".repeat(257)], reason: "r" }));
+      expect(long.details).to.equal("actions[0]: is a pattern 257 characters long; the limit is 256 (limits.max_pattern_length)");
+    });
+
     it("creates, uses, lists and revokes a delegation", async () => {
       const { delegation } = await client.delegations.createDelegation({ fromUser: "carol", toAgent: "assistant", actions: ["pay"], reason: "travel" });
       expect(delegation).to.deep.include({ fromUser: "carol", toAgent: "assistant", actions: ["pay"], status: DelegationStatus.ACTIVE });

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { parseConfig } from "../../src/config/index.ts";
 import { startAgentAuthServer, type AgentAuthServer } from "../../src/server/app/start-server.ts";
 import { silentLogger } from "../../src/server/logger.ts";
-import { parseServerConfig, type CallerConfig } from "../../src/server/server-config.ts";
+import { DEFAULT_SERVER_CONFIG, parseServerConfig, type CallerConfig } from "../../src/server/server-config.ts";
 import { createAgentAuthClient, isClientError, type AgentAuthClient, type ConnectOptions } from "../../src/client/index.ts";
 import { SERVER_POLICY } from "../support/server.ts";
 import { healthClient } from "../support/health.ts";
@@ -36,7 +36,7 @@ describe("server config (--server-config)", () => {
 callers:
   orchestrator: {tokens_sha256: ["${sha("t1")}"], groups: [authorize, sessions]}
   auditor: {certificates: ["CN=auditor", "URI:spiffe://acme/auditor"], groups: [audit]}
-limits: {max_string_length: 64, max_batch: 5, max_expression_depth: 10}
+limits: {max_string_length: 64, max_batch: 5, max_expression_depth: 10, max_pattern_length: 32, max_pattern_wildcards: 2}
 metrics: {port: 0}
 reload: {watch: false, settle_ms: 250}
 `);
@@ -47,6 +47,8 @@ reload: {watch: false, settle_ms: 250}
     expect(c.limits.maxStringLength).to.equal(64);
     expect(c.limits.maxBatch).to.equal(5);
     expect(c.limits.maxMetadataEntries).to.equal(256);
+    expect([c.limits.maxPatternLength, c.limits.maxPatternWildcards]).to.deep.equal([32, 2]);
+    expect([DEFAULT_SERVER_CONFIG.limits.maxPatternLength, DEFAULT_SERVER_CONFIG.limits.maxPatternWildcards]).to.deep.equal([256, 16]);
     expect(c.limits.expression).to.deep.equal({ maxLength: 8192, maxDepth: 10 });
     expect(c.metrics).to.deep.equal({ host: "127.0.0.1", port: 0 });
     expect(c.reload).to.deep.equal({ watch: false, settleMs: 250 });
@@ -61,7 +63,7 @@ callers:
   plain: {tokens_sha256: ["hunter2"], groups: [authorize, admin]}
   nobody: {groups: [audit]}
   twin: {tokens_sha256: ["${sha("x")}", "${sha("x")}"], certificates: ["orchestrator"]}
-limits: {max_batch: 0, max_string_length: "big", max_metadata_depth: 65, max_expression_depth: 1000000, surprise: 1}
+limits: {max_batch: 0, max_string_length: "big", max_metadata_depth: 65, max_expression_depth: 1000000, max_pattern_length: 0, max_pattern_wildcards: -1, surprise: 1}
 metrics: {host: ""}
 reload: {settle_ms: 60001}
 colour: blue
@@ -79,6 +81,8 @@ colour: blue
       "limits.max_string_length: must be an integer",
       "limits.max_metadata_depth: must be at most 64, got 65",
       "limits.max_expression_depth: must be at most 256, got 1000000",
+      "limits.max_pattern_length: must be at least 1, got 0",
+      "limits.max_pattern_wildcards: must be at least 0, got -1",
       "metrics.host: must be a host name or address",
       "metrics.port: is required",
       "reload.settle_ms: must be at most 60000, got 60001",

@@ -284,6 +284,29 @@ export function runStateStoreContract(name: string, fixture: StoreFixture): void
         expect(await store.resolveOutcome({ ...q, sessionId: short.id })).to.deep.equal({ kind: "session_invalid" });
       });
 
+      // The review's shapes, sized within the pattern limits (256 characters, 16
+      // wildcards): a session scope of a star, 14 '?' and a literal, and 16
+      // delegated patterns under a `pr:*` rule, against 4,096-character texts.
+      // The old matchers retried the tail at every position; these must answer
+      // correctly (and bench/globs.ts times them).
+      it("matches the review's attack shapes within the limits correctly", async () => {
+        const scope = "*" + "?".repeat(14) + "b";
+        const s = session(clock, { scope });
+        await store.sessions.create(s);
+        const long = "x".repeat(4095);
+        const q = { ...base, sessionId: s.id };
+        expect(await store.resolveOutcome({ ...q, scope: long + "b" })).to.deep.equal({ kind: "ok", grant: undefined });
+        expect(await store.resolveOutcome({ ...q, scope: long + "c" })).to.deep.equal({ kind: "scope_outside", pattern: scope });
+        expect(await store.resolveOutcome({ ...q, scope: "b".repeat(14) })).to.deep.equal({ kind: "scope_outside", pattern: scope });
+        const actions = Array.from({ length: 16 }, (_, i) => "pr:*" + "?".repeat(14) + String.fromCharCode(0x61 + i));
+        const d = delegation(clock, { actions });
+        await store.delegations.create(d);
+        const dq = { ...base, sessionId: "", delegations: true };
+        expect(await store.resolveOutcome({ ...dq, action: "pr:" + "x".repeat(4092) + "p" })).to.deep.equal({ kind: "ok", grant: { id: d.id, fromUser: "alice" } });
+        expect(await store.resolveOutcome({ ...dq, action: "pr:" + "x".repeat(4092) + "q" })).to.deep.equal({ kind: "ok", grant: undefined });
+        expect(await store.resolveOutcome({ ...dq, action: "pr:" + "🙂".repeat(2040) + "a" })).to.deep.equal({ kind: "ok", grant: { id: d.id, fromUser: "alice" } });
+      });
+
       it("demands a request scope in a scoped session only when asked to (sessions.require_scope)", async () => {
         const scoped = session(clock, { scope: "project:*" });
         const open = session(clock);

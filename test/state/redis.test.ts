@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { createRedisStore, type RedisStore } from "../../src/state/redis/redis-store.ts";
 import { globProgram } from "../../src/state/redis/glob-program.ts";
 import { GLOB_CHECK } from "../../src/state/redis/scripts.ts";
-import { fnmatch } from "../../src/policy/fnmatch.ts";
+import { fnmatch, parseGlob } from "../../src/policy/fnmatch.ts";
 import { freePort, PrivateRedis } from "../support/private-redis.ts";
 import { deletePrefix, requireRedis, testPrefix } from "../support/redis.ts";
 import { runApprovalContract } from "./approval-contract.ts";
@@ -86,25 +86,87 @@ describe("Redis state store", function () {
   });
 
   describe("Lua glob matcher", () => {
-    it("agrees with the engine's fnmatch on every vector", async function () {
-      this.timeout(120_000);
-      const vectors = JSON.parse(readFileSync("test/fixtures/fnmatch-vectors.json", "utf8")) as { vectors: [string, string, boolean][] };
-      const client = new Redis(url);
-      try {
-        const cases = vectors.vectors;
-        const mismatches: string[] = [];
-        for (let i = 0; i < cases.length; i += 500) {
-          const chunk = cases.slice(i, i + 500);
-          const argv = chunk.flatMap(([pattern, name]) => [globProgram(pattern), name]);
-          const got = (await client.eval(GLOB_CHECK, 0, ...argv)) as number[];
-          chunk.forEach(([pattern, name, expected], j) => {
-            if ((got[j] === 1) !== expected || fnmatch(name, pattern) !== expected) {
-              mismatches.push(`${JSON.stringify(pattern)} vs ${JSON.stringify(name)}: python ${expected}, lua ${got[j]}`);
+    /** Runs GLOB_CHECK on pairs in chunks: whether each matched and the matcher's steps. */
+    async function luaGlob(client: Redis, pairs: readonly (readonly [string, string])[]): Promise<{ matched: boolean; steps: number }[]> {
+      const out: { matched: boolean; steps: number }[] = [];
+      for (let i = 0; i < pairs.length; i += 500) {
+        const chunk = pairs.slice(i, i + 500);
+        const got = (await client.eval(GLOB_CHECK, 0, ...chunk.flatMap(([pattern, name]) => [globProgram(pattern), name]))) as number[];
+        chunk.forEach((_, j) => out.push({ matched: got[2 * j] === 1, steps: got[2 * j + 1]! }));
+      }
+      return out;
+    }
+
+    for (const file of ["fnmatch-vectors.json", "glob-vectors.json"]) {
+      it(`agrees with Python and the engine's fnmatch on every vector of ${file}`, async function () {
+        this.timeout(120_000);
+        const cases = (JSON.parse(readFileSync(`test/fixtures/${file}`, "utf8")) as { vectors: [string, string, boolean][] }).vectors;
+        const client = new Redis(url);
+        try {
+          const got = await luaGlob(client, cases.map(([pattern, name]) => [pattern, name] as const));
+          const mismatches: string[] = [];
+          cases.forEach(([pattern, name, expected], j) => {
+            if (got[j]!.matched !== expected || fnmatch(name, pattern) !== expected) {
+              mismatches.push(`${JSON.stringify(pattern)} vs ${JSON.stringify(name)}: python ${expected}, lua ${got[j]!.matched}`);
             }
           });
+          expect(mismatches.slice(0, 20)).to.deep.equal([]);
+          expect(cases.length).to.be.greaterThan(500);
+        } finally {
+          client.disconnect();
         }
-        expect(mismatches.slice(0, 20)).to.deep.equal([]);
-        expect(cases.length).to.be.greaterThan(500);
+      });
+    }
+
+    it("agrees with the engine on random patterns and names, within its step bound", async function () {
+      this.timeout(120_000);
+      const pieces = ["a", "b", "ab", "é", "€", "🙂", "?", "*", "[ab]", "[!a]", "[é-🙂]", ":", "[", "]"];
+      const chars = ["a", "b", "é", "€", "🙂", ":", "[", "]"];
+      let seed = 7;
+      const next = (n: number): number => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed % n;
+      };
+      const pick = (from: readonly string[], max: number): string => Array.from({ length: next(max + 1) }, () => from[next(from.length)]).join("");
+      // Short patterns, and long ones whose middle segments pass 31 code points (the other search paths).
+      const pairs = [
+        ...Array.from({ length: 4000 }, () => [pick(pieces, 9), pick(chars, 16)] as const),
+        ...Array.from({ length: 1000 }, () => [pick(pieces, 60), pick(chars, 80)] as const),
+      ];
+      const client = new Redis(url);
+      try {
+        const got = await luaGlob(client, pairs);
+        const wrong = pairs.filter(([pattern, name], j) => {
+          const tokens = parseGlob(pattern).length;
+          return got[j]!.matched !== fnmatch(name, pattern) || got[j]!.steps > 2 * (name.length + tokens + 1) * (tokens + 1);
+        });
+        expect(wrong.slice(0, 20)).to.deep.equal([]);
+        expect(got.filter((g) => g.matched).length).to.be.greaterThan(40);
+      } finally {
+        client.disconnect();
+      }
+    });
+
+    // The review's shape ran one EVALSHA for 12 s: Redis answered BUSY to
+    // everyone. The steps the script takes now are linear in the name.
+    it("matches the review's attack shapes in steps linear in the name", async function () {
+      this.timeout(60_000);
+      const name = "a".repeat(4095) + "b";
+      const pairs = [
+        ["*" + "?".repeat(4094) + "b", name],
+        ["*" + "?".repeat(4094) + "c", name],
+        ["*" + "a?".repeat(7) + "b*", "a".repeat(4096)],
+        ["*" + "?".repeat(14) + "b*", "🙂".repeat(2048)],
+        ["*" + "[ab]".repeat(14) + "c*", "é".repeat(2048)],
+      ] as const;
+      const client = new Redis(url);
+      try {
+        const got = await luaGlob(client, pairs);
+        pairs.forEach(([pattern, text], j) => {
+          expect(got[j]!.matched, pattern.slice(0, 20)).to.equal(fnmatch(text, pattern));
+          expect(got[j]!.steps, pattern.slice(0, 20)).to.be.at.most(40 * text.length);
+        });
+        expect(got[0]!.matched).to.equal(true);
       } finally {
         client.disconnect();
       }

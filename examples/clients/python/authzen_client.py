@@ -4,6 +4,8 @@
 Asks agent-auth's OpenID AuthZEN Authorization API whether an agent, acting
 for a user, may do an action on a resource (one evaluation), then asks about
 several actions at once (evaluations), and prints what it learned as JSON.
+When the answer is a requestable deny (the action needs a human's approval),
+it submits the access request the deny offers and reads the task's status.
 
     python3 authzen_client.py http://127.0.0.1:8080 copilot alice read /docs/1 [TOKEN]
 
@@ -16,9 +18,11 @@ import urllib.error
 import urllib.request
 
 
-def call(url, body=None, token=None, request_id=None):
+def call(url, body=None, token=None, request_id=None, idempotency_key=None):
     """POSTs body as JSON (GET without one); returns (status, headers (case-insensitive), parsed JSON)."""
     headers = {"Accept": "application/json"}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
     data = None
     if body is not None:
         data = json.dumps(body).encode("utf-8")
@@ -59,6 +63,26 @@ def main(argv):
         },
         token,
     )
+    # A requestable deny: ask for the approval with the PDP's binding token, then read the task.
+    requested = None
+    offer = single.get("context", {}).get("access_request")
+    if offer:
+        submitted, _, created = call(
+            offer.get("endpoint") or config["access_request_endpoint"],
+            {
+                "subject": subject,
+                "action": {"name": action},
+                "resource": {"type": "resource", "id": resource},
+                "context": {"business_justification": "asked by the Python example"},
+                "denial": {"binding_token": offer["binding_token"], "expires_at": offer["expires_at"]},
+            },
+            token,
+            idempotency_key="py-" + single["context"]["decision_id"],
+        )
+        requested = {"status": submitted, "problem": created.get("type")}
+        if submitted == 201:
+            _, _, polled = call(created["task"]["status_endpoint"], token=token)
+            requested["task_status"] = polled["task"]["status"]
     print(json.dumps({
         "status": status,
         "request_id": headers.get("X-Request-ID"),
@@ -67,6 +91,7 @@ def main(argv):
         "error": single.get("error"),
         "batch": [e["decision"] for e in batch.get("evaluations", [])],
         "batch_reasons": [e.get("context", {}).get("reason") for e in batch.get("evaluations", [])],
+        "access_request": requested,
     }))
 
 

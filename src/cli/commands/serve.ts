@@ -63,7 +63,7 @@ async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger
   const httpPort = intOption("serve", "http-port", v["http-port"]);
   if (httpPort !== undefined && (httpPort < 0 || httpPort > 65535)) throw new UsageError(`serve: --http-port must be between 0 and 65535, got ${httpPort}`, "serve");
   // --http-port turns the listener on (or moves it); the server config's http section gives the rest.
-  const http = httpPort !== undefined ? { host: sc.http?.host, port: httpPort, policyDecisionPoint: sc.http?.policyDecisionPoint } : sc.http;
+  const http = httpPort !== undefined ? { host: sc.http?.host, port: httpPort, policyDecisionPoint: sc.http?.policyDecisionPoint, signingKey: sc.http?.signingKey } : sc.http;
   const maxBatch = intOption("serve", "max-batch", v["max-batch"]) ?? sc.limits.maxBatch;
   if (maxBatch < 1) throw new UsageError("serve: --max-batch must be >= 1", "serve");
   const grace = intOption("serve", "grace-ms", v["grace-ms"]) ?? 10_000;
@@ -89,7 +89,13 @@ async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger
     redis: redisUrl === undefined ? undefined : { connection: parseRedisTarget(redisUrl), prefix: v["redis-prefix"] ?? g.redisPrefix, commandTimeoutMs: sc.redis.commandTimeoutMs },
     maxBatch,
     maxMessageBytes: sc.limits.maxMessageBytes,
-    limits: { maxStringLength: sc.limits.maxStringLength, maxMetadataEntries: sc.limits.maxMetadataEntries, maxMetadataDepth: sc.limits.maxMetadataDepth },
+    limits: {
+      maxStringLength: sc.limits.maxStringLength,
+      maxMetadataEntries: sc.limits.maxMetadataEntries,
+      maxMetadataDepth: sc.limits.maxMetadataDepth,
+      maxPatternLength: sc.limits.maxPatternLength,
+      maxPatternWildcards: sc.limits.maxPatternWildcards,
+    },
     maxSubscribers: sc.limits.maxSubscribers,
     subscriberBuffer: sc.limits.subscriberBuffer,
     callers: sc.callers,

@@ -1,9 +1,13 @@
 import type { onRequestHookHandler } from "fastify";
 import type { AuthEngine } from "../../engine/auth-engine.ts";
 import type { CallerCheck } from "../callers.ts";
+import { accessRequests } from "../http/access-requests/index.ts";
 import { authzenRoutes } from "../http/authzen/authzen-routes.ts";
+import { baseUrlOf } from "../http/authzen/discovery-route.ts";
 import { httpCallerHook } from "../http/caller-auth.ts";
 import type { HttpRouteGroup } from "../http/route-group.ts";
+import type { SigningKey } from "../http/signing-key.ts";
+import type { Logger } from "../logger.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import type { RpcGroup } from "../server-config.ts";
 
@@ -17,11 +21,18 @@ export interface HttpRoutesContext {
   readonly policyDecisionPoint: string | undefined;
   readonly scheme: "http" | "https";
   readonly fallbackHost: () => string;
+  /** Signs the binding tokens of requestable denies (published at /.well-known/jwks.json). */
+  readonly signingKey: SigningKey;
+  /** Which approval callback URLs are allowed; undefined: none. */
+  readonly callbacks: { refusal(url: string): string | undefined } | undefined;
+  readonly logger: Logger;
+  readonly maxBodyBytes: number;
 }
 
 /**
- * The route groups this server serves over HTTP, in order. New groups (the
- * approvals API, the console) are added here, with their discovery metadata
+ * The route groups this server serves over HTTP, in order: the AuthZEN API
+ * and the access requests of its approvals profile. New groups (the
+ * console) are added here, with their discovery metadata
  * passed to the AuthZEN group and their context extensions to its decisions.
  */
 export function httpRouteGroups(ctx: HttpRoutesContext): HttpRouteGroup[] {
@@ -33,17 +44,29 @@ export function httpRouteGroups(ctx: HttpRoutesContext): HttpRouteGroup[] {
     if (h === undefined) hooks.set(group, (h = [httpCallerHook(check, group)]));
     return h;
   };
+  const access = accessRequests({
+    engine: ctx.engine,
+    key: ctx.signingKey,
+    policyDecisionPoint: ctx.policyDecisionPoint,
+    baseUrl: baseUrlOf(ctx),
+    callerHooks,
+    callbacks: ctx.callbacks,
+    metrics: ctx.metrics,
+    logger: ctx.logger,
+    maxBodyBytes: ctx.maxBodyBytes,
+  });
   return [
     authzenRoutes({
       engine: ctx.engine,
       maxBatch: ctx.maxBatch,
       metrics: ctx.metrics,
       callerHooks,
-      contextExtensions: [],
+      contextExtensions: [access.contextExtension],
       policyDecisionPoint: ctx.policyDecisionPoint,
       scheme: ctx.scheme,
       fallbackHost: ctx.fallbackHost,
-      metadata: [],
+      metadata: [access.metadata],
     }),
+    access.routes,
   ];
 }

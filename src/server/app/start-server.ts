@@ -12,6 +12,7 @@ import { startGrpcServer, type RunningGrpcServer } from "../grpc/server.ts";
 import type { TlsFiles } from "../grpc/tls.ts";
 import type { ServiceContext } from "../handlers/context.ts";
 import { startHttpListener, type RunningHttpListener } from "../http/listener.ts";
+import { ephemeralSigningKey, loadSigningKey, type SigningKeyConfig } from "../http/signing-key.ts";
 import { createJsonLogger, type Logger } from "../logger.ts";
 import { ServerMetrics, serveMetrics, type MetricsEndpoint } from "../metrics.ts";
 import { PolicyReloader } from "../reload.ts";
@@ -109,6 +110,13 @@ export interface HttpOptions {
    * scheme and Host.
    */
   readonly policyDecisionPoint?: string | undefined;
+  /**
+   * The Ed25519 private key (PEM, PKCS #8) that signs access-request binding
+   * tokens, and its `kid` (default: its JWK thumbprint). Without it a key is
+   * generated at start, with a warning: tokens then die with the process and
+   * other replicas cannot verify them.
+   */
+  readonly signingKey?: SigningKeyConfig | undefined;
 }
 
 /** A running agent-auth server. */
@@ -209,6 +217,11 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
   let http: RunningHttpListener | undefined;
   if (options.http !== undefined) {
     try {
+      const configuredKey = options.http.signingKey;
+      const signingKey = configuredKey === undefined ? ephemeralSigningKey() : loadSigningKey(configuredKey);
+      if (signingKey.ephemeral) {
+        logger.warn("http.signing_key is not set: access-request binding tokens are signed with a key generated at start; they stop verifying after a restart and on other replicas", { kid: signingKey.kid });
+      }
       http = await startHttpListener({
         host: options.http.host ?? options.host,
         port: options.http.port,
@@ -225,6 +238,10 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
           policyDecisionPoint: options.http.policyDecisionPoint,
           scheme: options.tls === undefined ? "http" : "https",
           fallbackHost: () => http?.address ?? "localhost",
+          signingKey,
+          callbacks: ctx.callbacks,
+          logger,
+          maxBodyBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
         }),
       });
     } catch (error) {

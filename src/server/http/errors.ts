@@ -95,14 +95,20 @@ function frameworkError(error: FastifyError): HttpError | undefined {
  */
 export function httpErrorHandler(logger: Logger, maxBodyBytes: number): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
   return (error, request, reply) => {
-    let answer: HttpError | undefined = isHttpError(error) ? error : frameworkError(error);
-    if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-      answer = new HttpError(413, `request body: is larger than the limit of ${maxBodyBytes} bytes (limits.max_message_bytes)`);
-    }
-    if (answer === undefined) {
-      logger.error("internal error", { method: request.method, url: request.url, error });
-      answer = new HttpError(500, "internal error (see the server log)");
-    }
+    const answer = httpAnswerOf(error, request, logger, maxBodyBytes);
     void reply.code(answer.status).headers(answer.headers).send({ error: answer.message });
   };
+}
+
+/**
+ * What anything thrown while serving a request answers, for a route group
+ * that writes its own error bodies: HttpErrors and framework errors as they
+ * are, anything else a 500 with its cause logged.
+ */
+export function httpAnswerOf(error: FastifyError, request: FastifyRequest, logger: Logger, maxBodyBytes: number): HttpError {
+  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") return new HttpError(413, `request body: is larger than the limit of ${maxBodyBytes} bytes (limits.max_message_bytes)`);
+  const answer = isHttpError(error) ? error : frameworkError(error);
+  if (answer !== undefined) return answer;
+  logger.error("internal error", { method: request.method, url: request.url, error });
+  return new HttpError(500, "internal error (see the server log)");
 }

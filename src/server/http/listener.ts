@@ -1,6 +1,6 @@
 /**
  * The HTTP/1.1 listener beside the gRPC server (Fastify): the AuthZEN API
- * today, the approvals API and the console later. It owns what every route
+ * and its access requests, and later the console. It owns what every route
  * group shares — TLS, JSON-only bodies with a size limit, `X-Request-ID`,
  * error answers, request metrics, graceful close — and registers each route
  * group as its own plugin. No decision logic lives here.

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
 
 /**
- * A group of routes the HTTP listener serves (the AuthZEN API, and later the
- * approvals API and the console): registered as its own Fastify plugin, so
+ * A group of routes the HTTP listener serves (the AuthZEN API, its access
+ * requests, and later the console): registered as its own Fastify plugin, so
  * its hooks, decorators and content-type parsers stay inside it. A group
  * asks for caller checks per route (see {@link HttpServices.requireCaller}).
  */

@@ -43,52 +43,216 @@ local function codepoint(s, i, len)
   return (b1 % 0x08) * 0x40000 + b2 * 0x1000 + b3 * 0x40 + string.byte(s, i + 3) % 0x40
 end
 
--- Bytes one token consumes at i, or nil. Tokens: {'l', text} {'a'} {'c', negated, lo, hi, ...} {'n'}.
-local function step(t, s, i, n)
-  local k = t[1]
-  if k == 'l' then
-    local e = i + #t[2] - 1
-    if e <= n and string.sub(s, i, e) == t[2] then return #t[2] end
-    return nil
-  end
-  if i > n then return nil end
-  local len = charlen(s, i)
-  if k == 'a' then return len end
-  if k == 'c' then
-    local cp = codepoint(s, i, len)
-    local hit = false
-    for r = 3, #t, 2 do
-      if cp >= t[r] and cp <= t[r + 1] then hit = true break end
+-- Token steps taken by glob (read by GLOB_CHECK).
+local glob_steps = 0
+
+-- Where segment g (tokens between stars) matching at byte i ends (exclusive, never beyond e + 1), or nil.
+-- Tokens: {'l', text} {'a'} {'c', negated, lo, hi, ...}; each matches a fixed number of code points.
+local function seg_verify(g, s, i, e)
+  for k = 1, #g do
+    glob_steps = glob_steps + 1
+    local t = g[k]
+    if t[1] == 'l' then
+      local j = i + #t[2]
+      if j > e + 1 or string.sub(s, i, j - 1) ~= t[2] then return nil end
+      i = j
+    else
+      if i > e then return nil end
+      local len = charlen(s, i)
+      if t[1] == 'c' then
+        local cp = codepoint(s, i, len)
+        local hit = false
+        for r = 3, #t, 2 do
+          if cp >= t[r] and cp <= t[r + 1] then hit = true break end
+        end
+        if hit == (t[2] == 1) then return nil end
+      end
+      i = i + len
     end
-    if hit ~= (t[2] == 1) then return len end
   end
+  return i
+end
+
+-- The byte index count code points before j, or nil when that is before floor.
+local function glob_back(s, j, count, floor)
+  for _ = 1, count do
+    glob_steps = glob_steps + 1
+    if j <= floor then return nil end
+    j = j - 1
+    while j > floor do
+      local b = string.byte(s, j)
+      if b < 0x80 or b >= 0xC0 then break end
+      j = j - 1
+    end
+  end
+  return j
+end
+
+local band, bor, lshift, rshift = bit.band, bit.bor, bit.lshift, bit.rshift
+
+-- The Shift-And tables of a segment: position p (0-based code point of the segment) is bit
+-- p % 31 of word p // 31 + 1 (31 bits a word keep every word a positive number). Word lists
+-- are interned to numbers (their ids), so a step is two table reads once it has been seen.
+local function shift_and_tables(g)
+  local k = math.floor((g.width + 30) / 31)
+  local function zero()
+    local w = {}
+    for j = 1, k do w[j] = 0 end
+    return w
+  end
+  local function setbit(w, p)
+    local j = math.floor(p / 31) + 1
+    w[j] = bor(w[j], lshift(1, p % 31))
+  end
+  local any, lit, classes, pos = zero(), {}, {}, 0
+  for n = 1, #g do
+    local t = g[n]
+    if t[1] == 'l' then
+      local i, len_t = 1, #t[2]
+      while i <= len_t do
+        local len = charlen(t[2], i)
+        local cp = codepoint(t[2], i, len)
+        lit[cp] = lit[cp] or zero()
+        setbit(lit[cp], pos)
+        pos, i = pos + 1, i + len
+      end
+    else
+      if t[1] == 'a' then setbit(any, pos) else classes[#classes + 1] = {t, pos} end
+      pos = pos + 1
+    end
+  end
+  return {k = k, zero = zero, setbit = setbit, any = any, lit = lit, classes = classes, masks = {}, next = {},
+    ids = {}, words = {}, accept = {}, topword = math.floor((pos - 1) / 31) + 1, topbit = lshift(1, (pos - 1) % 31)}
+end
+
+local function sa_intern(tb, w)
+  local key = table.concat(w, ',')
+  local id = tb.ids[key]
+  if not id then
+    id = #tb.words + 1
+    tb.words[id] = w
+    tb.ids[key] = id
+    tb.accept[id] = band(w[tb.topword], tb.topbit) ~= 0
+  end
+  return id
+end
+
+-- Leftmost match of a segment in s[from, e] by bit-parallel matching (Shift-And): one pass over
+-- the text. The state is the set of segment positions matched so far; each code point's mask and
+-- each (state, mask) step are computed once per call and remembered, so a code point costs a few
+-- table reads, whatever the segment holds. Returns where the match ends, or nil.
+local function seg_shift_and(g, s, from, e)
+  local tb = g.sa
+  if not tb then
+    tb = shift_and_tables(g)
+    g.sa = tb
+  end
+  local masks, nexts, accept, words, k = tb.masks, tb.next, tb.accept, tb.words, tb.k
+  local d, i = sa_intern(tb, tb.zero()), from
+  while i <= e do
+    local cp, len = string.byte(s, i), 1
+    if cp >= 0x80 then
+      len = charlen(s, i)
+      cp = codepoint(s, i, len)
+    end
+    local m = masks[cp]
+    if not m then
+      local w, l = {}, tb.lit[cp]
+      for j = 1, k do w[j] = bor(tb.any[j], l and l[j] or 0) end
+      for c = 1, #tb.classes do
+        local t = tb.classes[c][1]
+        local hit = false
+        for r = 3, #t, 2 do
+          if cp >= t[r] and cp <= t[r + 1] then hit = true break end
+        end
+        if hit ~= (t[2] == 1) then tb.setbit(w, tb.classes[c][2]) end
+      end
+      m = sa_intern(tb, w)
+      masks[cp] = m
+    end
+    local row = nexts[d]
+    if not row then
+      row = {}
+      nexts[d] = row
+    end
+    local nd = row[m]
+    if not nd then
+      local w, mw, nw = words[d], words[m], {}
+      for j = 1, k do
+        local carry = 1
+        if j > 1 then carry = rshift(w[j - 1], 30) end
+        nw[j] = band(bor(lshift(w[j], 1), carry), mw[j], 0x7FFFFFFF)
+      end
+      nd = sa_intern(tb, nw)
+      row[m] = nd
+    end
+    d = nd
+    i = i + len
+    if accept[d] then
+      glob_steps = glob_steps + (i - from)
+      return i
+    end
+  end
+  glob_steps = glob_steps + (i - from)
   return nil
 end
 
--- Whole-string glob match, greedy with backtracking to the last star: O(len(s) * len(program)).
+-- Where the leftmost match of segment g starting in s[from, e] ends, or nil: a literal by a plain
+-- substring search, anything else by Shift-And. A later match ends later (the width in code
+-- points is fixed): if the leftmost ends beyond e, all do.
+local function seg_find(g, s, from, e)
+  if #g == 0 then return from end
+  if #g == 1 and g[1][1] == 'l' then
+    glob_steps = glob_steps + 1
+    local a = string.find(s, g[1][2], from, true)
+    if a and a + #g[1][2] - 1 <= e then return a + #g[1][2] end
+    return nil
+  end
+  return seg_shift_and(g, s, from, e)
+end
+
+-- Whole-string glob match (Python fnmatch on code points) of a program from glob-program.ts.
+-- The program is cut at its stars into segments: the first must match at the start, the last
+-- (of fixed width in code points) at the end, each middle one at its leftmost place after the
+-- previous one: a literal by a plain substring search, any other by Shift-And (one pass, a few
+-- table reads per code point). Successive searches never overlap: one pass over the text in all.
 local function glob(program, s)
-  local n, m = #s, #program
-  local ti, si = 1, 1
-  local star_ti, star_si = nil, nil
-  while true do
-    if ti <= m and program[ti][1] == 's' then
-      star_ti, star_si, ti = ti, si, ti + 1
+  local segs, cur = {}, {}
+  for k = 1, #program do
+    local t = program[k]
+    if t[1] == 'n' then return false end
+    if t[1] == 's' then
+      segs[#segs + 1], cur = cur, {}
     else
-      local used = nil
-      if ti <= m then used = step(program[ti], s, si, n) end
-      if used then
-        si, ti = si + used, ti + 1
-      elseif ti > m and si > n then
-        return true
-      elseif star_ti then
-        if star_si > n then return false end
-        star_si = star_si + charlen(s, star_si)
-        si, ti = star_si, star_ti + 1
-      else
-        return false
-      end
+      cur[#cur + 1] = t
     end
   end
+  segs[#segs + 1] = cur
+  for _, g in ipairs(segs) do
+    local width = 0
+    for k = 1, #g do
+      local t = g[k]
+      if t[1] == 'l' then
+        local _, count = string.gsub(t[2], '[^\\128-\\191]', '')
+        width = width + count
+      else
+        width = width + 1
+      end
+    end
+    g.width = width
+  end
+  local n = #s
+  local at = seg_verify(segs[1], s, 1, n)
+  if not at then return false end
+  if #segs == 1 then return at == n + 1 end
+  local last = segs[#segs]
+  local tail = glob_back(s, n + 1, last.width, at)
+  if not tail or seg_verify(last, s, tail, n) ~= n + 1 then return false end
+  for k = 2, #segs - 1 do
+    at = seg_find(segs[k], s, at, tail - 1)
+    if not at then return false end
+  end
+  return true
 end
 `;
 
@@ -330,10 +494,17 @@ end
 return ids
 `;
 
-/** ARGV: program, text, program, text, … Returns 1/0 per pair (tests the matcher against the engine's). */
+/**
+ * ARGV: program, text, program, text, … Returns 1/0 and the matcher's token
+ * steps per pair (tests the matcher and its cost against the engine's).
+ */
 export const GLOB_CHECK = `${PRELUDE}
 local out = {}
-for i = 1, #ARGV, 2 do out[#out + 1] = glob(cjson.decode(ARGV[i]), ARGV[i + 1]) and 1 or 0 end
+for i = 1, #ARGV, 2 do
+  glob_steps = 0
+  out[#out + 1] = glob(cjson.decode(ARGV[i]), ARGV[i + 1]) and 1 or 0
+  out[#out + 1] = glob_steps
+end
 return out
 `;
 

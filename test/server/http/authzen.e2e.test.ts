@@ -356,7 +356,7 @@ describe("AuthZEN Authorization API over HTTP", function () {
   });
 
   describe("discovery", () => {
-    it("lists the endpoints actually served under the URL the client used, and no capabilities", async () => {
+    it("lists the endpoints actually served under the URL the client used, and the access-request capability", async () => {
       const r = await call(base, "/.well-known/authzen-configuration");
       expect(r.status).to.equal(200);
       expect(r.headers["content-type"]).to.match(/^application\/json/);
@@ -366,14 +366,18 @@ describe("AuthZEN Authorization API over HTTP", function () {
         access_evaluations_endpoint: `${base}/access/v1/evaluations`,
         search_subject_endpoint: `${base}/access/v1/search/subject`,
         search_action_endpoint: `${base}/access/v1/search/action`,
+        access_request_endpoint: `${base}/access/v1/requests`,
+        jwks_uri: `${base}/.well-known/jwks.json`,
+        capabilities: ["urn:openid:authzen:capability:access-request"],
       });
       const viaLocalhost = await call(base.replace("127.0.0.1", "localhost"), "/.well-known/authzen-configuration");
       expect(viaLocalhost.json.policy_decision_point).to.equal(base.replace("127.0.0.1", "localhost"));
       // Every advertised endpoint answers.
-      for (const key of ["access_evaluation_endpoint", "access_evaluations_endpoint", "search_subject_endpoint", "search_action_endpoint"]) {
+      for (const key of ["access_evaluation_endpoint", "access_evaluations_endpoint", "search_subject_endpoint", "search_action_endpoint", "access_request_endpoint"]) {
         const answer = await call(r.json[key], "", { body: {} });
         expect(answer.status, key).to.equal(400);
       }
+      expect((await call(r.json.jwks_uri, "")).status).to.equal(200);
     });
 
     it("publishes a configured base URL, and also answers at the well-known URL of its path", async () => {

@@ -14,12 +14,15 @@ const errorsOf = (text: string): readonly string[] => {
 
 describe("server config: the http section", () => {
   it("reads host, port and the published base URL (normalized)", () => {
-    expect(parseServerConfig("http: {port: 8080}").http).to.deep.equal({ host: undefined, port: 8080, policyDecisionPoint: undefined });
+    expect(parseServerConfig("http: {port: 8080}").http).to.deep.equal({ host: undefined, port: 8080, policyDecisionPoint: undefined, signingKey: undefined });
     expect(parseServerConfig("http: {host: 0.0.0.0, port: 0, policy_decision_point: 'https://Gw.Example:8443/authz/'}").http).to.deep.equal({
       host: "0.0.0.0",
       port: 0,
       policyDecisionPoint: "https://gw.example:8443/authz",
+      signingKey: undefined,
     });
+    expect(parseServerConfig("http: {port: 1, signing_key: /etc/pdp.pem, signing_key_id: k1}").http?.signingKey).to.deep.equal({ path: "/etc/pdp.pem", kid: "k1" });
+    expect(parseServerConfig("http: {port: 1, signing_key: /etc/pdp.pem}").http?.signingKey).to.deep.equal({ path: "/etc/pdp.pem", kid: undefined });
     expect(parseServerConfig("metrics: {port: 1}").http).to.equal(undefined);
   });
 
@@ -30,7 +33,9 @@ describe("server config: the http section", () => {
     expect(errorsOf("http: {port: 1, policy_decision_point: 'https://pdp.example.com/?x=1'}")).to.deep.equal(["http.policy_decision_point: 'https://pdp.example.com/?x=1' must have no query or fragment"]);
     expect(errorsOf("http: {port: 1, policy_decision_point: 'ftp://pdp.example.com'}")).to.deep.equal(["http.policy_decision_point: 'ftp://pdp.example.com' must be an https:// (or http://) URL"]);
     expect(errorsOf("http: {port: 1, tls: true}")[0]).to.match(/^http\.tls: unknown key/);
-    expect(errorsOf("http: 8080")).to.deep.equal(["http: must be a mapping with port (and host, policy_decision_point)"]);
+    expect(errorsOf("http: 8080")).to.deep.equal(["http: must be a mapping with port (and host, policy_decision_point, signing_key, signing_key_id)"]);
+    expect(errorsOf("http: {port: 1, signing_key: ''}")).to.deep.equal(["http.signing_key: must be the path of a PEM file holding an Ed25519 private key"]);
+    expect(errorsOf("http: {port: 1, signing_key_id: k1}")).to.deep.equal(["http.signing_key_id: needs http.signing_key (the key it names)"]);
   });
 
   it("serve refuses a bad --http-port as a usage error", () => {

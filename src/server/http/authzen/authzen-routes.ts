@@ -1,5 +1,5 @@
 import type { HttpRouteGroup } from "../route-group.ts";
-import { registerDiscovery, type AuthZenMetadata, type DiscoveryOptions } from "./discovery-route.ts";
+import { baseUrlOf, registerDiscovery, type AuthZenMetadata, type DiscoveryOptions } from "./discovery-route.ts";
 import { EVALUATION_PATH, registerEvaluation } from "./evaluation-route.ts";
 import { EVALUATIONS_PATH, registerEvaluations } from "./evaluations-route.ts";
 import { registerSearch, SEARCH_ACTION_PATH, SEARCH_SUBJECT_PATH } from "./search-routes.ts";
@@ -16,7 +16,7 @@ export const AUTHZEN_METADATA: AuthZenMetadata = Object.freeze({
 });
 
 /** Options for {@link authzenRoutes}. */
-export interface AuthZenRoutesOptions extends AuthZenServices, Omit<DiscoveryOptions, "metadata"> {
+export interface AuthZenRoutesOptions extends Omit<AuthZenServices, "baseUrl">, Omit<DiscoveryOptions, "metadata"> {
   /** What other route groups add to the discovery document (endpoints, capabilities). */
   readonly metadata?: readonly AuthZenMetadata[];
 }
@@ -31,9 +31,10 @@ export function authzenRoutes(o: AuthZenRoutesOptions): HttpRouteGroup {
   return {
     name: "authzen",
     register(scope) {
-      registerEvaluation(scope, o);
-      registerEvaluations(scope, o);
-      registerSearch(scope, o);
+      const s: AuthZenServices = { ...o, baseUrl: baseUrlOf(o) };
+      registerEvaluation(scope, s);
+      registerEvaluations(scope, s);
+      registerSearch(scope, s);
       registerDiscovery(scope, { ...o, metadata: [AUTHZEN_METADATA, ...(o.metadata ?? [])] });
     },
   };

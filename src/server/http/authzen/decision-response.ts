@@ -7,12 +7,22 @@ export interface AuthZenDecision {
   readonly context: Record<string, unknown>;
 }
 
+/** What an extension may know of the HTTP request it answers. */
+export interface DecisionRequestInfo {
+  /** The PDP's base URL as this client reaches it (as discovery publishes it). */
+  readonly baseUrl: string;
+}
+
+/** Members an extension adds (undefined: none), now or once signed. */
+export type ContextMembers = Readonly<Record<string, unknown>> | undefined;
+
 /**
- * Adds members to the `context` of a decision (e.g. the approvals work's
- * requestable-deny `access_request`). Returns undefined to add nothing.
- * Members the core context already has are not replaced.
+ * Adds members to the `context` of a decision (e.g. the requestable deny's
+ * `access_request`). Returns undefined to add nothing, or a promise of the
+ * members when it has to wait (signing). Members the core context already
+ * has are not replaced.
  */
-export type DecisionContextExtension = (decision: AuthDecision, evaluation: AuthZenEvaluation) => Readonly<Record<string, unknown>> | undefined;
+export type DecisionContextExtension = (decision: AuthDecision, evaluation: AuthZenEvaluation, info: DecisionRequestInfo) => ContextMembers | Promise<ContextMembers>;
 
 /** `reason_code` of a decision that an approval would turn into an allow. */
 export const APPROVAL_REQUIRED = "approval_required";
@@ -24,9 +34,9 @@ export const APPROVAL_REQUIRED = "approval_required";
  * carries the decision id, reason, tier (`autonomous` for a deny, as the
  * audit log says), requires_approval and policy revision; approval_policy
  * when a policy set the tier. Empty values are left out rather than sent as
- * null.
+ * null. The answer is a promise only when an extension had to wait.
  */
-export function decisionResponse(d: AuthDecision, evaluation: AuthZenEvaluation, extensions: readonly DecisionContextExtension[]): AuthZenDecision {
+export function decisionResponse(d: AuthDecision, evaluation: AuthZenEvaluation, extensions: readonly DecisionContextExtension[], info: DecisionRequestInfo): AuthZenDecision | Promise<AuthZenDecision> {
   const context: Record<string, unknown> = {
     decision_id: d.decisionId,
     reason: d.reason,
@@ -36,12 +46,21 @@ export function decisionResponse(d: AuthDecision, evaluation: AuthZenEvaluation,
     ...(d.approvalPolicy === "" ? {} : { approval_policy: d.approvalPolicy }),
     policy_revision: d.policyRevision,
   };
-  for (const extend of extensions) {
-    const more = extend(d, evaluation);
-    if (more === undefined) continue;
+  const add = (more: ContextMembers): void => {
+    if (more === undefined) return;
     for (const key of Object.keys(more)) if (!(key in context)) context[key] = more[key];
+  };
+  const answer = (): AuthZenDecision => ({ decision: d.allowed && !d.requiresApproval, context });
+  const added = extensions.map((extend) => extend(d, evaluation, info));
+  if (!added.some((m) => m instanceof Promise)) {
+    for (const m of added as ContextMembers[]) add(m);
+    return answer();
   }
-  return { decision: d.allowed && !d.requiresApproval, context };
+  // In the extensions' order, whichever finished first.
+  return Promise.all(added).then((all) => {
+    for (const m of all) add(m);
+    return answer();
+  });
 }
 
 /** A batch item that could not be evaluated: closed, with the problem in `context.error`. */

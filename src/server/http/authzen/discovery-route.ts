@@ -43,9 +43,10 @@ export function registerDiscovery(scope: FastifyInstance, o: DiscoveryOptions): 
   }
   const capabilities = [...new Set(o.metadata.flatMap((m) => m.capabilities ?? []))];
   const endpoints = o.metadata.flatMap((m) => Object.entries(m.endpoints ?? {}));
+  const baseOf = baseUrlOf(o);
   for (const url of paths) {
     scope.get(url, (request, reply) => {
-      const base = configured ?? `${o.scheme}://${hostOf(request) ?? o.fallbackHost()}`;
+      const base = baseOf(request);
       const doc: Record<string, unknown> = { policy_decision_point: base };
       for (const [name, path] of endpoints) doc[name] = base + path;
       // A member without values is left out, as the specification asks.
@@ -53,6 +54,12 @@ export function registerDiscovery(scope: FastifyInstance, o: DiscoveryOptions): 
       return reply.header("cache-control", "max-age=60").send(doc);
     });
   }
+}
+
+/** The PDP's base URL for a request: the configured one, else the request's scheme and Host. */
+export function baseUrlOf(o: Pick<DiscoveryOptions, "policyDecisionPoint" | "scheme" | "fallbackHost">): (request: FastifyRequest) => string {
+  const configured = o.policyDecisionPoint;
+  return (request) => configured ?? `${o.scheme}://${hostOf(request) ?? o.fallbackHost()}`;
 }
 
 /** The request's Host header when it is a plain host[:port] (anything else is not echoed). */

@@ -21,9 +21,10 @@ export function registerEvaluation(scope: FastifyInstance, s: AuthZenServices): 
     (request, reply) => {
       const evaluation = request.body as AuthZenEvaluation;
       // No async function: a decision that needed no I/O is answered without waiting on a promise.
-      const send = (d: AuthDecision): FastifyReply => {
+      const send = (d: AuthDecision): FastifyReply | Promise<FastifyReply> => {
         s.metrics?.observeDecision(d);
-        return reply.send(decisionResponse(d, evaluation, s.contextExtensions));
+        const answer = decisionResponse(d, evaluation, s.contextExtensions, { baseUrl: s.baseUrl(request) });
+        return answer instanceof Promise ? answer.then((a) => reply.send(a)) : reply.send(answer);
       };
       const decision = evaluate(s.engine, evaluation, httpOrigin(request));
       if (decision instanceof Promise) return decision.then(send);

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { DecisionOrigin } from "../../../model/origin.ts";
 import type { AuthDecision } from "../../../model/types.ts";
 import { HttpError, isHttpError, schemaProblemMessage } from "../errors.ts";
-import { decisionResponse, itemError, type AuthZenDecision } from "./decision-response.ts";
+import { decisionResponse, itemError, type AuthZenDecision, type DecisionRequestInfo } from "./decision-response.ts";
 import { evaluate } from "./evaluate.ts";
 import { EVALUATION_REQUEST, EVALUATIONS_REQUEST, type AuthZenEvaluation, type EvaluationsSemantic } from "./schemas.ts";
 import { httpOrigin, type AuthZenServices } from "./services.ts";
@@ -42,10 +42,11 @@ export function registerEvaluations(scope: FastifyInstance, s: AuthZenServices):
       if (!validate(single)) throw new HttpError(400, problemOf(validate));
       const d = await evaluate(s.engine, single as AuthZenEvaluation, origin);
       s.metrics?.observeDecision(d);
-      return decisionResponse(d, single as AuthZenEvaluation, s.contextExtensions);
+      return decisionResponse(d, single as AuthZenEvaluation, s.contextExtensions, { baseUrl: s.baseUrl(request) });
     }
     if (items.length > s.maxBatch) throw new HttpError(400, `evaluations: has ${items.length} items; the limit is ${s.maxBatch} (limits.max_batch)`);
-    const one = (item: unknown): Promise<AuthZenDecision> => evaluateItem(s, validate, body, item, origin);
+    const info = { baseUrl: s.baseUrl(request) };
+    const one = (item: unknown): Promise<AuthZenDecision> => evaluateItem(s, validate, body, item, origin, info);
     const semantic = body.options?.evaluations_semantic ?? "execute_all";
     const evaluations: AuthZenDecision[] = [];
     if (semantic === "execute_all") {
@@ -63,7 +64,7 @@ export function registerEvaluations(scope: FastifyInstance, s: AuthZenServices):
 }
 
 /** One item merged with the defaults, checked, decided; any problem is the item's closed answer. */
-async function evaluateItem(s: AuthZenServices, validate: Validate, defaults: EvaluationsBody, item: unknown, origin: DecisionOrigin): Promise<AuthZenDecision> {
+async function evaluateItem(s: AuthZenServices, validate: Validate, defaults: EvaluationsBody, item: unknown, origin: DecisionOrigin, info: DecisionRequestInfo): Promise<AuthZenDecision> {
   if (typeof item !== "object" || item === null || Array.isArray(item)) return itemError(400, "evaluation: must be a JSON object");
   const own = item as EvaluationsBody;
   const merged = {
@@ -81,7 +82,7 @@ async function evaluateItem(s: AuthZenServices, validate: Validate, defaults: Ev
     throw error;
   }
   s.metrics?.observeDecision(d);
-  return decisionResponse(d, merged as AuthZenEvaluation, s.contextExtensions);
+  return decisionResponse(d, merged as AuthZenEvaluation, s.contextExtensions, info);
 }
 
 function problemOf(validate: Validate): string {

@@ -1,4 +1,4 @@
-import type { onRequestHookHandler } from "fastify";
+import type { FastifyRequest, onRequestHookHandler } from "fastify";
 import type { AuthEngine } from "../../../engine/auth-engine.ts";
 import type { DecisionOrigin } from "../../../model/origin.ts";
 import type { ServerMetrics } from "../../metrics.ts";
@@ -15,6 +15,8 @@ export interface AuthZenServices {
   readonly callerHooks: (group: RpcGroup) => onRequestHookHandler[];
   /** Extra members for every decision's `context`, in order. */
   readonly contextExtensions: readonly DecisionContextExtension[];
+  /** The PDP's base URL as the client of `request` reaches it (as discovery publishes it). */
+  readonly baseUrl: (request: FastifyRequest) => string;
 }
 
 /** The origin recorded with an HTTP request's decisions. */

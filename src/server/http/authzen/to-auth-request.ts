@@ -11,8 +11,12 @@ import type { AuthRequest } from "../../../model/types.ts";
 import { badRequest, HttpError } from "../errors.ts";
 import type { AuthZenAction, AuthZenEntity, AuthZenEvaluation } from "./schemas.ts";
 
-/** Members of `context` and `properties` that are request fields, never condition fields. */
-export const RESERVED_NAMES: ReadonlySet<string> = new Set(["agent", "user", "scope", "session_id", "target_agent"]);
+/**
+ * Members of `context` and `properties` that are request fields, never
+ * condition fields. `approval` is the access-request profile's approval
+ * reference (`context.approval.id` redeems an approval).
+ */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(["agent", "user", "scope", "session_id", "target_agent", "approval"]);
 
 /** The subject type that makes the subject the agent itself. */
 export const AGENT_SUBJECT_TYPE = "agent";
@@ -30,7 +34,22 @@ export function toAuthRequest(e: AuthZenEvaluation): MappedRequest {
   const sources = new Map<string, string>();
   const { agent, user } = parties(e.subject, e.context, sources);
   sources.set("action", "action.name");
-  return { request: { agent, user, action: e.action.name, ...target(e.action, e.resource, e.context, sources) }, sources };
+  const approvalId = approvalOf(e.context?.["approval"]);
+  if (approvalId !== undefined) sources.set("approval_id", "context.approval.id");
+  return { request: { agent, user, action: e.action.name, ...target(e.action, e.resource, e.context, sources), ...(approvalId === undefined ? {} : { approvalId }) }, sources };
+}
+
+/**
+ * `context.approval.id`: the approval a re-evaluation presents (the
+ * access-request profile's `approval` object, passed back unchanged; members
+ * other than `id` are not read — the engine checks the approval itself).
+ */
+function approvalOf(approval: unknown): string | undefined {
+  if (approval === undefined || approval === null) return undefined;
+  if (typeof approval !== "object" || Array.isArray(approval)) throw badRequest("context.approval", 'must be an object with the approval\'s "id"');
+  const id = (approval as Record<string, unknown>)["id"];
+  if (typeof id !== "string" || id === "") throw badRequest("context.approval.id", id === undefined || id === null ? "is required: the approval to redeem" : "must be a non-empty string");
+  return id;
 }
 
 /** Subject search: the user the agents would act for (`subject.properties.user` or `context.user`) and the rest of the request. */

@@ -1,0 +1,138 @@
+/**
+ * `npm run bench:globs` — the worst decision a caller can construct within the
+ * pattern limits (`limits.max_pattern_length` 256, `limits.max_pattern_wildcards`
+ * 16, request strings of 4,096 characters): a session whose scope is a
+ * worst-shape pattern, and a delegation of 16 worst-shape patterns under the
+ * example policy's `pr:*` rule, none of which matches, so every pattern is
+ * tried. Each shape is timed with the memory store and the Redis store, next to
+ * the same decision with plain patterns (`project:*`, `pr:N*`); the difference is
+ * the matching. Prints µs per decision, median of the rounds.
+ *
+ * Starts a redis-server of its own on a free port (never a shared one), or uses
+ * $AGENT_AUTH_BENCH_REDIS under a key prefix of its own.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { performance } from "node:perf_hooks";
+import { Redis } from "ioredis";
+import { parseConfig } from "../src/config/index.ts";
+import { AuthEngine } from "../src/embedded-engine.ts";
+import type { AuthRequest } from "../src/model/types.ts";
+import { createRedisStore } from "../src/state/redis/redis-store.ts";
+import { median } from "./h2load.ts";
+
+const DECISIONS = Number(process.env["BENCH_DECISIONS"] ?? 20);
+const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 5);
+
+const POLICY = `version: "1.0"
+profiles:
+  bot: {allow: [], scopes: ["*"]}
+delegation:
+  enabled: true
+  rules:
+    - {name: no-money-by-proxy, allowed_actions: [read, list, write, comment, "pr:*", deploy]}
+sessions: {default_duration: 3600, max_duration: 86400}
+`;
+
+/**
+ * Middle segments are what costs (first and last ones are anchored): each
+ * shape makes every place of the text a candidate that fails late. Within 256
+ * characters and 16 wildcards each.
+ */
+const SHAPES: Record<string, string> = {
+  "literal and ? alternating": "*" + "a?".repeat(7) + "c*",
+  "one literal, 13 ?": "*a" + "?".repeat(13) + "c*",
+  "ASCII classes": "*" + "[ab]".repeat(13) + "[!a]*",
+  "wide ASCII classes": "*" + "[ -~]".repeat(13) + "[!ab]*",
+  "non-ASCII classes": "*" + "[a-é]".repeat(13) + "[!a]*",
+  "long literals": "*" + "a".repeat(120) + "?" + "a".repeat(120) + "c*",
+};
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** An engine with a session scoped `scope` and one delegation of `actions` from alice to bot. */
+async function setUp(engine: AuthEngine, scope: string, actions: string[]): Promise<AuthRequest> {
+  const session = await engine.createSession({ agent: "bot", user: "alice", scope });
+  await engine.createDelegation({ fromUser: "alice", toAgent: "bot", actions });
+  // The scope matches only at its very end (the whole text is searched); the
+  // action matches no delegated pattern (each one searches the whole text).
+  return { agent: "bot", user: "alice", action: "pr:" + "a".repeat(4093), scope: "a".repeat(4095) + "c", sessionId: session.sessionId };
+}
+
+async function timeDecisions(engine: AuthEngine, request: AuthRequest): Promise<number> {
+  const first = await engine.authorize(request);
+  if (first.allowed || !first.reason.endsWith("not authorized for agent 'bot'")) {
+    throw new Error(`the worst-case request must pass the session scope and try every pattern: ${first.reason}`);
+  }
+  const rounds: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = performance.now();
+    for (let i = 0; i < DECISIONS; i++) await engine.authorize(request);
+    rounds.push(((performance.now() - t) * 1000) / DECISIONS);
+  }
+  return median(rounds);
+}
+
+async function main(): Promise<void> {
+  const config = parseConfig(POLICY, { env: {} });
+  let redisServer: ChildProcess | undefined;
+  let url = process.env["AGENT_AUTH_BENCH_REDIS"] ?? "";
+  if (url === "") {
+    const port = await freePort();
+    redisServer = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    url = `redis://127.0.0.1:${port}`;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const prefix = `aa-bench-globs-${process.pid}`;
+  const store = createRedisStore({ connection: { url }, prefix, onError: (e) => console.error("redis store:", e) });
+  await store.ready(5000);
+  const engines = {
+    memory: new AuthEngine(config, { audit: false }),
+    redis: new AuthEngine(config, { audit: false, store }),
+  };
+  const rows: string[][] = [];
+  try {
+    const baseline: Record<string, number> = {};
+    for (const [name, engine] of Object.entries(engines)) {
+      const plain = Array.from({ length: 16 }, (_, i) => `pr:${i}*`);
+      baseline[name] = await timeDecisions(engine, await setUp(engine, "*c", plain));
+      rows.push([name, "plain patterns (baseline)", baseline[name]!.toFixed(0), "—"]);
+    }
+    for (const [shape, pattern] of Object.entries(SHAPES)) {
+      for (const [name, engine] of Object.entries(engines)) {
+        const actions = Array.from({ length: 16 }, () => "pr:" + pattern);
+        const us = await timeDecisions(engine, await setUp(engine, pattern, actions));
+        rows.push([name, shape, us.toFixed(0), (us - baseline[name]!).toFixed(0)]);
+      }
+    }
+  } finally {
+    await store.close();
+    if (redisServer !== undefined) redisServer.kill("SIGTERM");
+    else {
+      const redis = new Redis(url);
+      let cursor = "0";
+      do {
+        const [next, keys] = await redis.scan(cursor, "MATCH", `{${prefix}}*`, "COUNT", 1000);
+        if (keys.length > 0) await redis.del(...keys);
+        cursor = next;
+      } while (cursor !== "0");
+      redis.disconnect();
+    }
+  }
+  console.log(`Worst decisions within the pattern limits: a session scope and 16 delegated patterns of each shape,`);
+  console.log(`a 4,096-character scope and action; ${DECISIONS} decisions × ${ROUNDS} rounds, median µs per decision.\n`);
+  console.log(["store", "shape", "µs/decision", "matching µs (minus baseline)"].join(" | "));
+  for (const row of rows) console.log(row.join(" | "));
+  console.log("\nRerun: npm run bench:globs   (BENCH_DECISIONS, BENCH_ROUNDS, AGENT_AUTH_BENCH_REDIS)");
+}
+
+await main();
