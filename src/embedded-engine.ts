@@ -1,3 +1,5 @@
+import { pollApproval, type WaitForApprovalOptions } from "./approvals/wait.ts";
+import type { ApprovalTask } from "./approvals/types.ts";
 import { createJsonlFileSink } from "./audit/jsonl-file-sink.ts";
 import type { AuditSink } from "./audit/sink.ts";
 import type { AuthConfig } from "./config/types.ts";
@@ -33,6 +35,17 @@ export class AuthEngine extends Engine {
       ownsStore: options.store === undefined,
       audit: defaultSinks(options.audit, config, onError),
     });
+  }
+
+  /**
+   * Reads the task until it is no longer pending (an approver answered, or it
+   * expired) or `timeoutMs` has passed, pausing 50 ms, then twice as long
+   * each time, up to 1 s: the approver may decide through another engine on
+   * the same Redis store. Resolves with the last task read (undefined when
+   * unknown); rejects when `signal` aborts.
+   */
+  waitForApproval(approvalId: string, options: WaitForApprovalOptions): Promise<ApprovalTask | undefined> {
+    return pollApproval((id) => this.getApproval(id), approvalId, options);
   }
 }
 

@@ -2,3 +2,4 @@ export * from "./types.ts";
 export { approverRefusal, type ApprovalParties } from "./approvers.ts";
 export { bindingDigest, canonicalJson, metadataDigest } from "./binding.ts";
 export { taskOf } from "./task.ts";
+export { pollApproval, type WaitForApprovalOptions } from "./wait.ts";

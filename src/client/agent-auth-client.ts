@@ -16,7 +16,9 @@ import type { ListFilter } from "../state/store.ts";
 import { AgentAuthError } from "./agent-auth-error.ts";
 import { approvalsClient, type ApprovalsClient } from "./approvals-client.ts";
 import { channelTarget, ROUND_ROBIN_OPTIONS } from "./channel-target.ts";
-import type { Decider, DeciderRequest } from "./decider.ts";
+import { pollApproval, type WaitForApprovalOptions } from "../approvals/wait.ts";
+import type { ApprovalTask } from "../approvals/types.ts";
+import type { Decider, DeciderApprovalRequest, DeciderRequest } from "./decider.ts";
 import { auditRecordFromWire, decisionFromWire, delegationFromWire, sessionFromWire, type AuditRecord } from "./from-wire.ts";
 import type { TierName } from "./names.ts";
 import { retryPolicy, toAgentAuthError, withRetry, type RetryOptions } from "./retry.ts";
@@ -84,6 +86,18 @@ export interface AuditSubscription {
 export interface AgentAuthClient extends Decider {
   /** Decides one request. A deny is a decision; only a failure to decide rejects. */
   authorize(request: DeciderRequest, options?: RequestOptions): Promise<AuthDecision>;
+  /** `approvals.request`, as a {@link Decider}: the decision and the pending task. */
+  requestApproval(request: DeciderApprovalRequest, options?: RequestOptions): Promise<{ decision: AuthDecision; task: ApprovalTask }>;
+  /** `approvals.get`, as a {@link Decider}: the task; undefined when unknown. */
+  getApproval(approvalId: string, options?: RequestOptions): Promise<ApprovalTask | undefined>;
+  /**
+   * Reads the task (GetApproval, each read with the usual deadline) until it
+   * is no longer pending or `timeoutMs` has passed, pausing 50 ms, then
+   * twice as long each time, up to 1 s (`minIntervalMs`, `maxIntervalMs`).
+   * Resolves with the last task read (undefined when unknown); rejects when
+   * `signal` aborts or a read fails.
+   */
+  waitForApproval(approvalId: string, options: WaitForApprovalOptions): Promise<ApprovalTask | undefined>;
   createSession(input: CreateSessionInput, options?: RequestOptions): Promise<Session>;
   /** The session, revoked or not, until it expires; undefined when unknown or expired. */
   getSession(sessionId: string, options?: RequestOptions): Promise<Session | undefined>;
@@ -185,6 +199,7 @@ export function createAgentAuthClient(target: string | AgentAuthClientOptions, m
     approvals,
     requestApproval: (request, o?: RequestOptions) => approvals.request(request, o),
     getApproval: (approvalId, o?: RequestOptions) => approvals.get(approvalId, o),
+    waitForApproval: (approvalId, o) => pollApproval((id) => approvals.get(id, o.signal === undefined ? {} : { signal: o.signal }), approvalId, o),
     async authorize(request, o) {
       const req = checkRequest(request);
       const r = await call(

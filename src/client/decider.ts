@@ -1,4 +1,7 @@
+import { pollApproval, type WaitForApprovalOptions } from "../approvals/wait.ts";
 import type { ApprovalTier, AuthRequest } from "../model/types.ts";
+
+export type { WaitForApprovalOptions } from "../approvals/wait.ts";
 
 /**
  * One authorization question as a {@link Decider} takes it: the engine's
@@ -13,6 +16,14 @@ export interface DeciderRequest extends AuthRequest {
   readonly approvalId?: string | undefined;
 }
 
+/** A request for approval as a {@link Decider} takes it. */
+export interface DeciderApprovalRequest extends DeciderRequest {
+  /** Why the approval is needed, shown to approvers. */
+  readonly justification?: string | undefined;
+  /** The same key for the same request returns the task already created instead of a new one. */
+  readonly idempotencyKey?: string | undefined;
+}
+
 /** What every integration reads from a decision. */
 export interface DeciderDecision {
   readonly allowed: boolean;
@@ -24,17 +35,27 @@ export interface DeciderDecision {
   readonly decisionId: string;
   /** The approval policy that set the tier; "" when none did. */
   readonly approvalPolicy: string;
+  /** The approval the request presented; undefined when none was. */
+  readonly approvalId?: string | undefined;
+  /** Who approved it, when it was redeemed. */
+  readonly approvedBy?: string | undefined;
+  /** With an approval presented: "" when it was redeemed, else why it could not be used (`pending`, `used`, `mismatch`, …). */
+  readonly approvalStatus?: string | undefined;
 }
 
 /**
- * An approval task, as far as integrations need to know it. Reserved for
- * approvals: its full shape comes with them.
+ * An approval task, as far as integrations need to know it (the engine's and
+ * the client's ApprovalTask has more).
  */
 export interface ApprovalTicket {
   readonly id: string;
   readonly status: "pending" | "approved" | "denied" | "expired" | "cancelled" | "used";
-  /** ISO 8601, UTC. */
+  /** ISO 8601, UTC: when a pending task expires, or an approval stops being redeemable. */
   readonly expiresAt?: string | undefined;
+  /** Who approved or denied it ("" or absent before). */
+  readonly decidedBy?: string | undefined;
+  /** The approver's comment. */
+  readonly comment?: string | undefined;
 }
 
 /**
@@ -49,9 +70,10 @@ export interface ApprovalTicket {
  * (AgentAuthError `UNAVAILABLE`, `DEADLINE_EXCEEDED`, …). Integrations treat
  * every rejection as "not allowed".
  *
- * `requestApproval` and `getApproval` are reserved for approvals: deciders
- * that do not have them make integrations report "approval required" with
- * the decision alone.
+ * The approval methods are optional: with a decider that lacks
+ * `requestApproval`, integrations report "approval required" with the
+ * decision alone; without `waitForApproval` they wait by reading
+ * `getApproval` (see {@link waitForApproval}).
  */
 export interface Decider {
   authorize(request: DeciderRequest): Promise<DeciderDecision>;
@@ -59,7 +81,25 @@ export interface Decider {
    * Opens an approval task for a request whose decision requires approval:
    * the decision and the task (the engine's `requestApproval` has this shape).
    */
-  requestApproval?(request: DeciderRequest & { readonly justification?: string }): Promise<{ readonly decision: DeciderDecision; readonly task: ApprovalTicket }>;
-  /** Reserved for approvals: the task as it now stands; undefined when unknown. */
+  requestApproval?(request: DeciderApprovalRequest): Promise<{ readonly decision: DeciderDecision; readonly task: ApprovalTicket }>;
+  /** The task as it now stands; undefined when unknown. */
   getApproval?(approvalId: string): Promise<ApprovalTicket | undefined>;
+  /**
+   * Resolves with the task once it is no longer `pending` (approved, denied,
+   * expired, …), or as it stands when `timeoutMs` has passed; undefined when
+   * unknown. Rejects with the signal's reason when `signal` aborts.
+   */
+  waitForApproval?(approvalId: string, options: WaitForApprovalOptions): Promise<ApprovalTicket | undefined>;
+}
+
+/**
+ * Waits for an approver's answer with any decider: its own
+ * `waitForApproval`, else reading `getApproval` with growing pauses. Rejects
+ * with a TypeError for a decider that has neither.
+ */
+export function waitForApproval(decider: Decider, approvalId: string, options: WaitForApprovalOptions): Promise<ApprovalTicket | undefined> {
+  if (decider.waitForApproval !== undefined) return decider.waitForApproval(approvalId, options);
+  const get = decider.getApproval?.bind(decider);
+  if (get === undefined) return Promise.reject(new TypeError("this decider cannot report approvals (it has neither waitForApproval nor getApproval)"));
+  return pollApproval(get, approvalId, options);
 }

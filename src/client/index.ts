@@ -21,7 +21,7 @@ export {
   type AuditQuery,
   type AuditSubscription,
 } from "./agent-auth-client.ts";
-export type { ApprovalTicket, Decider, DeciderDecision, DeciderRequest } from "./decider.ts";
+export { waitForApproval, type ApprovalTicket, type Decider, type DeciderApprovalRequest, type DeciderDecision, type DeciderRequest, type WaitForApprovalOptions } from "./decider.ts";
 export {
   approvalFromWire,
   type ApprovalDecisionInput,

@@ -13,18 +13,22 @@ describe("examples/node and examples/mcp, run as the README says", function () {
   it("node examples/node/agent-loop.mjs: guarded tools run, need approval or are denied", async () => {
     const { stdout } = await run(process.execPath, ["examples/node/agent-loop.mjs"]);
     const lines = stdout.trim().split("\n");
-    expect(lines.map((l) => l.split(/\s+/, 2).join(" "))).to.deep.equal(["ran lookup_order", "ran refund", "approval refund:", "approval send_email:", "denied delete_customer:"]);
-    expect(lines[2]).to.contain("needs strong approval (large-refund)");
+    expect(lines.map((l) => l.split(/\s+/, 2).join(" "))).to.deep.equal(["ran lookup_order", "ran refund", "approval refund:", "approval send_email:", "denied delete_customer:", "approved refund:", "ran refund"]);
+    expect(lines[2]).to.match(/needs strong approval \(large-refund\), task [0-9a-f-]{36} pending$/);
     expect(lines[4]).to.match(/denied by profile 'support-bot' \(decision [0-9a-f-]{36}\)$/);
+    expect(lines[5]).to.equal(`approved refund: task ${/task ([0-9a-f-]{36})/.exec(lines[2]!)![1]} by sec-lead`);
+    expect(lines[6]).to.contain('"amount":900').and.contain('{"refunded":900}');
   });
 
   it("the agent loop asks a server instead with AGENT_AUTH_SERVER", async () => {
     const { server, client } = await startTestServer({}, readFileSync("examples/node/policy.yaml", "utf8").replace("audit:\n  enabled: false", "audit: {enabled: false}"));
     try {
       const { stdout } = await run(process.execPath, ["examples/node/agent-loop.mjs"], { env: { ...process.env, AGENT_AUTH_SERVER: `127.0.0.1:${server.port}` } });
-      expect(stdout).to.contain("ran      refund").and.contain("denied   delete_customer");
+      expect(stdout).to.contain("ran      refund").and.contain("denied   delete_customer").and.contain("approved refund: task");
+      expect(stdout.trim().split("\n").at(-1)).to.contain('{"refunded":900}');
       const page = await client.audit.query({ filter: { agents: ["support-bot"] } });
-      expect(page.events.length).to.equal(5);
+      const redeemed = page.events.filter((e) => e.decision?.approvedBy === "sec-lead");
+      expect(redeemed.map((e) => [e.action, e.decision?.requiresApproval])).to.deep.equal([["refund", false]]);
     } finally {
       client.close();
       await server.close();

@@ -1,7 +1,11 @@
 import { expect } from "chai";
 import type { Decider } from "../../src/client/index.ts";
 import type { HttpAuthOptions } from "../../src/integrations/http/index.ts";
-import { DECIDERS, unreachableDecider, type ObservedDecider } from "../support/integrations.ts";
+import { createHash } from "node:crypto";
+import { isAgentAuthError } from "../../src/client/index.ts";
+import type { CallerConfig } from "../../src/server/server-config.ts";
+import { DECIDERS, INTEGRATIONS_POLICY, unreachableDecider, type Answer, type ObservedDecider } from "../support/integrations.ts";
+import { startTestServer } from "../support/server.ts";
 
 /**
  * A real web application built by one framework for the shared HTTP suite:
@@ -25,10 +29,11 @@ export function httpSuite(framework: string, startApp: StartApp): void {
   for (const { name, start } of DECIDERS) {
     describe(`${framework} with the ${name}`, () => {
       let decider: ObservedDecider;
+      let answer: Answer;
       let stop: () => Promise<void>;
       let app: { url: string; close(): Promise<void> };
       before(async () => {
-        ({ decider, stop } = await start());
+        ({ decider, answer, stop } = await start());
         app = await startApp(decider, {});
       });
       after(async () => {
@@ -62,11 +67,54 @@ export function httpSuite(framework: string, startApp: StartApp): void {
         expect(decider.seen.at(-1)!.sessionId).to.equal("no-such-session");
       });
 
-      it("answers 403 'Approval required' with the tier, reason and approval policy", async () => {
-        const r = await call(`${app.url}/orders`, { method: "POST", headers: BOT });
+      it("answers 403 'Approval required' with the tier, reason, approval policy and the task it requested; the same request gets the same task", async () => {
+        const r = await call(`${app.url}/orders`, { method: "POST", headers: { ...BOT, "X-User-Name": "ann" } });
         expect(r.status).to.equal(403);
-        expect(Object.keys(r.body)).to.deep.equal(["error", "tier", "reason", "approval_policy"]);
+        expect(Object.keys(r.body)).to.deep.equal(["error", "tier", "reason", "approval_policy", "approval"]);
         expect([r.body["error"], r.body["tier"], r.body["approval_policy"]]).to.deep.equal(["Approval required", "soft", "new-order"]);
+        const approval = r.body["approval"] as { id: string; status: string; expires_at: string };
+        expect(Object.keys(approval)).to.deep.equal(["id", "status", "expires_at"]);
+        expect(approval.id).to.match(/^[0-9a-f-]{36}$/);
+        expect([approval.status, Date.parse(approval.expires_at) > Date.now()]).to.deep.equal(["pending", true]);
+        const again = await call(`${app.url}/orders`, { method: "POST", headers: { ...BOT, "X-User-Name": "ann" } });
+        expect((again.body["approval"] as { id: string }).id).to.equal(approval.id);
+        const task = await decider.getApproval!(approval.id);
+        expect([task!.status, (task as { action?: string }).action, (task as { user?: string }).user]).to.deep.equal(["pending", "post:/orders", "ann"]);
+      });
+
+      it("a retry carrying X-Approval-Id redeems the approved task once: the handler runs; the next retry needs a new approval", async () => {
+        const headers = { ...BOT, "X-User-Name": "bea" };
+        const first = await call(`${app.url}/orders`, { method: "POST", headers });
+        const id = (first.body["approval"] as { id: string }).id;
+        const early = await call(`${app.url}/orders`, { method: "POST", headers: { ...headers, "X-Approval-Id": id } });
+        expect([early.status, early.body["error"], early.body["approval_status"], (early.body["approval"] as { id: string }).id]).to.deep.equal([403, "Approval required", "pending", id]);
+        await answer(id, true, "bea");
+        const redeemed = await call(`${app.url}/orders`, { method: "POST", headers: { ...headers, "X-Approval-Id": id } });
+        expect([redeemed.status, redeemed.body["handled"]]).to.deep.equal([200, true]);
+        expect(decider.seen.at(-1)!.approvalId).to.equal(id);
+        const spent = await call(`${app.url}/orders`, { method: "POST", headers: { ...headers, "X-Approval-Id": id } });
+        const renewed = spent.body["approval"] as { id: string; status: string };
+        expect([spent.status, spent.body["error"], spent.body["approval_status"], renewed.status]).to.deep.equal([403, "Approval required", "used", "pending"]);
+        expect(renewed.id).to.not.equal(id);
+      });
+
+      it("an approval bound to another request does not let a request through", async () => {
+        const first = await call(`${app.url}/orders`, { method: "POST", headers: { ...BOT, "X-User-Name": "cat" } });
+        const id = (first.body["approval"] as { id: string }).id;
+        await answer(id, true, "cat");
+        const other = await call(`${app.url}/orders`, { method: "POST", headers: { ...BOT, "X-User-Name": "dan", "X-Approval-Id": id } });
+        expect([other.status, other.body["error"], other.body["approval_status"]]).to.deep.equal([403, "Approval required", "mismatch"]);
+        expect((other.body["approval"] as { id: string }).id).to.not.equal(id);
+      });
+
+      it("a retry carrying a task the approver denied answers 403 'Authorization denied' with the task", async () => {
+        const headers = { ...BOT, "X-User-Name": "eve" };
+        const first = await call(`${app.url}/orders`, { method: "POST", headers });
+        const id = (first.body["approval"] as { id: string }).id;
+        await answer(id, false, "sec-lead");
+        const r = await call(`${app.url}/orders`, { method: "POST", headers: { ...headers, "X-Approval-Id": id } });
+        expect([r.status, r.body["error"], r.body["reason"], (r.body["approval"] as { status: string }).status]).to.deep.equal([403, "Authorization denied", `Approval ${id} was denied by 'sec-lead'`, "denied"]);
+        expect(r.body["handled"]).to.equal(undefined);
       });
 
       it("decides a route guarded with requireAuth({ action }) with that action", async () => {
@@ -95,6 +143,43 @@ export function httpSuite(framework: string, startApp: StartApp): void {
       } finally {
         await app.close();
         await stop();
+      }
+    });
+
+    it("reads the approval id from a configurable header; requestApproval: false answers with the decision alone", async () => {
+      const { decider, answer, stop } = await DECIDERS[0]!.start();
+      const app = await startApp(decider, { headers: { approval: "X-Grant" } });
+      const quiet = await startApp(decider, { requestApproval: false });
+      try {
+        const first = await call(`${app.url}/orders`, { method: "POST", headers: { ...BOT, "X-User-Name": "fay" } });
+        const id = (first.body["approval"] as { id: string }).id;
+        await answer(id, true, "fay");
+        const redeemed = await call(`${app.url}/orders`, { method: "POST", headers: { ...BOT, "X-User-Name": "fay", "X-Grant": id } });
+        expect(redeemed.status).to.equal(200);
+        const r = await call(`${quiet.url}/orders`, { method: "POST", headers: { ...BOT, "X-User-Name": "gus" } });
+        expect([r.status, Object.keys(r.body)]).to.deep.equal([403, ["error", "tier", "reason", "approval_policy"]]);
+      } finally {
+        await app.close();
+        await quiet.close();
+        await stop();
+      }
+    });
+
+    it("still answers 403 'Approval required', without a task, when the caller may not request approvals; onError says why", async () => {
+      const gateway: CallerConfig = { name: "api-gateway", tokenHashes: [createHash("sha256").update("gw-token").digest("hex")], certificates: [], groups: new Set(["authorize"]) };
+      const { server, client: admin, connect } = await startTestServer({ callers: [gateway] }, INTEGRATIONS_POLICY);
+      admin.close();
+      const decider = connect({ metadata: { authorization: "Bearer gw-token" } });
+      const errors: unknown[] = [];
+      const app = await startApp(decider, { onError: (e) => errors.push(e) });
+      try {
+        const r = await call(`${app.url}/orders`, { method: "POST", headers: BOT });
+        expect([r.status, Object.keys(r.body)]).to.deep.equal([403, ["error", "tier", "reason", "approval_policy"]]);
+        expect(errors.map((e) => isAgentAuthError(e) && e.code)).to.deep.equal(["PERMISSION_DENIED"]);
+      } finally {
+        await app.close();
+        decider.close();
+        await server.close();
       }
     });
 

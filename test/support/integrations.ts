@@ -1,4 +1,4 @@
-import { AuthEngine } from "../../src/index.ts";
+import { AuthEngine, type ApprovalTask } from "../../src/index.ts";
 import { parseConfig } from "../../src/config/index.ts";
 import { createAgentAuthClient, type Decider, type DeciderRequest } from "../../src/client/index.ts";
 import type { AgentAuthServer } from "../../src/server/app/start-server.ts";
@@ -25,18 +25,39 @@ export interface ObservedDecider extends Decider {
   readonly seen: DeciderRequest[];
 }
 
+/** The decider, its authorize calls recorded; its approval methods pass through. */
 function observed(inner: Decider): ObservedDecider {
   const seen: DeciderRequest[] = [];
-  return { seen, authorize: (r) => (seen.push(r), inner.authorize(r)) };
+  return {
+    seen,
+    authorize: (r) => (seen.push(r), inner.authorize(r)),
+    ...(inner.requestApproval === undefined ? {} : { requestApproval: inner.requestApproval.bind(inner) }),
+    ...(inner.getApproval === undefined ? {} : { getApproval: inner.getApproval.bind(inner) }),
+    ...(inner.waitForApproval === undefined ? {} : { waitForApproval: inner.waitForApproval.bind(inner) }),
+  };
+}
+
+/** What a test answers an approval task with, as an approver does (through the engine, or ApprovalService over gRPC). */
+export type Answer = (id: string, approve: boolean, approver?: string, comment?: string) => Promise<ApprovalTask>;
+
+/** A started decider: the decider itself, how an approver answers its tasks, and how to stop it. */
+export interface StartedDecider {
+  readonly decider: ObservedDecider;
+  readonly answer: Answer;
+  stop(): Promise<void>;
 }
 
 /** The two deciders every integration must work with: the embedded engine and the client of a real server. */
-export const DECIDERS: readonly { readonly name: string; start(policy?: string): Promise<{ decider: ObservedDecider; stop(): Promise<void> }> }[] = [
+export const DECIDERS: readonly { readonly name: string; start(policy?: string): Promise<StartedDecider> }[] = [
   {
     name: "embedded engine",
     async start(policy = INTEGRATIONS_POLICY) {
       const engine = new AuthEngine(parseConfig(policy, { env: {} }), { audit: false });
-      return { decider: observed(engine), stop: () => engine.close() };
+      return {
+        decider: observed(engine),
+        answer: (id, approve, approver = "sec-lead", comment) => engine.decideApproval({ id, approve, approver, comment }),
+        stop: () => engine.close(),
+      };
     },
   },
   {
@@ -47,6 +68,7 @@ export const DECIDERS: readonly { readonly name: string; start(policy?: string):
       const client = createAgentAuthClient(`127.0.0.1:${server.port}`);
       return {
         decider: observed(client),
+        answer: (id, approve, approver = "sec-lead", comment) => client.approvals.decide({ id, approve, approver, comment }),
         async stop() {
           client.close();
           await server.close();

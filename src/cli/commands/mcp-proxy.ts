@@ -40,6 +40,7 @@ export async function mcpProxyCommand(io: CliIo, g: GlobalOptions, args: readonl
   const opened = await openDecider(io, g);
   if (opened === undefined) return EXIT_FAILURE;
   const log = (line: string): void => io.stderr(`agent-auth mcp-proxy: ${line}\n`);
+  const approvals = { consoleUrl: consoleUrl(v["console-url"]), note: opened.approvalNote };
   try {
     if (!http) {
       const proxy = mcp.startStdioProxy({
@@ -54,6 +55,7 @@ export async function mcpProxyCommand(io: CliIo, g: GlobalOptions, args: readonl
         command: command[0]!,
         args: command.slice(1),
         log,
+        approvals,
         ...(v["max-restarts"] === undefined ? {} : { restart: { maxRestarts: intOption("mcp-proxy", "max-restarts", v["max-restarts"])! } }),
       });
       const stop = (): void => void proxy.close();
@@ -84,6 +86,7 @@ export async function mcpProxyCommand(io: CliIo, g: GlobalOptions, args: readonl
       port,
       ...(v.path === undefined ? {} : { path: v.path }),
       log,
+      approvals,
     });
     log(`serving ${proxy.url} for ${clients.size} client(s) in front of ${v.upstream}`);
     await new Promise<void>((resolve) => {
@@ -110,8 +113,15 @@ async function loadMcpModule(io: CliIo): Promise<typeof import("../../integratio
   }
 }
 
-/** The decider: the server given with --server, else the policy file decided in this process. */
-async function openDecider(io: CliIo, g: GlobalOptions): Promise<{ decider: Decider; close(): Promise<void> } | undefined> {
+/** What answers to calls needing approval say when this proxy decides in its own process. */
+const EMBEDDED_NOTE = "this proxy decides in its own process (-c): no one else can approve its tasks; run it with --server H:P where approvals must be granted";
+const SHARED_NOTE = "this proxy decides in its own process (-c --redis): its tasks can be approved through an agent-auth server on the same Redis (and prefix), or run it with --server H:P";
+
+/**
+ * The decider: the server given with --server, else the policy file decided
+ * in this process (then `approvalNote` says where its tasks can be approved).
+ */
+async function openDecider(io: CliIo, g: GlobalOptions): Promise<{ decider: Decider; close(): Promise<void>; approvalNote?: string } | undefined> {
   if (g.server !== undefined) {
     const client = serverClient(g);
     return { decider: client, close: async () => client.close() };
@@ -125,7 +135,18 @@ async function openDecider(io: CliIo, g: GlobalOptions): Promise<{ decider: Deci
     ownsStore: true,
     audit: audit.enabled ? [auditFileSink(io, audit)] : [],
   });
-  return { decider: engine, close: () => engine.close() };
+  return { decider: engine, close: () => engine.close(), approvalNote: g.redis === undefined ? EMBEDDED_NOTE : SHARED_NOTE };
+}
+
+function consoleUrl(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const url = new URL(text);
+    if (url.protocol === "http:" || url.protocol === "https:") return text;
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`mcp-proxy: --console-url expects the console's http(s) URL (e.g. http://127.0.0.1:8080/console), got '${text}'`);
 }
 
 function hostPort(listen: string): [string, number] {

@@ -1,6 +1,10 @@
 import type { ApprovalTicket, DeciderDecision, DeciderRequest } from "../../client/decider.ts";
 
-/** A guarded call agent-auth denied; the guarded function did not run. */
+/**
+ * A guarded call agent-auth denied, or whose approval an approver denied (or
+ * that expired or was cancelled before anyone approved it: then `approval`
+ * is that task); the guarded function did not run.
+ */
 export class AuthorizationDeniedError extends Error {
   override readonly name = "AuthorizationDeniedError" as const;
   constructor(
@@ -8,8 +12,14 @@ export class AuthorizationDeniedError extends Error {
     readonly decision: DeciderDecision,
     /** The request that was decided. */
     readonly request: DeciderRequest,
+    /** The approval task that was not granted, when one was asked for. */
+    readonly approval?: ApprovalTicket | undefined,
   ) {
-    super(`agent-auth denied '${request.action}' for agent '${request.agent}' acting for '${request.user}': ${decision.reason} (decision ${decision.decisionId})`);
+    super(
+      approval === undefined
+        ? `agent-auth denied '${request.action}' for agent '${request.agent}' acting for '${request.user}': ${decision.reason} (decision ${decision.decisionId})`
+        : `'${request.action}' for agent '${request.agent}' acting for '${request.user}' was not approved: approval ${approval.id} is ${approval.status}${approval.decidedBy ? ` (by '${approval.decidedBy}'${approval.comment ? `: ${approval.comment}` : ""})` : ""}`,
+    );
   }
 }
 
@@ -20,9 +30,9 @@ export function isAuthorizationDeniedError(e: unknown): e is AuthorizationDenied
 
 /**
  * A guarded call that is allowed only once a human (soft or strong tier)
- * approves it; the guarded function did not run. `approval` is the task
- * requested for it — reserved for approvals: until they come, it is absent
- * and the decision alone says what is needed.
+ * approves it; the guarded function did not run. `approval` is the pending
+ * task requested for it (absent when the decider cannot request one, or the
+ * guard was told not to): once it is approved, the same call goes through.
  */
 export class ApprovalRequiredError extends Error {
   override readonly name = "ApprovalRequiredError" as const;
@@ -31,7 +41,10 @@ export class ApprovalRequiredError extends Error {
     readonly request: DeciderRequest,
     readonly approval?: ApprovalTicket | undefined,
   ) {
-    super(`'${request.action}' for agent '${request.agent}' acting for '${request.user}' requires ${decision.tier} approval: ${decision.reason} (decision ${decision.decisionId})`);
+    super(
+      `'${request.action}' for agent '${request.agent}' acting for '${request.user}' requires ${decision.tier} approval: ${decision.reason} (decision ${decision.decisionId})` +
+        (approval === undefined ? "" : `; approval ${approval.id} is ${approval.status}`),
+    );
   }
 }
 

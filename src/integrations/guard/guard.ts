@@ -1,5 +1,6 @@
 import type { Decider, DeciderRequest } from "../../client/decider.ts";
 import type { RequestMetadata } from "../../model/types.ts";
+import { createApprovalFlow } from "../approval-flow.ts";
 import { ApprovalRequiredError, AuthorizationDeniedError } from "./errors.ts";
 
 /** A request field: fixed, or computed from the guarded call's arguments. */
@@ -18,6 +19,19 @@ export interface GuardOptions<A extends unknown[]> {
   readonly session?: FromArgs<A, string | undefined>;
   readonly scope?: FromArgs<A, string | undefined>;
   readonly targetAgent?: FromArgs<A, string | undefined>;
+  /**
+   * When a call needs approval, wait up to this many milliseconds for an
+   * approver's answer: approved → the call is redeemed and `fn` runs; denied,
+   * expired or cancelled → AuthorizationDeniedError with the task; still
+   * pending → ApprovalRequiredError with the task. Default: do not wait.
+   */
+  readonly waitForApproval?: number | undefined;
+  /** Ends a wait for approval early (the call rejects with the signal's reason). */
+  readonly signal?: AbortSignal | undefined;
+  /** Shown to approvers with the task requested for a call. */
+  readonly justification?: FromArgs<A, string | undefined>;
+  /** Request an approval task for a call that needs one (default true); false: only report the decision. */
+  readonly requestApproval?: boolean | undefined;
 }
 
 /**
@@ -27,19 +41,25 @@ export interface GuardOptions<A extends unknown[]> {
  *
  * Allowed with no approval needed → `fn` runs. Denied →
  * {@link AuthorizationDeniedError} carrying the decision. Allowed but
- * needing approval → {@link ApprovalRequiredError} carrying the decision
- * (requesting the approval and waiting for it come with approvals). When no
- * decision can be had (the server is unreachable, the request is malformed)
- * the decider's error is thrown. In every case but the first, `fn` never runs.
+ * needing approval → an approval task is requested (once per distinct call:
+ * the same arguments get the same task) and {@link ApprovalRequiredError}
+ * carries the decision and the task; once an approver approves it, the same
+ * call is redeemed and `fn` runs. With `waitForApproval: ms` the call waits
+ * for the approver instead (see {@link GuardOptions.waitForApproval}). When
+ * no decision can be had (the server is unreachable, the request is
+ * malformed, the task cannot be requested) the decider's error is thrown.
+ * In every case but an allow, `fn` never runs.
  */
 export function guard<A extends unknown[], R>(decider: Decider, options: GuardOptions<A>, fn: (...args: A) => R): (...args: A) => Promise<Awaited<R>> {
+  const approvals = createApprovalFlow(decider, { request: options.requestApproval });
+  const wait = options.waitForApproval;
+  if (wait !== undefined && !(wait >= 0)) throw new RangeError(`guard: waitForApproval must be a number of milliseconds >= 0, got ${wait}`);
   return async function guarded(this: unknown, ...args: A): Promise<Awaited<R>> {
     const request = requestOf(options, args);
-    const decision = await decider.authorize(request);
-    if (!decision.allowed) throw new AuthorizationDeniedError(decision, request);
-    // Approvals plug in here: request a task (decider.requestApproval), and with
-    // a wait option poll it (decider.getApproval) and authorize again with its id.
-    if (decision.requiresApproval) throw new ApprovalRequiredError(decision, request);
+    let outcome = await approvals.decide(request, { justification: valueOf(options.justification, args) });
+    if (outcome.kind === "approval" && wait !== undefined) outcome = await approvals.wait(request, outcome, { timeoutMs: wait, signal: options.signal });
+    if (outcome.kind === "denied") throw new AuthorizationDeniedError(outcome.decision, request, outcome.task);
+    if (outcome.kind === "approval") throw new ApprovalRequiredError(outcome.decision, request, outcome.task);
     return await fn.apply(this, args);
   };
 }

@@ -1,7 +1,8 @@
-import type { Decider, DeciderDecision, DeciderRequest } from "../../client/decider.ts";
+import type { ApprovalTicket, Decider, DeciderDecision, DeciderRequest } from "../../client/decider.ts";
 import { isAgentAuthError } from "../../client/agent-auth-error.ts";
 import { isInvalidRequestError } from "../../model/errors.ts";
 import type { RequestMetadata } from "../../model/types.ts";
+import { createApprovalFlow, type ApprovalOutcome } from "../approval-flow.ts";
 
 /** Header names the middleware reads the acting agent, user and session from. */
 export interface AgentAuthHeaders {
@@ -11,6 +12,8 @@ export interface AgentAuthHeaders {
   readonly user?: string;
   /** Default `X-Session-Id`. */
   readonly session?: string;
+  /** The approval a retried request redeems. Default `X-Approval-Id`. */
+  readonly approval?: string;
 }
 
 /** How an HTTP request becomes an authorization request; `Req` is the framework's request. */
@@ -27,7 +30,19 @@ export interface HttpAuthOptions<Req> {
   /** Fields conditions read by name. Default: none. */
   readonly metadata?: (req: Req) => RequestMetadata | undefined;
   readonly scope?: (req: Req) => string | undefined;
-  /** Sees every failure to decide (the server unreachable, a malformed request); the response is 503 or 400 either way. */
+  /**
+   * Request an approval task when a request needs approval (default true),
+   * and return it in the 403 body as `approval`; false: the body has the
+   * decision alone.
+   */
+  readonly requestApproval?: boolean;
+  /** Shown to approvers with the task requested for a request. */
+  readonly justification?: (req: Req) => string | undefined;
+  /**
+   * Sees every failure to decide (the server unreachable, a malformed
+   * request; the response is 503 or 400 either way), and every failure to
+   * request an approval task (the 403 then comes without `approval`).
+   */
   readonly onError?: (error: unknown, req: Req) => void;
 }
 
@@ -68,14 +83,20 @@ export interface RouteAuthOptions<Req> {
  * decorator do: agent, user and session from headers, then
  * `400 {"error": "X-Agent-Name and X-User-Name headers are required"}`,
  * `403 {"error": "Authorization denied", "reason", "decision_id"}`, or
- * `403 {"error": "Approval required", "tier", "reason", "approval_policy"}`.
- * A failure to decide never lets the request through: 503 when agent-auth
- * cannot be reached, 400 when the request breaks its limits.
+ * `403 {"error": "Approval required", "tier", "reason", "approval_policy",
+ * "approval": {"id", "status", "expires_at"}}` with the approval task it
+ * requested (once per distinct request). The same request retried with the
+ * task's id in `X-Approval-Id` redeems it once an approver approved it; a
+ * task the approver denied answers `403 "Authorization denied"` with the
+ * task. A failure to decide never lets the request through: 503 when
+ * agent-auth cannot be reached, 400 when the request breaks its limits.
  */
 export function createHttpAuthorizer<Req>(decider: Decider, options: HttpAuthOptions<Req> = {}) {
   const agentHeader = options.headers?.agent ?? "X-Agent-Name";
   const userHeader = options.headers?.user ?? "X-User-Name";
   const sessionHeader = options.headers?.session ?? "X-Session-Id";
+  const approvalHeader = options.headers?.approval ?? "X-Approval-Id";
+  const approvals = createApprovalFlow(decider, { request: options.requestApproval !== false });
   const missing = { error: `${agentHeader} and ${userHeader} headers are required` };
 
   return async function authorizeHttp(facts: HttpRequestFacts<Req>, route?: RouteAuthOptions<Req>): Promise<HttpOutcome> {
@@ -100,19 +121,43 @@ export function createHttpAuthorizer<Req>(decider: Decider, options: HttpAuthOpt
       scope: (route?.scope ?? options.scope)?.(req),
       metadata: (route?.metadata ?? options.metadata)?.(req),
     };
-    let decision: DeciderDecision;
+    let outcome: ApprovalOutcome;
     try {
-      decision = await decider.authorize(request);
+      outcome = await approvals.decide(request, {
+        presented: facts.header(approvalHeader) || undefined,
+        justification: options.justification?.(req),
+        // The decision stands without a task: the 403 says approval is required, onError says why no task came with it.
+        onRequestError: (error) => options.onError?.(error, req),
+      });
     } catch (error) {
       return failure(error, facts, options);
     }
-    if (!decision.allowed) return { kind: "respond", status: 403, body: { error: "Authorization denied", reason: decision.reason, decision_id: decision.decisionId } };
-    // Approvals plug in here: request a task and add it to the body as "approval".
-    if (decision.requiresApproval) {
-      return { kind: "respond", status: 403, body: { error: "Approval required", tier: decision.tier, reason: decision.reason, approval_policy: decision.approvalPolicy } };
+    const { decision, task } = outcome.kind === "allowed" ? { ...outcome, task: undefined } : outcome;
+    if (outcome.kind === "denied") {
+      const reason = task === undefined ? decision.reason : `Approval ${task.id} was ${task.status}${task.decidedBy ? ` by '${task.decidedBy}'` : ""}`;
+      return { kind: "respond", status: 403, body: { error: "Authorization denied", reason, decision_id: decision.decisionId, ...approvalBody(task) } };
+    }
+    if (outcome.kind === "approval") {
+      return {
+        kind: "respond",
+        status: 403,
+        body: {
+          error: "Approval required",
+          tier: decision.tier,
+          reason: decision.reason,
+          approval_policy: decision.approvalPolicy,
+          ...(decision.approvalStatus ? { approval_status: decision.approvalStatus } : {}),
+          ...approvalBody(task),
+        },
+      };
     }
     return { kind: "next", context: { decision, request } };
   };
+}
+
+/** The task in a response body: `approval: {id, status, expires_at}`; nothing when there is none. */
+function approvalBody(task: ApprovalTicket | undefined): { approval?: Record<string, string> } {
+  return task === undefined ? {} : { approval: { id: task.id, status: task.status, expires_at: task.expiresAt ?? "" } };
 }
 
 /** The action mode "route" was asked for where the framework has matched no route yet. */

@@ -1,11 +1,29 @@
 import type { JSONRPCMessage, JSONRPCRequest, JSONRPCResponse, RequestId } from "@modelcontextprotocol/sdk/types.js";
 import type { Decider } from "../../client/decider.ts";
+import { createApprovalFlow } from "../approval-flow.ts";
 import { gateOf, listRequest, type McpIdentity } from "./decision-request.ts";
-import { approvalAnswer, deniedAnswer, failureAnswer } from "./gateway-answers.ts";
+import { approvalAnswer, approvalDeniedAnswer, approvalElicitationAnswer, consoleLink, deniedAnswer, failureAnswer } from "./gateway-answers.ts";
 import { ErrorCodes, errorResponse, idKey, isNotification, isRequest, isResponse } from "./json-rpc.ts";
+
+/** How a gateway handles calls that need approval. */
+export interface McpApprovalOptions {
+  /**
+   * Where approvers answer tasks: the agent-auth console (`http://host:8080/console`,
+   * or the server's HTTP address). Answers to calls needing approval then
+   * carry `console_url`, the task's page (`…/console/approvals/ID`); a
+   * client that declared URL mode elicitation (`capabilities.elicitation.url`)
+   * gets the URLElicitationRequired error (`-32042`) with that page instead.
+   */
+  readonly consoleUrl?: string | undefined;
+  /** A line added to answers to calls needing approval (`data.note`), e.g. that no approver can reach this gateway's tasks. */
+  readonly note?: string | undefined;
+  /** Request a task for a call that needs approval (default true); false: answer with the decision alone. */
+  readonly requestApproval?: boolean | undefined;
+}
 
 /** What a gateway needs: who decides, the server's name in policy actions, who acts, and where messages go. */
 export interface McpGatewayOptions {
+  readonly approvals?: McpApprovalOptions | undefined;
   readonly decider: Decider;
   /** The server's name: actions are `NAME:TOOL`, resources `mcp://NAME/tools/TOOL`. */
   readonly server: string;
@@ -40,13 +58,22 @@ interface Forwarded {
  *
  * A `tools/call`, `resources/read` or `prompts/get` is held until agent-auth
  * decides it: allowed → forwarded; denied, needing approval, or undecidable
- * → answered with an error and never forwarded. A `tools/list` result is
+ * → answered with an error and never forwarded. A call needing approval
+ * gets an approval task, requested once per distinct call (same tool, same
+ * arguments), whose id the error carries; when the same call comes again
+ * after an approver approved the task, it is redeemed and forwarded. A
+ * `tools/list` result is
  * cut to the tools the agent may call (those that need approval stay).
  * Everything else passes untouched, both ways.
  */
 export function createMcpGateway(options: McpGatewayOptions): McpGateway {
   const { decider, server, identity } = options;
   const onError = options.onError ?? (() => {});
+  const approvalOptions = options.approvals ?? {};
+  const approvals = createApprovalFlow(decider, { request: approvalOptions.requestApproval });
+  /** Whether the client said, in its initialize request, that it handles URL mode elicitation. */
+  let urlElicitation = false;
+  const link = (id: string): string | undefined => (approvalOptions.consoleUrl === undefined ? undefined : consoleLink(approvalOptions.consoleUrl, id));
   /** Client requests sent to the server and not answered yet. */
   const forwarded = new Map<string, Forwarded>();
   /** Client requests being decided, and whether the client cancelled them meanwhile. */
@@ -80,14 +107,22 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
     deciding.set(key, state);
     let answered: Promise<void>;
     try {
-      answered = decider.authorize(request).then(
-        (decision) => {
+      answered = approvals.decide(request, { onRequestError: (error) => onError(error, `requesting approval of ${what}`) }).then(
+        (outcome) => {
           if (state.cancelled) return;
-          if (!decision.allowed) sendToClient(deniedAnswer(message.id, what, decision));
-          // Approvals plug in here: request a task for this call (or redeem the one
-          // requested for the same call before) and answer with it.
-          else if (decision.requiresApproval) sendToClient(approvalAnswer(message.id, what, decision));
-          else forward(message);
+          if (outcome.kind === "allowed") forward(message);
+          else if (outcome.kind === "denied") {
+            const task = outcome.task;
+            sendToClient(task === undefined ? deniedAnswer(message.id, what, outcome.decision) : approvalDeniedAnswer(message.id, what, outcome.decision, task));
+          } else {
+            const task = outcome.task;
+            const url = task === undefined ? undefined : link(task.id);
+            sendToClient(
+              task !== undefined && url !== undefined && urlElicitation
+                ? approvalElicitationAnswer(message.id, what, outcome.decision, task, url, approvalOptions.note)
+                : approvalAnswer(message.id, what, outcome.decision, task, { consoleUrl: url, note: approvalOptions.note }),
+            );
+          }
         },
         (error: unknown) => {
           onError(error, `deciding ${what}`);
@@ -120,6 +155,7 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
   return {
     fromClient(message) {
       if (isRequest(message)) {
+        if (message.method === "initialize") urlElicitation = supportsUrlElicitation(message.params);
         const gate = gateOf(message, server, identity);
         if (gate.kind === "pass") forward(message);
         else if (gate.kind === "invalid") sendToClient(errorResponse(message.id, ErrorCodes.INVALID_PARAMS, gate.message));
@@ -169,4 +205,9 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
 
     awaitsAnswer: (id) => forwarded.has(idKey(id)),
   };
+}
+
+function supportsUrlElicitation(params: unknown): boolean {
+  const elicitation = (params as { capabilities?: { elicitation?: { url?: unknown } } } | undefined)?.capabilities?.elicitation;
+  return typeof elicitation === "object" && elicitation !== null && typeof elicitation.url === "object" && elicitation.url !== null;
 }

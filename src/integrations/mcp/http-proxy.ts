@@ -5,7 +5,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { Decider } from "../../client/decider.ts";
 import type { McpClient, McpClientTable } from "./client-identities.ts";
-import { createMcpGateway } from "./gateway.ts";
+import { createMcpGateway, type McpApprovalOptions } from "./gateway.ts";
 import { ErrorCodes, errorResponse } from "./json-rpc.ts";
 
 /** A Streamable HTTP gateway in front of an MCP server reached over Streamable HTTP. */
@@ -28,6 +28,8 @@ export interface HttpProxyOptions {
   /** Largest request body. Default 4 MiB. */
   readonly maxBodyBytes?: number;
   readonly log?: (line: string) => void;
+  /** Calls needing approval: the console link and note in the answers (see McpApprovalOptions). */
+  readonly approvals?: McpApprovalOptions;
 }
 
 /** A running HTTP gateway. */
@@ -68,6 +70,7 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<HttpPro
       decider: options.decider,
       server: options.server,
       identity: client,
+      approvals: options.approvals,
       toClient: (m, related) => downstream.send(m, related === undefined ? undefined : { relatedRequestId: related }),
       toServer: (m) => upstream.send(m),
       onError: (e, context) => log(`client '${client.name}': ${context}: ${e instanceof Error ? e.message : String(e)}`),

@@ -5,7 +5,7 @@
  * `agent-auth mcp-proxy` command runs it; these are its parts, for programs
  * that host it themselves.
  */
-export { createMcpGateway, type McpGateway, type McpGatewayOptions } from "./gateway.ts";
+export { createMcpGateway, type McpApprovalOptions, type McpGateway, type McpGatewayOptions } from "./gateway.ts";
 export { gateOf, listRequest, type Gate, type McpIdentity } from "./decision-request.ts";
 export { ErrorCodes } from "./json-rpc.ts";
 export { startStdioProxy, type RestartOptions, type StdioProxy, type StdioProxyOptions } from "./stdio-proxy.ts";

@@ -12,6 +12,8 @@ export const ErrorCodes = Object.freeze({
   INVALID_PARAMS: -32602,
   /** JSON-RPC: the gateway could not get a decision (agent-auth unreachable) or the server is gone. */
   INTERNAL_ERROR: -32603,
+  /** MCP: the call needs the user to visit a URL first (URL mode elicitation): a call needing approval, for clients that support it. */
+  URL_ELICITATION_REQUIRED: -32042,
 });
 
 export function isRequest(m: JSONRPCMessage): m is JSONRPCRequest {

@@ -3,7 +3,7 @@ import type { Readable, Writable } from "node:stream";
 import type { JSONRPCMessage, JSONRPCRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Decider } from "../../client/decider.ts";
 import type { McpIdentity } from "./decision-request.ts";
-import { createMcpGateway } from "./gateway.ts";
+import { createMcpGateway, type McpApprovalOptions } from "./gateway.ts";
 import { ErrorCodes, errorResponse, isNotification, isRequest, isResponse } from "./json-rpc.ts";
 import { createLineChannel, type LineChannel } from "./line-channel.ts";
 
@@ -35,6 +35,8 @@ export interface StdioProxyOptions {
   /** Diagnostics (never on stdout, which belongs to the protocol). Default: stderr. */
   readonly log?: (line: string) => void;
   readonly restart?: RestartOptions;
+  /** Calls needing approval: the console link and note in the answers (see McpApprovalOptions). */
+  readonly approvals?: McpApprovalOptions;
 }
 
 /** A running stdio gateway. */
@@ -92,6 +94,7 @@ export function startStdioProxy(options: StdioProxyOptions): StdioProxy {
     decider: options.decider,
     server,
     identity: options.identity,
+    approvals: options.approvals,
     toClient: (m) => clientChannel.send(m),
     toServer: (m) => toServer(m),
     onError: (e, context) => log(`${context}: ${e instanceof Error ? e.message : String(e)}`),

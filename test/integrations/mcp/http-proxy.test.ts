@@ -76,7 +76,7 @@ describe("agent-auth mcp-proxy over Streamable HTTP", function () {
       const denied = await rpcError(client.callTool({ name: "delete_file", arguments: { path: "x" } }));
       expect([denied.code, denied.data!["reason"]]).to.deep.equal([-32001, "Action 'files:delete_file' denied by profile 'claude'"]);
       const approval = await rpcError(client.callTool({ name: "transfer", arguments: { to: "x", amount: 99999 } }));
-      expect([approval.code, approval.data!["requires_approval"]]).to.deep.equal([-32001, true]);
+      expect([approval.code, approval.data!["requires_approval"], (approval.data!["approval"] as { status: string }).status]).to.deep.equal([-32001, true, "pending"]);
       const reached = work.calls().filter((c) => c["tool"] !== undefined).map((c) => c["tool"]);
       expect(reached).to.deep.equal(["echo"]);
     } finally {

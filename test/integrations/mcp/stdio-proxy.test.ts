@@ -45,6 +45,13 @@ describe("agent-auth mcp-proxy over stdio, deciding in process (-c)", function (
     expect(e.code).to.equal(-32001);
     expect([e.data!["requires_approval"], e.data!["tier"], e.data!["approval_policy"]]).to.deep.equal([true, "strong", "big-transfer"]);
     expect(e.data!["decision_id"]).to.match(/^[0-9a-f-]{36}$/);
+    // Deciding in process, the proxy still requests the task, and says that only --server lets an approver reach it.
+    const approval = e.data!["approval"] as { id: string; status: string; console_url?: string };
+    expect([approval.status, approval.console_url]).to.deep.equal(["pending", undefined]);
+    expect(e.message).to.contain(`approval ${approval.id} is pending`);
+    expect(e.data!["note"]).to.contain("run it with --server H:P where approvals must be granted");
+    const again = await rpcError(client.callTool({ name: "transfer", arguments: { to: "mallory", amount: 5000 } }));
+    expect((again.data!["approval"] as { id: string }).id).to.equal(approval.id);
     const small = await client.callTool({ name: "transfer", arguments: { to: "bob", amount: 10 } });
     expect((small.content as { text: string }[])[0]!.text).to.equal("sent 10 to bob");
     expect(toolCalls(work.calls(), "transfer").map((c) => c["args"])).to.deep.equal([{ to: "bob", amount: 10 }]);
@@ -192,6 +199,74 @@ describe("agent-auth mcp-proxy against a server (--server)", function () {
       expect(toolCalls(work.calls()).map((c) => c["tool"])).to.deep.equal(["echo"]);
     } finally {
       audit.close();
+      await client.close();
+      await server.close();
+    }
+  });
+
+  it("approval end to end: the call needing approval gets a task and a console link, is not forwarded, and once approved the same call goes through once", async () => {
+    const { server, client: typed } = await startTestServer({}, MCP_POLICY);
+    typed.close();
+    const work = workdir();
+    const { client } = await connectStdio(proxyArgs(["--server", `127.0.0.1:${server.port}`], ["--console-url", "http://127.0.0.1:8080/console/"]), work.log);
+    const approver = createAgentAuthClient(`127.0.0.1:${server.port}`);
+    const transfer = (amount: number) => client.callTool({ name: "transfer", arguments: { to: "mallory", amount } });
+    try {
+      const e = await rpcError(transfer(5000));
+      expect([e.code, e.data!["requires_approval"], e.data!["note"]]).to.deep.equal([-32001, true, undefined]);
+      const approval = e.data!["approval"] as { id: string; status: string; expires_at: string; console_url: string };
+      expect([approval.status, approval.console_url]).to.deep.equal(["pending", `http://127.0.0.1:8080/console/approvals/${approval.id}`]);
+      expect(Date.parse(approval.expires_at)).to.be.greaterThan(Date.now());
+      const task = await approver.approvals.get(approval.id);
+      expect([task!.action, task!.resource, task!.user, task!.agent]).to.deep.equal(["files:transfer", "mcp://files/tools/transfer", "alice", "claude"]);
+      const pending = await rpcError(transfer(5000));
+      expect((pending.data!["approval"] as { id: string }).id).to.equal(approval.id);
+      await approver.approvals.decide({ id: approval.id, approve: true, approver: "sec-lead" });
+      const other = await rpcError(transfer(5001));
+      expect((other.data!["approval"] as { id: string }).id).to.not.equal(approval.id);
+      expect(toolCalls(work.calls(), "transfer")).to.deep.equal([]);
+      const done = await transfer(5000);
+      expect((done.content as { text: string }[])[0]!.text).to.equal("sent 5000 to mallory");
+      expect(toolCalls(work.calls(), "transfer").map((c) => c["args"])).to.deep.equal([{ to: "mallory", amount: 5000 }]);
+      expect((await approver.approvals.get(approval.id))!.status).to.equal("used");
+      const audit = await approver.queryAudit({ filter: { actions: ["files:transfer"] } });
+      expect(audit.records.some((r) => r.decision.approvedBy === "sec-lead" && r.decision.approvalId === approval.id)).to.equal(true);
+      const next = await rpcError(transfer(5000));
+      const renewed = next.data!["approval"] as { id: string; status: string };
+      expect([renewed.status, renewed.id === approval.id]).to.deep.equal(["pending", false]);
+      await approver.approvals.decide({ id: renewed.id, approve: false, approver: "sec-lead", comment: "once is enough" });
+      const refused = await rpcError(transfer(5000));
+      expect([refused.code, refused.data!["requires_approval"], (refused.data!["approval"] as { status: string }).status]).to.deep.equal([-32001, false, "denied"]);
+      expect(refused.message).to.contain("was not approved").and.contain("once is enough");
+      expect(toolCalls(work.calls(), "transfer")).to.have.length(1);
+    } finally {
+      approver.close();
+      await client.close();
+      await server.close();
+    }
+  });
+
+  it("a client that supports URL elicitation gets URLElicitationRequired (-32042) with the task's console page; approved, the same call goes through", async () => {
+    const { server, client: typed } = await startTestServer({}, MCP_POLICY);
+    typed.close();
+    const work = workdir();
+    const args = proxyArgs(["--server", `127.0.0.1:${server.port}`], ["--console-url", "http://console.example:8080"]);
+    const { client } = await connectStdio(args, work.log, { elicitation: { url: {} } });
+    const approver = createAgentAuthClient(`127.0.0.1:${server.port}`);
+    try {
+      const e = await rpcError(client.callTool({ name: "transfer", arguments: { to: "mallory", amount: 6000 } }));
+      // The SDK turns -32042 into UrlElicitationRequiredError, whose data keeps only the elicitations.
+      const [elicitation] = e.data!["elicitations"] as { mode: string; elicitationId: string; url: string; message: string }[];
+      const page = `http://console.example:8080/console/approvals/${elicitation!.elicitationId}`;
+      expect([e.code, elicitation!.mode, elicitation!.url]).to.deep.equal([-32042, "url", page]);
+      expect(elicitation!.message).to.contain(`open ${page}`).and.contain("tools/call 'transfer' requires strong approval");
+      expect((await approver.approvals.get(elicitation!.elicitationId))!.status).to.equal("pending");
+      expect(toolCalls(work.calls(), "transfer")).to.deep.equal([]);
+      await approver.approvals.decide({ id: elicitation!.elicitationId, approve: true, approver: "sec-lead" });
+      const done = await client.callTool({ name: "transfer", arguments: { to: "mallory", amount: 6000 } });
+      expect((done.content as { text: string }[])[0]!.text).to.equal("sent 6000 to mallory");
+    } finally {
+      approver.close();
       await client.close();
       await server.close();
     }

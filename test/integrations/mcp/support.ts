@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { CLI } from "../../support/processes.ts";
 
 /** The MCP server the gateway tests put behind the proxy; it logs every call it receives. */
@@ -41,11 +42,11 @@ export function proxyArgs(global: readonly string[], extra: readonly string[] = 
 }
 
 /** An SDK client connected to the proxy over stdio; `stderr` collects the proxy's diagnostics. */
-export async function connectStdio(args: string[], log: string): Promise<{ client: Client; stderr: () => string; transport: StdioClientTransport }> {
+export async function connectStdio(args: string[], log: string, capabilities: ClientCapabilities = {}): Promise<{ client: Client; stderr: () => string; transport: StdioClientTransport }> {
   const transport = new StdioClientTransport({ command: process.execPath, args, env: { ...(process.env as Record<string, string>), FIXTURE_LOG: log }, stderr: "pipe" });
   let err = "";
   transport.stderr?.on("data", (c: Buffer) => (err += c.toString()));
-  const client = new Client({ name: "gateway-test", version: "1.0.0" });
+  const client = new Client({ name: "gateway-test", version: "1.0.0" }, { capabilities });
   await client.connect(transport);
   return { client, stderr: () => err, transport };
 }
