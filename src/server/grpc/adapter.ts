@@ -135,8 +135,7 @@ function unaryHandler(
   handler: (req: unknown, ctx: CallContext) => Promise<unknown>,
   hooks: CallHooks,
 ): handleUnaryCall<Buffer, unknown> {
-  // No named closures per call: the TypeScript loader keeps function names by
-  // wrapping each one in a property definition, which costs on every call.
+  // One `start` per method, queued with each call (see runQueued).
   const start: StartUnary = (call, callback, arrived) => {
     const ctx = contextOf(path, call);
     runUnary(method, handler, hooks, ctx, call.request).then(

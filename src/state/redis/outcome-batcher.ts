@@ -35,6 +35,8 @@ export class OutcomeBatcher {
   readonly #args = new RespArgs();
   readonly #fixed = new RespArgs(256);
   readonly #sessionPrefix: Buffer;
+  /** The "none" key, standing for the approval of a decision that presents none. */
+  readonly #none: string;
   readonly #grantsPrefixes: Buffer[] = [];
   #scheduled = false;
 
@@ -44,6 +46,7 @@ export class OutcomeBatcher {
     this.#clock = options.clock;
     this.#streamMaxLength = options.streamMaxLength;
     this.#sessionPrefix = Buffer.from(this.#keys.session(""), "utf8");
+    this.#none = this.#keys.none;
   }
 
   /** The outcome of `q`; with `records`, the matching record is appended to the stream in the same call. */
@@ -56,7 +59,7 @@ export class OutcomeBatcher {
       else keys.joined(this.#sessionPrefix, q.sessionId, "");
       keys.joined(this.#grantsPrefix(q.agent.length), q.agent, q.user);
       const approval = q.approval;
-      keys.text(approval === undefined ? this.#keys.none : this.#keys.approval(approval.id));
+      keys.text(approval === undefined ? this.#none : this.#keys.approval(approval.id));
       args.text(q.sessionId === "" ? "0" : q.requireScope === true ? "2" : "1").text(q.agent).text(q.user).text(q.scope).text(q.action).text(q.delegations ? "1" : "0");
       if (records === undefined) {
         args.text("0").text("").text("0").text("0").text("");
