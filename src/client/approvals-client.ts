@@ -76,7 +76,7 @@ export interface ApprovalsClient {
   list(filter?: ApprovalFilter, page?: { readonly after?: string; readonly limit?: number }, options?: RequestOptions): Promise<ApprovalPage>;
   /** Approves or denies a pending task. */
   decide(input: ApprovalDecisionInput, options?: RequestOptions): Promise<ApprovalTask>;
-  /** Cancels a pending task; `by` is used only by a server without caller authentication. */
+  /** Cancels a pending task (its requester, or a caller with `approvals-relay`); `by` names who cancels for a server without caller authentication or for a relay. */
   cancel(id: string, by?: string, options?: RequestOptions): Promise<ApprovalTask>;
   /** Transitions as they happen; stopping the iteration (or aborting `options.signal`) ends the call. No deadline by default. */
   watch(options?: ApprovalWatchOptions, requestOptions?: RequestOptions): AsyncIterable<ApprovalEventRecord>;

@@ -40,6 +40,8 @@ export interface TestRequest {
   readonly targetAgent?: string;
   /** A session id from setup, or a literal id. */
   readonly session?: string;
+  /** An approval id from setup (redeemed with the request), or a literal id. */
+  readonly approval?: string;
   readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
@@ -52,6 +54,8 @@ export interface TestExpectation {
   readonly reason?: string;
   /** An RE2 pattern the reason must contain a match of. */
   readonly reason_matches?: string;
+  /** What became of the approval the request presented ("" when it was redeemed or none was presented). */
+  readonly approval_status?: string;
 }
 
 /** One test, `each` rows already expanded. */
@@ -76,8 +80,10 @@ export interface PolicyTestFile {
 
 const FILE_KEYS = ["policy", "variables", "env", "tests"];
 const TEST_KEYS = ["name", "setup", "request", "expect", "each"];
-const REQUEST_KEYS = ["agent", "user", "action", "resource", "scope", "target_agent", "session", "metadata"];
-const EXPECT_KEYS = ["allowed", "tier", "requires_approval", "approval_policy", "reason", "reason_matches"];
+const REQUEST_KEYS = ["agent", "user", "action", "resource", "scope", "target_agent", "session", "approval", "metadata"];
+const EXPECT_KEYS = ["allowed", "tier", "requires_approval", "approval_policy", "reason", "reason_matches", "approval_status"];
+/** The values of `expect.approval_status`: the decision's `approvalStatus`. */
+const APPROVAL_USE_STATUSES = ["", "unknown", "pending", "denied", "expired", "cancelled", "used", "mismatch"];
 const TIERS = ["autonomous", "soft", "strong"];
 
 /**
@@ -206,6 +212,8 @@ class Reader {
       if (!fits(kind, v)) this.fail(valueNode, `${where}: ${op}.${k}: expected ${KIND_TEXT[kind]}`);
     }
     for (const k of handler.required) if (!Object.hasOwn(args, k)) this.fail(valueNode, `${where}: ${op}: '${k}' is required`);
+    const problems = handler.check?.(args) ?? [];
+    if (problems.length > 0) this.fail(valueNode, `${where}: ${op}: ${problems.join("; ")}`);
     const errorNode = m.entries.get("expect_error")?.value;
     const expectError = errorNode === undefined ? undefined : String(fill(errorNode));
     return { op, args, expectError, line: item.line };
@@ -225,7 +233,7 @@ class Reader {
     const metadata = v["metadata"];
     if (metadata !== undefined && metadata !== null && (typeof metadata !== "object" || Array.isArray(metadata))) this.fail(m.entries.get("metadata")!.value, `${where}: request.metadata: expected a mapping`);
     const out: Record<string, unknown> = { agent: text("agent", true), user: text("user", true), action: text("action", true) };
-    for (const [k, field] of [["resource", "resource"], ["scope", "scope"], ["target_agent", "targetAgent"], ["session", "session"]] as const) {
+    for (const [k, field] of [["resource", "resource"], ["scope", "scope"], ["target_agent", "targetAgent"], ["session", "session"], ["approval", "approval"]] as const) {
       const x = text(k, false);
       if (x !== undefined) out[field] = x;
     }
@@ -238,12 +246,15 @@ class Reader {
     if (m.entries.size === 0) this.fail(m, `${where}: expect names nothing to check`);
     const at = (k: string): YamlNode => m.entries.get(k)!.value;
     for (const k of ["allowed", "requires_approval"]) if (Object.hasOwn(v, k) && typeof v[k] !== "boolean") this.fail(at(k), `${where}: expect.${k}: expected true or false`);
-    for (const k of ["tier", "approval_policy", "reason", "reason_matches"]) {
+    for (const k of ["tier", "approval_policy", "reason", "reason_matches", "approval_status"]) {
       if (!Object.hasOwn(v, k)) continue;
       if (v[k] === null) v[k] = "";
       if (typeof v[k] !== "string") this.fail(at(k), `${where}: expect.${k}: expected text`);
     }
     if (typeof v["tier"] === "string" && !TIERS.includes(v["tier"])) this.fail(at("tier"), `${where}: expect.tier: '${v["tier"]}' is not one of ${TIERS.join(", ")}`);
+    if (typeof v["approval_status"] === "string" && !APPROVAL_USE_STATUSES.includes(v["approval_status"])) {
+      this.fail(at("approval_status"), `${where}: expect.approval_status: '${v["approval_status"]}' is not one of ${APPROVAL_USE_STATUSES.map((x) => JSON.stringify(x)).join(", ")}`);
+    }
     if (typeof v["reason_matches"] === "string") {
       try {
         compileRegex(v["reason_matches"], v["reason_matches"], 0);
@@ -255,7 +266,13 @@ class Reader {
   }
 }
 
-const KIND_TEXT: Readonly<Record<FieldKind, string>> = { string: "text", strings: "a list of text", seconds: "a number of seconds", duration: "whole seconds (or null for the default)" };
+const KIND_TEXT: Readonly<Record<FieldKind, string>> = {
+  string: "text",
+  strings: "a list of text",
+  seconds: "a number of seconds",
+  duration: "whole seconds (or null for the default)",
+  mapping: "a mapping",
+};
 
 function fits(kind: FieldKind, v: unknown): boolean {
   switch (kind) {
@@ -267,6 +284,8 @@ function fits(kind: FieldKind, v: unknown): boolean {
       return typeof v === "number" && Number.isFinite(v) && v >= 0;
     case "duration":
       return v === null || (typeof v === "number" && Number.isFinite(v));
+    case "mapping":
+      return v !== null && typeof v === "object" && !Array.isArray(v);
   }
 }
 

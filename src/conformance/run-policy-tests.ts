@@ -92,6 +92,7 @@ async function runTest(config: AuthConfig, test: PolicyTest): Promise<PolicyTest
       scope: r.scope,
       targetAgent: r.targetAgent,
       sessionId: r.session === undefined ? undefined : (ids.get(r.session) ?? r.session),
+      approvalId: r.approval === undefined ? undefined : (ids.get(r.approval) ?? r.approval),
       metadata: r.metadata,
     };
     differences.push(...compare(test, await engine.authorize(request)));
@@ -104,9 +105,16 @@ async function runTest(config: AuthConfig, test: PolicyTest): Promise<PolicyTest
 /** Every expected field that differs, in a stable order. */
 function compare(test: PolicyTest, d: AuthDecision): string[] {
   const e = test.expect;
-  const got: Readonly<Record<string, unknown>> = { allowed: d.allowed, tier: d.tier, requires_approval: d.requiresApproval, approval_policy: d.approvalPolicy, reason: d.reason };
+  const got: Readonly<Record<string, unknown>> = {
+    allowed: d.allowed,
+    tier: d.tier,
+    requires_approval: d.requiresApproval,
+    approval_policy: d.approvalPolicy,
+    reason: d.reason,
+    approval_status: d.approvalStatus,
+  };
   const out: string[] = [];
-  for (const field of ["allowed", "tier", "requires_approval", "approval_policy", "reason"] as const) {
+  for (const field of ["allowed", "tier", "requires_approval", "approval_policy", "reason", "approval_status"] as const) {
     if (e[field] !== undefined && e[field] !== got[field]) out.push(`${field}: expected ${JSON.stringify(e[field])}, got ${JSON.stringify(got[field])}`);
   }
   if (e.reason_matches !== undefined && !compileRegex(e.reason_matches, e.reason_matches, 0)(d.reason)) {

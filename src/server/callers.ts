@@ -62,18 +62,38 @@ export interface CallerCheck {
   check(attempt: CallAttempt): CallerVerdict;
   /** The caller credentials identify, or an explanation of why none. */
   identify(credentials: CallerCredentials): { caller: CallerConfig } | { reason: string };
+  /**
+   * Replaces the callers in one assignment: calls checked from then on see
+   * only the new list (a server config reloaded on SIGHUP). Throws, keeping
+   * the old list, when `callers` is empty — that would turn caller
+   * authentication off.
+   */
+  replace(callers: readonly CallerConfig[]): void;
 }
 
-/** Checks requests against configured callers; `onRefused` sees every refusal. */
-export function createCallerCheck(callers: readonly CallerConfig[], onRefused: (refusal: Refusal) => void): CallerCheck {
+/** The callers by token digest and by certificate name. */
+interface CallerIndex {
+  readonly byToken: ReadonlyMap<string, CallerConfig>;
+  readonly byCertificate: ReadonlyMap<string, CallerConfig>;
+}
+
+function indexCallers(callers: readonly CallerConfig[]): CallerIndex {
   const byToken = new Map<string, CallerConfig>();
   const byCertificate = new Map<string, CallerConfig>();
   for (const c of callers) {
     for (const h of c.tokenHashes) byToken.set(h, c);
     for (const name of c.certificates) byCertificate.set(name, c);
   }
+  return { byToken, byCertificate };
+}
+
+/** Checks requests against configured callers; `onRefused` sees every refusal. */
+export function createCallerCheck(callers: readonly CallerConfig[], onRefused: (refusal: Refusal) => void): CallerCheck {
+  let current = indexCallers(callers);
 
   const identify = (credentials: CallerCredentials): { caller: CallerConfig } | { reason: string } => {
+    // One index for the whole identification, even if a reload swaps it meanwhile.
+    const { byToken, byCertificate } = current;
     const header = credentials.authorization;
     if (header.length > 1) return { reason: "more than one authorization header" };
     if (header.length === 1) {
@@ -102,6 +122,10 @@ export function createCallerCheck(callers: readonly CallerConfig[], onRefused: (
 
   return {
     identify,
+    replace(next) {
+      if (next.length === 0) throw new Error("no callers: an empty list would turn caller authentication off (restart the server to do that)");
+      current = indexCallers(next);
+    },
     check(attempt) {
       const who = identify(attempt.credentials);
       if (!("caller" in who)) return refuse(attempt, undefined, "UNAUTHENTICATED", who.reason, `caller not authenticated: ${who.reason}`);

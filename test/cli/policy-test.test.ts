@@ -103,6 +103,36 @@ tests:
     ]);
   });
 
+  it("requests, decides and redeems approvals in setup; a wrong expectation about one fails naming it", async () => {
+    const t = file(
+      "a_test.yaml",
+      `policy: policy.yaml
+tests:
+  - name: redeemed
+    setup:
+      - approval: {id: a1, request: {agent: bot, user: u, action: pay, metadata: {amount: 5000}}, decide: approve, approver: sec-1}
+    request: {agent: bot, user: u, action: pay, metadata: {amount: 5000}, approval: a1}
+    expect: {allowed: true, requires_approval: false, approval_status: "", reason_matches: "^Approved by 'sec-1' [(]approval "}
+  - name: pending, expected approved
+    setup:
+      - approval: {id: a1, request: {agent: bot, user: u, action: deploy}}
+    request: {agent: bot, user: u, action: deploy, approval: a1}
+    expect: {requires_approval: false}
+  - name: not requestable
+    setup:
+      - approval: {request: {agent: bot, user: u, action: delete}}
+    request: {agent: bot, user: u, action: read}
+    expect: {allowed: true}
+`,
+    );
+    const r = await cli("test", t);
+    expect(r.code, r.err).to.equal(1);
+    const lines = r.out.split("\n");
+    expect(lines.find((l) => l.startsWith("FAIL") && l.includes("pending, expected approved"))).to.contain("requires_approval: expected false, got true");
+    expect(lines.find((l) => l.startsWith("FAIL") && l.includes("not requestable"))).to.match(/setup\[0\] \(approval, line \d+\): unexpected error ".+"/);
+    expect(r.out).to.contain("1 passed, 2 failed");
+  });
+
   const broken: [string, string, RegExp][] = [
     ["an unknown expect key", `policy: policy.yaml\ntests:\n  - name: t\n    request: {agent: bot, user: u, action: read}\n    expect: {alowed: true}\n`, /:5: test 't': expect: unknown key 'alowed'/],
     ["an unknown setup operation", `policy: policy.yaml\ntests:\n  - name: t\n    setup: [{grant: {id: x}}]\n    request: {agent: bot, user: u, action: read}\n    expect: {allowed: true}\n`, /:4: test 't': unknown setup operation 'grant'/],
@@ -112,6 +142,26 @@ tests:
     ["an unknown variable", `policy: policy.yaml\nvariables: {limt: 5}\ntests:\n  - name: t\n    request: {agent: bot, user: u, action: read}\n    expect: {allowed: true}\n`, /variables.limt: the policy has no variable 'limt'/],
     ["YAML syntax", `policy: policy.yaml\ntests: [\n`, /:\d+: YAML syntax error/],
     ["no tests", `policy: policy.yaml\ntests: []\n`, /:2: tests: the list is empty/],
+    [
+      "an approval decided without an approver",
+      `policy: policy.yaml\ntests:\n  - name: t\n    setup:\n      - approval: {request: {agent: bot, user: u, action: deploy}, decide: approve}\n    request: {agent: bot, user: u, action: deploy}\n    expect: {allowed: true}\n`,
+      /:5: test 't': approval: approver is required with decide/,
+    ],
+    [
+      "an approval decision that is neither approve nor deny",
+      `policy: policy.yaml\ntests:\n  - name: t\n    setup:\n      - approval: {request: {agent: bot, user: u, action: deploy}, decide: maybe, approver: a}\n    request: {agent: bot, user: u, action: deploy}\n    expect: {allowed: true}\n`,
+      /:5: test 't': approval: decide: expected approve or deny, got "maybe"/,
+    ],
+    [
+      "an approval request with an unknown field",
+      `policy: policy.yaml\ntests:\n  - name: t\n    setup:\n      - approval: {request: {agent: bot, user: u, action: deploy, sesion: s1}}\n    request: {agent: bot, user: u, action: deploy}\n    expect: {allowed: true}\n`,
+      /:5: test 't': approval: request: unknown field 'sesion'/,
+    ],
+    [
+      "an unknown approval status",
+      `policy: policy.yaml\ntests:\n  - name: t\n    request: {agent: bot, user: u, action: deploy, approval: a1}\n    expect: {approval_status: approved}\n`,
+      /:5: test 't': expect.approval_status: 'approved' is not one of/,
+    ],
   ];
   for (const [what, text, message] of broken) {
     it(`refuses a broken test file (${what}): exit 2, naming file and line`, async () => {

@@ -228,6 +228,7 @@ describe("ApprovalService over gRPC", function () {
       caller("bob", "approve"),
       caller("console", "approvals-relay"),
       caller("auditor", "audit"),
+      caller("other-orchestrator", "authorize", "approvals"),
     ];
 
     it("requests as the caller, decides as the caller, and lets only a relay name the approver", async () => {
@@ -268,6 +269,38 @@ describe("ApprovalService over gRPC", function () {
         expect(await orchestrator.approvals.cancel(third.id, "not-me")).to.deep.include({ status: "cancelled", decidedBy: "orchestrator" });
       } finally {
         for (const c of [orchestrator, ann, bob, console_, auditor]) c.close();
+        await server.close(100);
+      }
+    });
+
+    it("lets only the requester or a relay cancel a task", async () => {
+      const { server, connect } = await startTestServer({ callers }, POLICY);
+      const as = (name: string): AgentAuthClient => connect({ metadata: { authorization: `Bearer ${name}-token` } });
+      const orchestrator = as("orchestrator");
+      const other = as("other-orchestrator");
+      const console_ = as("console");
+      const ann = as("lead-ann");
+      try {
+        const first = (await orchestrator.approvals.request(deploy)).task;
+        const refused = await failure(other.approvals.cancel(first.id));
+        expect(refused.code).to.equal("PERMISSION_DENIED");
+        expect(refused.message).to.contain(
+          `caller 'other-orchestrator' may not cancel approval '${first.id}': only its requester 'orchestrator' or a caller with the 'approvals-relay' group may cancel it`,
+        );
+        // An approver without the approvals group is refused before the task is looked at.
+        expect((await failure(ann.approvals.cancel(first.id))).code).to.equal("PERMISSION_DENIED");
+        expect((await orchestrator.approvals.get(first.id))?.status).to.equal("pending");
+        expect(await orchestrator.approvals.cancel(first.id)).to.deep.include({ status: "cancelled", decidedBy: "orchestrator" });
+
+        // A relay cancels any task, as itself or for whom it names.
+        const second = (await orchestrator.approvals.request({ ...deploy, user: "carl" })).task;
+        expect(await console_.approvals.cancel(second.id)).to.deep.include({ status: "cancelled", decidedBy: "console" });
+        const third = (await other.approvals.request({ ...deploy, user: "dora" })).task;
+        expect(await console_.approvals.cancel(third.id, "dora")).to.deep.include({ status: "cancelled", decidedBy: "dora" });
+        // Unknown tasks stay NOT_FOUND for everyone.
+        expect((await failure(other.approvals.cancel("no-such-task"))).code).to.equal("NOT_FOUND");
+      } finally {
+        for (const c of [orchestrator, other, console_, ann]) c.close();
         await server.close(100);
       }
     });

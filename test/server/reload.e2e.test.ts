@@ -231,4 +231,76 @@ describe("agent-auth serve: SIGHUP reload and --server-config (a real process)",
       if (child.exitCode === null) child.kill("SIGKILL");
     }
   });
+
+  it("reloads the server config's callers on SIGHUP: a new token works, a removed one is refused, a broken file keeps the old callers", async () => {
+    const policy = join(dir, "callers-policy.yaml");
+    writeFileSync(policy, ALLOWS_READ);
+    const serverConfig = join(dir, "callers-server.yaml");
+    const digest = (token: string): string => createHash("sha256").update(token).digest("hex");
+    const callersFile = (...names: string[]): string =>
+      "callers:\n" +
+      names.map((n) => `  ${n}: {tokens_sha256: ["${digest(`${n}-token`)}"], groups: [authorize]}\n`).join("") +
+      `reload: {watch: false}\nrefusal_log: ${JSON.stringify(join(dir, "callers-refusals.jsonl"))}\n`;
+    writeFileSync(serverConfig, callersFile("alice"));
+    const { child, address, logs } = await startServe(["serve", "-c", policy, "--port", "0", "--http-port", "0", "--server-config", serverConfig]);
+    try {
+      const serving = JSON.parse(logs.find((l) => l.includes('"msg":"serving"'))!) as { http: string };
+      const check = (name: string) =>
+        spawnSync(process.execPath, [CLI, "--server", address, "--token", `${name}-token`, "check", "--agent", "bot", "--user", "u", "--action", "read", "-o", "json"], {
+          encoding: "utf8",
+        });
+      const http = async (name: string): Promise<number> =>
+        (
+          await fetch(`${serving.http}/access/v1/evaluation`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${name}-token`, "content-type": "application/json" },
+            body: JSON.stringify({ subject: { type: "user", id: "u", properties: { act: { sub: "bot" } } }, action: { name: "read" }, resource: { type: "resource", id: "r" } }),
+          })
+        ).status;
+      const reloads = (msg: string): number => logs.filter((l) => l.includes(`"msg":"${msg}"`)).length;
+      const hup = async (msg: string): Promise<void> => {
+        const before = reloads(msg);
+        child.kill("SIGHUP");
+        await until(`the SIGHUP log line '${msg}'`, async () => reloads(msg) > before);
+      };
+
+      expect(check("alice").status, check("alice").stderr).to.equal(0);
+      const bobBefore = check("bob");
+      expect(bobBefore.status).to.equal(1);
+      expect(bobBefore.stderr).to.contain("UNAUTHENTICATED");
+      expect(await http("bob")).to.equal(401);
+
+      // Add bob: his token works on both transports.
+      writeFileSync(serverConfig, callersFile("alice", "bob"));
+      await hup("callers reloaded");
+      expect(JSON.parse(logs.filter((l) => l.includes('"msg":"callers reloaded"')).at(-1)!)).to.deep.include({ callers: ["alice", "bob"], trigger: "SIGHUP" });
+      const bobAfter = check("bob");
+      expect(bobAfter.status, bobAfter.stderr).to.equal(0);
+      expect(JSON.parse(bobAfter.stdout)).to.include({ allowed: true });
+      expect(await http("bob")).to.equal(200);
+
+      // Remove alice: her token is refused from the next call.
+      writeFileSync(serverConfig, callersFile("bob"));
+      await hup("callers reloaded");
+      const aliceGone = check("alice");
+      expect(aliceGone.status).to.equal(1);
+      expect(aliceGone.stderr).to.contain("UNAUTHENTICATED");
+      expect(await http("alice")).to.equal(401);
+
+      // A broken file (and one that would turn authentication off) keeps bob and only bob.
+      writeFileSync(serverConfig, `callers:\n  carol: {tokens_sha256: ["not-a-digest"], groups: [nonsense]}\n`);
+      await hup("invalid server config; callers unchanged");
+      writeFileSync(serverConfig, `reload: {watch: false}\n`);
+      await hup("callers not reloaded; callers unchanged");
+      expect(logs.filter((l) => l.includes('"msg":"callers not reloaded; callers unchanged"')).at(-1)).to.contain("caller authentication cannot be turned off");
+      expect(check("bob").status).to.equal(0);
+      expect(check("carol").stderr).to.contain("UNAUTHENTICATED");
+      expect(check("alice").stderr).to.contain("UNAUTHENTICATED");
+
+      child.kill("SIGTERM");
+      expect(await exited(child)).to.equal(0);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
 });

@@ -492,7 +492,9 @@ export type CancelApprovalRequest = Message<"agentauth.v1.CancelApprovalRequest"
 
   /**
    * Who cancels. With caller authentication configured, the caller's name is
-   * used instead. Empty: the task's requester.
+   * used instead, unless the caller has "approvals-relay" (then this names
+   * who it cancels for; empty: the caller). Without caller authentication,
+   * empty: the task's requester.
    *
    * @generated from field: string cancelled_by = 2;
    */
@@ -713,8 +715,9 @@ export const ApprovalStatusSchema: GenEnum<ApprovalStatus> = /*@__PURE__*/
  * event (AuditEventKind). With Redis, every replica sees the same tasks.
  *
  * Caller groups (server config): "approvals" for RequestApproval,
- * GetApproval, ListApprovals, WatchApprovals and CancelApproval; "approve"
- * to decide as oneself; "approvals-relay" to decide naming the approver.
+ * GetApproval, ListApprovals, WatchApprovals and CancelApproval (of one's
+ * own requests); "approve" to decide as oneself; "approvals-relay" to decide
+ * naming the approver and to cancel any task.
  *
  * @generated from service agentauth.v1.ApprovalService
  */
@@ -772,8 +775,10 @@ export const ApprovalService: GenService<{
     output: typeof DecideApprovalResponseSchema;
   },
   /**
-   * Cancels a pending task. FAILED_PRECONDITION when it is no longer
-   * pending; NOT_FOUND when unknown.
+   * Cancels a pending task. With caller authentication, only the task's
+   * requester or a caller with "approvals-relay" may cancel it (else
+   * PERMISSION_DENIED). FAILED_PRECONDITION when it is no longer pending;
+   * NOT_FOUND when unknown.
    *
    * @generated from rpc agentauth.v1.ApprovalService.CancelApproval
    */

@@ -1,6 +1,6 @@
 import { dirname, join } from "node:path";
 import { isConfigError, loadConfigWithWarnings, type ConfigIssue } from "../../config/index.ts";
-import { startAgentAuthServer } from "../../server/app/start-server.ts";
+import { startAgentAuthServer, type AgentAuthServer } from "../../server/app/start-server.ts";
 import { routeGrpcLogs } from "../../server/grpc/route-logs.ts";
 import { createLogger, type LogFormat, type Logger } from "../../server/logger.ts";
 import { DEFAULT_SERVER_CONFIG, isServerConfigError, loadServerConfig, type ServerConfig } from "../../server/server-config.ts";
@@ -17,7 +17,7 @@ import { serveSpec } from "../specs/serve.ts";
  * [--tls-client-ca F]] [--redis URL] [--max-batch N] [--server-config F]
  * [--log-format pretty|json]`: serves until SIGTERM or SIGINT, then stops
  * gracefully (no new calls, calls in flight finish, audit flushed) and exits
- * 0. SIGHUP reloads the policy. Every line it writes goes through its logger,
+ * 0. SIGHUP reloads the policy and the server config's callers. Every line it writes goes through its logger,
  * so a JSON log is one object per line, errors included.
  */
 export async function serveCommand(io: CliIo, g: GlobalOptions, args: readonly string[]): Promise<number> {
@@ -109,7 +109,10 @@ async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger
     logger,
   });
   // Signals are taken before "serving" is announced: whoever waits for that line may signal at once.
-  const onHup = (): void => void server.reloader?.reload("SIGHUP");
+  const onHup = (): void => {
+    server.reloader?.reload("SIGHUP");
+    if (serverConfigPath !== undefined) reloadCallers(server, serverConfigPath, io.env, logger);
+  };
   process.on("SIGHUP", onHup);
   const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
@@ -139,6 +142,32 @@ async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger
   await server.close(grace);
   logger.info("stopped");
   return EXIT_OK;
+}
+
+/**
+ * Reads the server config file again and installs its callers (SIGHUP); the
+ * rest of the file is read only at start. An invalid file, or callers that
+ * would turn caller authentication on or off, keep the old callers and are
+ * logged as errors.
+ */
+function reloadCallers(server: AgentAuthServer, path: string, env: Readonly<Record<string, string | undefined>>, logger: Logger): void {
+  let sc: ServerConfig;
+  try {
+    sc = loadServerConfig(path, env);
+  } catch (error) {
+    if (!isServerConfigError(error)) {
+      logger.error("cannot reload the server config; callers unchanged", { file: path, error: error instanceof Error ? error.message : String(error) });
+      return;
+    }
+    logger.error("invalid server config; callers unchanged", { file: path, problems: error.message.split("\n").map((l) => l.trim()).filter(Boolean) });
+    return;
+  }
+  const result = server.replaceCallers(sc.callers);
+  if (!result.ok) {
+    logger.error("callers not reloaded; callers unchanged", { file: path, reason: result.reason });
+    return;
+  }
+  logger.info("callers reloaded", { file: path, trigger: "SIGHUP", callers: sc.callers.map((c) => c.name) });
 }
 
 function logWarnings(logger: Logger, file: string, warnings: readonly ConfigIssue[]): void {

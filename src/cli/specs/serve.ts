@@ -7,7 +7,8 @@ export const serveSpec = defineCommand({
   usage: ["agent-auth -c FILE serve [--host H] [--port P] [--http-port P] [--tls-cert F --tls-key F [--tls-client-ca F]] [--redis URL] [OPTIONS]"],
   description: `Serves the policy over gRPC (and, with --http-port, the OpenID AuthZEN API over HTTP on the
 same host, with the same callers and TLS) until SIGTERM or SIGINT, then stops gracefully. SIGHUP and
-changes to the file reload the policy (an invalid file keeps the running one). Logs go to stderr:
+changes to the file reload the policy (an invalid file keeps the running one); SIGHUP also reloads
+the server config's callers. Logs go to stderr:
 readable lines on a terminal, one JSON object per line otherwise (--log-format).`,
   options: {
     host: { type: "string", default: "127.0.0.1", value: "H", help: "address to listen on" },

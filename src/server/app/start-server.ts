@@ -135,6 +135,13 @@ export interface AgentAuthServer {
   /** Reloads the policy file, when the server was given one. */
   readonly reloader: PolicyReloader | undefined;
   /**
+   * Replaces the callers (a server config reloaded on SIGHUP) for every call
+   * checked from then on, on gRPC and HTTP alike. Refused — returning why,
+   * the old callers staying — when it would turn caller authentication on or
+   * off, which only a restart does.
+   */
+  replaceCallers(callers: readonly CallerConfig[]): { readonly ok: true } | { readonly ok: false; readonly reason: string };
+  /**
    * Graceful stop: refuse new calls, end audit streams, let calls in flight
    * finish, flush audit records, close the store — all within `graceMs`,
    * whatever Redis or the disk do (records not written by then are counted
@@ -272,6 +279,14 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     metrics,
     metricsEndpoint,
     reloader,
+    replaceCallers: (callers) => {
+      if (callerCheck === undefined) {
+        return callers.length === 0 ? { ok: true } : { ok: false, reason: "the server was started without caller authentication; restart it to turn caller authentication on" };
+      }
+      if (callers.length === 0) return { ok: false, reason: "no callers: caller authentication cannot be turned off without a restart" };
+      callerCheck.replace(callers);
+      return { ok: true };
+    },
     close: (graceMs = 10_000) =>
       (closing ??= (async () => {
         const deadline = Date.now() + graceMs;

@@ -17,6 +17,7 @@ export const SERVICE_GROUPS: Readonly<Record<string, RpcGroup>> = Object.freeze(
 /** Methods that need another group than their service's: the group, then others that grant it too. */
 export const METHOD_GROUPS: Readonly<Record<string, readonly [RpcGroup, ...RpcGroup[]]>> = Object.freeze({
   "/agentauth.v1.ApprovalService/DecideApproval": ["approve", "approvals-relay"],
+  "/agentauth.v1.ApprovalService/CancelApproval": ["approvals", "approvals-relay"],
 });
 
 /**

@@ -133,6 +133,21 @@ function approverOf(caller: CallerConfig | undefined, named: string): string {
   return named;
 }
 
+/**
+ * Who cancels a task: its requester, or a caller with `approvals-relay`
+ * (which may name who it cancels for); anyone else is refused. Without caller
+ * authentication the named canceller (default: the requester) is taken as
+ * given.
+ */
+function cancellerOf(caller: CallerConfig | undefined, t: ApprovalTask, named: string): string {
+  if (caller === undefined) return named !== "" ? named : t.requestedBy;
+  if (caller.groups.has("approvals-relay")) return named !== "" ? named : caller.name;
+  if (caller.name === t.requestedBy) return caller.name;
+  throw permissionDenied(
+    `caller '${caller.name}' may not cancel approval '${t.id}': only its requester '${t.requestedBy}' or a caller with the 'approvals-relay' group may cancel it`,
+  );
+}
+
 /** ApprovalService over the engine: callers' identities decide who requests, approves and cancels. */
 export function approvalService(ctx: ServiceContext): ServiceImpl<typeof ApprovalService> {
   const guard = async <T>(work: () => Promise<T>, fieldPrefix = ""): Promise<T> => {
@@ -194,7 +209,7 @@ export function approvalService(ctx: ServiceContext): ServiceImpl<typeof Approva
     cancelApproval: (r, call) =>
       guard(async () => {
         if (r.id === "") throw invalidArgument("id", "is required");
-        const by = callerOf(ctx, call)?.name ?? (r.cancelledBy !== "" ? r.cancelledBy : (await task(r.id)).requestedBy);
+        const by = cancellerOf(callerOf(ctx, call), await task(r.id), r.cancelledBy);
         return { approval: approvalToProto(await ctx.engine.cancelApproval(r.id, by)) };
       }),
 
