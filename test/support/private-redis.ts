@@ -56,6 +56,15 @@ export class PrivateRedis {
     }
   }
 
+  /**
+   * Lets the test process exit while this server still runs (its owner then
+   * stops it by pid on the way out): a server shared by a whole run must not
+   * be what keeps mocha alive.
+   */
+  unref(): void {
+    this.#child?.unref();
+  }
+
   /** Kills it (SIGKILL by pid) and waits for the exit. */
   async kill(): Promise<void> {
     const child = this.#child;

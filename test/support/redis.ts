@@ -30,6 +30,7 @@ export function redisTestUrl(): Promise<string | undefined> {
     }
     const own = new PrivateRedis(await freePort());
     await own.start();
+    own.unref();
     // Stopped by its pid when mocha's process exits, whatever the suites did.
     process.once("exit", () => {
       if (own.pid !== undefined) {
