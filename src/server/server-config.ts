@@ -13,7 +13,8 @@
  *       groups: [audit]
  *   limits: {max_string_length: 4096, max_batch: 1000}
  *   metrics: {host: 127.0.0.1, port: 9464}
- *   http: {host: 127.0.0.1, port: 8080, policy_decision_point: https://pdp.example.com}
+ *   http: {host: 127.0.0.1, port: 8080, policy_decision_point: https://pdp.example.com,
+ *          console: {enabled: true, session_minutes: 480, secure_cookies: false}}
  *   reload: {watch: true, settle_ms: 1000}
  *   refusal_log: /var/log/agent-auth/refusals.jsonl
  *   redis: {command_timeout_ms: 1000}
@@ -72,7 +73,22 @@ export interface HttpListenerConfig {
   readonly port: number;
   /** Published as `policy_decision_point`; undefined: each request's scheme and Host. */
   readonly policyDecisionPoint: string | undefined;
+  /** The web console (`http.console`). */
+  readonly console: ConsoleConfig;
 }
+
+/** The `http.console` section. */
+export interface ConsoleConfig {
+  /** Serve the console at /console/. Default true. */
+  readonly enabled: boolean;
+  /** How long a console sign-in lasts, in minutes (1 to 10080). Default 480. */
+  readonly sessionMinutes: number;
+  /** Mark console cookies Secure without TLS on this listener (a TLS proxy in front). Default false. */
+  readonly secureCookies: boolean;
+}
+
+/** The console settings when the config gives none. */
+export const DEFAULT_CONSOLE_CONFIG: ConsoleConfig = Object.freeze({ enabled: true, sessionMinutes: 480, secureCookies: false });
 
 /** The limits a server applies when its config sets none. */
 export const DEFAULT_SERVER_LIMITS: ServerLimits = Object.freeze({
@@ -273,7 +289,7 @@ function readHttp(value: unknown, errors: string[]): HttpListenerConfig | undefi
     errors.push("http: must be a mapping with port (and host, policy_decision_point)");
     return undefined;
   }
-  unknownKeys(value, ["host", "port", "policy_decision_point"], "http.", errors);
+  unknownKeys(value, ["host", "port", "policy_decision_point", "console"], "http.", errors);
   const host = value["host"];
   if (host !== undefined && (typeof host !== "string" || host === "")) errors.push("http.host: must be a host name or address");
   let pdp: string | undefined;
@@ -288,7 +304,27 @@ function readHttp(value: unknown, errors: string[]): HttpListenerConfig | undefi
     if (value["port"] === undefined) errors.push("http.port: is required");
     return undefined;
   }
-  return Object.freeze({ host: typeof host === "string" && host !== "" ? host : undefined, port, policyDecisionPoint: pdp });
+  return Object.freeze({ host: typeof host === "string" && host !== "" ? host : undefined, port, policyDecisionPoint: pdp, console: readConsole(value["console"], errors) });
+}
+
+function readConsole(value: unknown, errors: string[]): ConsoleConfig {
+  if (value === undefined || value === null) return DEFAULT_CONSOLE_CONFIG;
+  if (!isMap(value)) {
+    errors.push("http.console: must be a mapping (enabled, session_minutes, secure_cookies)");
+    return DEFAULT_CONSOLE_CONFIG;
+  }
+  unknownKeys(value, ["enabled", "session_minutes", "secure_cookies"], "http.console.", errors);
+  const flag = (key: string, fallback: boolean): boolean => {
+    const v = value[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== "boolean") errors.push(`http.console.${key}: must be true or false`);
+    return v === true;
+  };
+  return Object.freeze({
+    enabled: flag("enabled", DEFAULT_CONSOLE_CONFIG.enabled),
+    sessionMinutes: integer(value["session_minutes"], "http.console.session_minutes", 1, errors, 10_080) ?? DEFAULT_CONSOLE_CONFIG.sessionMinutes,
+    secureCookies: flag("secure_cookies", DEFAULT_CONSOLE_CONFIG.secureCookies),
+  });
 }
 
 function integer(value: unknown, at: string, min: number, errors: string[], max?: number): number | undefined {

@@ -3,6 +3,7 @@ import type { AuthEngine } from "../../engine/auth-engine.ts";
 import type { CallerCheck } from "../callers.ts";
 import { authzenRoutes } from "../http/authzen/authzen-routes.ts";
 import { httpCallerHook } from "../http/caller-auth.ts";
+import { consoleRoutes, type ConsoleServices } from "../http/console/index.ts";
 import type { HttpRouteGroup } from "../http/route-group.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import type { RpcGroup } from "../server-config.ts";
@@ -17,11 +18,13 @@ export interface HttpRoutesContext {
   readonly policyDecisionPoint: string | undefined;
   readonly scheme: "http" | "https";
   readonly fallbackHost: () => string;
+  /** The web console's sources (everything but the engine, metrics and caller check above); undefined: no console. */
+  readonly console?: Omit<ConsoleServices, "engine" | "metrics" | "callerCheck"> | undefined;
 }
 
 /**
- * The route groups this server serves over HTTP, in order. New groups (the
- * approvals API, the console) are added here, with their discovery metadata
+ * The route groups this server serves over HTTP, in order: the AuthZEN API
+ * and the web console. New groups (the approvals API) are added here, with their discovery metadata
  * passed to the AuthZEN group and their context extensions to its decisions.
  */
 export function httpRouteGroups(ctx: HttpRoutesContext): HttpRouteGroup[] {
@@ -45,5 +48,6 @@ export function httpRouteGroups(ctx: HttpRoutesContext): HttpRouteGroup[] {
       fallbackHost: ctx.fallbackHost,
       metadata: [],
     }),
+    ...(ctx.console === undefined ? [] : [consoleRoutes({ ...ctx.console, engine: ctx.engine, metrics: ctx.metrics, callerCheck: check })]),
   ];
 }
