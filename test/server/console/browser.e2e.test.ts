@@ -15,6 +15,7 @@ import { exited, startServe } from "../../support/processes.ts";
 
 const sha = (token: string): string => createHash("sha256").update(token).digest("hex");
 /** Sets a flag if any markup from the data ever runs. */
+// Functions given to page.evaluate run in the page; this program is typed without the DOM library, so they reach it through globalThis.
 const HOSTILE = `<img src=x onerror="window.__xss=1">`;
 
 describe("console in a browser (chromium)", function () {
@@ -29,10 +30,10 @@ describe("console in a browser (chromium)", function () {
   const consoleErrors: string[] = [];
 
   const statusText = (): Promise<string> => page.$eval("#status", (e) => e.textContent ?? "");
-  const waitForStatus = (text: string): Promise<unknown> => page.waitForFunction((t) => document.getElementById("status")?.textContent === t, { timeout: 20_000 }, text);
+  const waitForStatus = (text: string): Promise<unknown> => page.waitForFunction((t) => (globalThis as any).document.getElementById("status")?.textContent === t, { timeout: 20_000 }, text);
   const visibleUsers = (): Promise<string[]> =>
-    page.$$eval("#feed li", (items) => items.filter((li) => !(li as HTMLElement).hidden).map((li) => li.getAttribute("data-user") ?? ""));
-  const noHorizontalScroll = (): Promise<boolean> => page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
+    page.$$eval("#feed li", (items) => items.filter((li) => !(li as any).hidden).map((li) => li.getAttribute("data-user") ?? ""));
+  const noHorizontalScroll = (): Promise<boolean> => page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth <= (globalThis as any).document.documentElement.clientWidth);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "agent-auth-console-browser-"));
@@ -87,17 +88,17 @@ describe("console in a browser (chromium)", function () {
     expect(page.url()).to.equal(`${base}/console/decisions`);
     expect(await page.$eval(".who strong", (e) => e.textContent)).to.equal("admin");
     // The session cookie is HttpOnly: the page's script cannot read it.
-    expect(await page.evaluate(() => document.cookie)).to.equal("");
+    expect(await page.evaluate(() => (globalThis as any).document.cookie)).to.equal("");
     await waitForStatus("Live");
   });
 
   it("shows an Authorize decision live without a reload, hostile strings as text", async () => {
-    const marker = await page.evaluate(() => ((window as unknown as { __marker: number }).__marker = 42));
+    const marker = await page.evaluate(() => ((globalThis as unknown as { __marker: number }).__marker = 42));
     await grpc.authorize({ agent: "copilot", user: "alice", action: "read", resource: "/src/app.ts", scope: "project:web" });
     await grpc.authorize({ agent: HOSTILE, user: HOSTILE, action: HOSTILE, resource: HOSTILE, metadata: { note: HOSTILE } });
-    await page.waitForFunction(() => document.querySelectorAll("#feed li").length >= 2, { timeout: 20_000 });
+    await page.waitForFunction(() => (globalThis as any).document.querySelectorAll("#feed li").length >= 2, { timeout: 20_000 });
     // Same document: no reload happened.
-    expect(await page.evaluate(() => (window as unknown as { __marker: number }).__marker)).to.equal(marker);
+    expect(await page.evaluate(() => (globalThis as unknown as { __marker: number }).__marker)).to.equal(marker);
     const hostileRow = await page.$eval("#feed li:first-child", (li) => ({
       agent: li.querySelector(".agent")!.textContent,
       user: li.querySelector(".user")!.textContent,
@@ -107,14 +108,14 @@ describe("console in a browser (chromium)", function () {
     }));
     expect(hostileRow).to.deep.equal({ agent: HOSTILE, user: HOSTILE, action: HOSTILE, resource: HOSTILE, reason: `Action '${HOSTILE}' not authorized for agent '${HOSTILE}'` });
     expect(await page.$$eval("#feed img", (imgs) => imgs.length)).to.equal(0);
-    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).to.equal(undefined);
+    expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).to.equal(undefined);
   });
 
   it("filters the feed in place by agent, effect and text", async () => {
     expect(await visibleUsers()).to.deep.equal([HOSTILE, "alice"]);
     await page.type("input[name=agent]", "copilot");
     expect(await visibleUsers()).to.deep.equal(["alice"]);
-    await page.$eval("input[name=agent]", (e) => ((e as HTMLInputElement).value = ""));
+    await page.$eval("input[name=agent]", (e) => ((e as any).value = ""));
     await page.select("select[name=effect]", "deny");
     expect(await visibleUsers()).to.deep.equal([HOSTILE]);
     await page.select("select[name=effect]", "");
@@ -122,9 +123,9 @@ describe("console in a browser (chromium)", function () {
     expect(await visibleUsers()).to.deep.equal(["alice"]);
     // A decision arriving while filtered is filtered too.
     await grpc.authorize({ agent: "reviewer", user: "bob", action: "comment", resource: "/src/app.ts", scope: "repo:web" });
-    await page.waitForFunction(() => document.querySelectorAll("#feed li").length >= 3, { timeout: 20_000 });
+    await page.waitForFunction(() => (globalThis as any).document.querySelectorAll("#feed li").length >= 3, { timeout: 20_000 });
     expect(await visibleUsers()).to.deep.equal(["bob", "alice"]);
-    await page.$eval("input[name=q]", (e) => ((e as HTMLInputElement).value = ""));
+    await page.$eval("input[name=q]", (e) => ((e as any).value = ""));
     await page.select("select[name=effect]", "");
     expect(await visibleUsers()).to.have.length(3);
   });
@@ -134,12 +135,12 @@ describe("console in a browser (chromium)", function () {
     expect(await statusText()).to.equal("Paused");
     await grpc.authorize({ agent: "copilot", user: "while-paused", action: "read", resource: "/x", scope: "project:web" });
     await page.click("#pause");
-    await page.waitForFunction(() => document.querySelector('#feed li[data-user="while-paused"]') !== null, { timeout: 20_000 });
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('#feed li[data-user="while-paused"]') !== null, { timeout: 20_000 });
     await waitForStatus("Live");
   });
 
   it("opens a decision's record from the feed, its metadata as text", async () => {
-    const link = await page.$eval("#feed li[data-effect=deny] a.record", (a) => (a as HTMLAnchorElement).href);
+    const link = await page.$eval("#feed li[data-effect=deny] a.record", (a) => (a as any).href);
     await Promise.all([page.waitForNavigation(), page.click("#feed li[data-effect=deny] a.record")]);
     expect(page.url()).to.equal(link);
     const fields = await page.$$eval(".fields dt", (dts) => Object.fromEntries(dts.map((dt) => [dt.textContent, dt.nextElementSibling!.textContent])));
@@ -147,7 +148,7 @@ describe("console in a browser (chromium)", function () {
     expect(fields["Reason"]).to.equal(`Action '${HOSTILE}' not authorized for agent '${HOSTILE}'`);
     expect(JSON.parse((await page.$eval("pre.metadata", (e) => e.textContent))!)).to.deep.equal({ note: HOSTILE });
     expect(await page.$$eval("img", (imgs) => imgs.length)).to.equal(0);
-    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).to.equal(undefined);
+    expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).to.equal(undefined);
   });
 
   it("fits a 360 px wide phone without horizontal scrolling", async () => {
