@@ -14,8 +14,8 @@ import { launchChromium } from "../../support/browser.ts";
 import { exited, startServe } from "../../support/processes.ts";
 
 const sha = (token: string): string => createHash("sha256").update(token).digest("hex");
-/** Sets a flag if any markup from the data ever runs. */
 // Functions given to page.evaluate run in the page; this program is typed without the DOM library, so they reach it through globalThis.
+/** Sets a flag if any markup from the data ever runs. */
 const HOSTILE = `<img src=x onerror="window.__xss=1">`;
 
 describe("console in a browser (chromium)", function () {

@@ -27,7 +27,7 @@ describe("console: decisions per second", () => {
       5000,
     ).toString();
     expect(svg).to.match(/^<svg class="chart"/);
-    expect(svg).to.include('points="24.0,116.0 300.0,24.0 576.0,70.0"');
+    expect(svg).to.include('points="24.0,156.0 450.0,24.0 876.0,90.0"');
     expect(svg).to.include("now 2.0/s");
     expect(svg).not.to.include("style=");
   });

@@ -66,7 +66,7 @@ main { padding: 0.8rem; max-width: 1200px; margin: 0 auto; }
 .fields dd { margin: 0; min-width: 0; }
 .errors { margin: 0.3rem 0 0; padding-left: 1.2rem; }
 .scroll { overflow-x: auto; max-width: 100%; }
-table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
+table { border-collapse: collapse; width: 100%; font-size: 0.9rem; overflow-wrap: normal; }
 th, td { text-align: left; vertical-align: top; padding: 0.35rem 0.5rem; border-bottom: 1px solid var(--line); }
 th { color: var(--muted); font-weight: 600; white-space: nowrap; }
 td code { display: inline-block; margin: 0 0.2rem 0.15rem 0; }
@@ -75,16 +75,14 @@ td code { display: inline-block; margin: 0 0.2rem 0.15rem 0; }
 .chart { width: 100%; height: auto; display: block; }
 .chart .axis, .chart .grid-line { stroke: var(--line); stroke-width: 1; }
 .chart .series { fill: none; stroke: var(--accent); stroke-width: 2; }
-.chart .label { fill: var(--muted); font-size: 12px; }
+.chart .label { fill: var(--muted); font-size: 14px; }
 @media (min-width: 720px) {
   body { font-size: 15px; }
   .filters { grid-template-columns: repeat(4, minmax(0, 1fr)) minmax(0, 2fr) auto; }
   .filters .wide { grid-column: auto; }
   .grid { grid-template-columns: repeat(3, minmax(0, 1fr)); }
   .grid .wide { grid-column: 1 / -1; }
-  .decision { display: grid; grid-template-columns: 15rem 1fr; column-gap: 1rem; }
-  .decision .line { grid-column: 1 / -1; }
-  .decision .reason { grid-column: 1 / -1; }
+  .decision .who, .decision .what { display: inline-block; margin-right: 0.8rem; }
 }
 `;
 

@@ -39,12 +39,12 @@ export function healthBody(f: HealthFacts): SafeHtml {
       : html`<p>File ${state(file.ok)} <span class="muted">(${file.isRecord ? "the record" : "a copy"}${file.bufferedBytes > 0 ? `, ${file.bufferedBytes} bytes waiting` : ""})</span></p>${file.detail === "" ? "" : html`<p class="muted">${file.detail}</p>`}`
   }<p class="muted">${f.audit.dropped} records dropped</p></section>
 <section class="card"><h2>Subscribers</h2><p><strong>${f.subscribers}</strong> audit streams open <span class="muted">(${f.consoleStreams} of them console pages)</span></p><p class="muted">Up ${ago(f.uptimeMs)}</p></section>
-<section class="card wide"><h2>Decisions per second</h2>${rateChart(f.rate, f.intervalMs)}<p class="muted">${f.decisionsTotal} decisions since start; one point per ${f.intervalMs / 1000} s, last ${Math.round((f.intervalMs * Math.max(0, f.rate.length)) / 60_000)} min.</p></section>
+<section class="card wide"><h2>Decisions per second</h2>${rateChart(f.rate, f.intervalMs)}<p class="muted">${f.decisionsTotal} decisions since start; one point per ${f.intervalMs / 1000} s over the last ${ago(f.intervalMs * f.rate.length)}.</p></section>
 </div>`;
 }
 
-const W = 600;
-const H = 140;
+const W = 900;
+const H = 180;
 const PAD = 24;
 
 /** The rate series as an inline SVG line chart (no script, no style attribute). */
