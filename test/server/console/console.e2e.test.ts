@@ -199,9 +199,9 @@ describe("console over HTTP: with callers configured", function () {
     lost.close();
   });
 
-  it("renders hostile agent, user, action, resource, metadata and reason text as text on the feed and the record page", async () => {
+  it("renders hostile agent, user, action, resource, scope, metadata and reason text as text on the feed and the record page", async () => {
     const { cookie } = await signIn("audit-token");
-    const answer = await evaluate(HOSTILE, HOSTILE, HOSTILE, HOSTILE, { note: HOSTILE });
+    const answer = await evaluate(HOSTILE, HOSTILE, HOSTILE, HOSTILE, { note: HOSTILE, scope: HOSTILE });
     expect(answer.status).to.equal(200);
     const feed = await call(base, `/console/decisions?agent=${encodeURIComponent(HOSTILE)}`, { headers: { cookie } });
     expect(feed.status).to.equal(200);
@@ -213,6 +213,7 @@ describe("console over HTTP: with callers configured", function () {
     expect(record.text).not.to.include("<img");
     expect(record.text).to.include("&quot;note&quot;: &quot;&lt;img src=x onerror=\\&quot;window.__xss=1\\&quot;&gt;&quot;");
     expect(record.text).to.match(/<dt>Reason<\/dt><dd>[^<]*&lt;img/);
+    expect(record.text).to.include("<dt>Scope</dt><dd>&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;</dd>");
     expect(record.text).to.include("<dt>Caller</dt><dd>gateway</dd>");
     const missing = await call(base, "/console/decisions/1-0", { headers: { cookie } });
     expect(missing.status).to.equal(404);
@@ -241,6 +242,7 @@ describe("console over HTTP: with callers configured", function () {
 
   it("signs out only with the session's CSRF token; the session then ends on the server", async () => {
     const { cookie, csrf } = await signIn("audit-token");
+    const stream = await openEvents(base, "/console/events", { cookie });
     const post = (fields: Record<string, string>) => call(base, "/console/sign-out", { method: "POST", raw: form(fields), headers: { "content-type": "application/x-www-form-urlencoded", cookie } });
     expect((await post({})).status).to.equal(403);
     expect((await post({ csrf: "wrong" })).status).to.equal(403);
@@ -249,6 +251,14 @@ describe("console over HTTP: with callers configured", function () {
     expect(out.status).to.equal(303);
     expect(out.headers.location).to.equal("/console/sign-in");
     expect(setCookies(out).get("agent_auth_console")!.attributes).to.include("Max-Age=0");
+    // The session's live stream ends with it.
+    let ended = false;
+    try {
+      for (;;) await stream.next(20_000);
+    } catch (error) {
+      ended = (error as Error).message === "the stream ended";
+    }
+    expect(ended).to.equal(true);
     // The old cookie is worth nothing now, even when a browser keeps sending it.
     expect((await call(base, "/console/decisions", { headers: { cookie } })).status).to.equal(303);
     expect((await call(base, "/console/events", { headers: { cookie } })).status).to.equal(401);

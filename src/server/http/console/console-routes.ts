@@ -82,6 +82,8 @@ function registerConsole(app: FastifyInstance, s: ConsoleServices): void {
   const rate = new DecisionRate({ total: () => s.metrics.decisions.sum() });
   rate.start();
   const streams = { open: 0 };
+  /** The live streams of each session (by cookie value), ended at sign-out. */
+  const sessionStreams = new Map<string, Set<() => void>>();
   app.addHook("onClose", async () => rate.stop());
 
   // Forms are the only bodies the console takes.
@@ -184,7 +186,9 @@ function registerConsole(app: FastifyInstance, s: ConsoleServices): void {
       s.logger.warn("console sign-out refused", { caller: viewer.name, reason: refusal, peer: peerOf(request) });
       return reply.code(403).type(HTML).send(messagePage(viewer, "Request refused", refusal));
     }
-    sessions.end(cookieOf(request, sessionCookie));
+    const id = cookieOf(request, sessionCookie);
+    sessions.end(id);
+    for (const stop of [...(sessionStreams.get(id ?? "") ?? [])]) stop();
     s.logger.info("console sign-out", { caller: viewer.name });
     return reply.header("set-cookie", setCookie(sessionCookie, "", 0, s.secure)).redirect(`${CONSOLE_BASE}/sign-in`, 303);
   });
@@ -251,6 +255,16 @@ function registerConsole(app: FastifyInstance, s: ConsoleServices): void {
       notice,
       stillAllowed: () => open || sessions.get(sessionId) !== undefined,
       streams,
+      onOpen: (stop) => {
+        if (sessionId === undefined) return () => undefined;
+        let set = sessionStreams.get(sessionId);
+        if (set === undefined) sessionStreams.set(sessionId, (set = new Set()));
+        set.add(stop);
+        return () => {
+          set.delete(stop);
+          if (set.size === 0) sessionStreams.delete(sessionId);
+        };
+      },
       logger: s.logger,
     });
   });

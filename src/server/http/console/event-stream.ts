@@ -29,6 +29,8 @@ export interface DecisionStreamOptions {
   readonly stillAllowed: () => boolean;
   /** Counts open streams (the Health page). */
   readonly streams: { open: number };
+  /** Called with a function that ends the stream (sign-out calls it); returns how to forget it. */
+  readonly onOpen?: ((stop: () => void) => () => void) | undefined;
   readonly logger: Logger;
 }
 
@@ -43,10 +45,12 @@ export async function streamDecisions(o: DecisionStreamOptions): Promise<void> {
   });
   o.streams.open++;
   let done = false;
+  let forget: (() => void) | undefined;
   const finish = (): void => {
     if (done) return;
     done = true;
     o.streams.open--;
+    forget?.();
     clearInterval(timer);
     sub.close();
     if (!res.writableEnded) res.end();
@@ -57,6 +61,7 @@ export async function streamDecisions(o: DecisionStreamOptions): Promise<void> {
     else res.write(": keep-alive\n\n");
   }, KEEP_ALIVE_MS);
   timer.unref();
+  forget = o.onOpen?.(finish);
   res.write(`retry: ${RETRY_MS}\n\n`);
   if (o.notice !== undefined) res.write(notice(o.notice));
   try {
