@@ -1,4 +1,8 @@
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect } from "chai";
 import type { AgentAuthServer } from "../../../src/server/app/start-server.ts";
 import type { CallerConfig } from "../../../src/server/server-config.ts";
@@ -336,6 +340,28 @@ describe("console over HTTP: configuration", function () {
       expect(setCookies(answer).get("__Host-agent_auth_console")!.attributes).to.equal("Path=/; Max-Age=300; HttpOnly; SameSite=Strict; Secure");
     } finally {
       await server.close(1000);
+    }
+  });
+
+  it("over TLS, marks cookies Secure with a __Host- name", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "agent-auth-console-tls-"));
+    try {
+      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.pem", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"], {
+        cwd: dir,
+        stdio: "pipe",
+      });
+      const tls = { cert: join(dir, "server.pem"), key: join(dir, "server.key") };
+      const { server } = await startTestServer({ http: { port: 0 }, tls, callers: CALLERS }, POLICY, { tls: { ca: tls.cert } });
+      try {
+        expect(server.http!.url).to.match(/^https:/);
+        const page = await call(server.http!.url, "/console/sign-in", { tls: { ca: readFileSync(tls.cert) } });
+        expect(page.status).to.equal(200);
+        expect(setCookies(page).get("__Host-agent_auth_console_csrf")!.attributes).to.equal("Path=/; Max-Age=3600; HttpOnly; SameSite=Strict; Secure");
+      } finally {
+        await server.close(1000);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
