@@ -26,6 +26,7 @@ describe("console: html templates", () => {
     const fake = { toString: () => "<script>x</script>" };
     expect(html`${fake}`.toString()).to.equal("&lt;script&gt;x&lt;/script&gt;");
     expect(html`${"<i>"}`).to.be.instanceOf(SafeHtml);
+    expect(() => new SafeHtml(Symbol("SafeHtml") as never, "<script>x</script>")).to.throw(TypeError, "SafeHtml is made by the html");
   });
 
   it("joins fragments with an escaped separator", () => {

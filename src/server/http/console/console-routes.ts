@@ -27,6 +27,7 @@ import { decisionRow } from "./decision-row.ts";
 import { decisionsBody, recordBody, rowMatches, type FeedFilters } from "./decisions-view.ts";
 import { streamDecisions } from "./event-stream.ts";
 import { healthBody } from "./health-view.ts";
+import type { SafeHtml } from "./html.ts";
 import { cookieOf, csrfRefusal, SECURITY_HEADERS, sessionCookieName, setCookie, signInCsrfCookieName } from "./http-security.ts";
 import { layout, messagePage } from "./layout.ts";
 import { CONSOLE_BASE, pageById, pagesFor, viewerMay, type Viewer } from "./pages.ts";
@@ -127,7 +128,7 @@ function registerConsole(app: FastifyInstance, s: ConsoleServices): void {
     return viewer;
   }
 
-  function page(reply: FastifyReply, viewer: Viewer, id: string, body: ReturnType<typeof decisionsBody>): void {
+  function page(reply: FastifyReply, viewer: Viewer, id: string, body: SafeHtml): void {
     void reply.type(HTML).send(layout({ title: pageById(id).title, pageId: id, viewer, body }));
   }
 

@@ -6,18 +6,17 @@
  * Templates quote every attribute value, which this escaping makes safe too.
  */
 
-/** Markup that may be inserted as is: produced by {@link html}. */
+/** Held only by this module: nothing else can make SafeHtml out of text. */
+const MADE_HERE: unique symbol = Symbol("SafeHtml");
+
+/** Markup that may be inserted as is: produced by {@link html} (and only by this module). */
 export class SafeHtml {
   readonly #text: string;
 
-  /** Only this module makes SafeHtml from text; use {@link html}. */
-  private constructor(text: string) {
+  /** Refuses to be called outside this module; use {@link html}. */
+  constructor(made: typeof MADE_HERE, text: string) {
+    if (made !== MADE_HERE) throw new TypeError("SafeHtml is made by the html`…` template tag");
     this.#text = text;
-  }
-
-  /** @internal */
-  static of(text: string): SafeHtml {
-    return new SafeHtml(text);
   }
 
   /** The markup. */
@@ -48,10 +47,10 @@ function render(value: unknown): string {
 export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
   let out = strings[0]!;
   for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1]!;
-  return SafeHtml.of(out);
+  return new SafeHtml(MADE_HERE, out);
 }
 
 /** Joins fragments with a separator (itself text, escaped). */
 export function joinHtml(parts: readonly unknown[], separator: string): SafeHtml {
-  return SafeHtml.of(parts.map(render).join(escapeHtml(separator)));
+  return new SafeHtml(MADE_HERE, parts.map(render).join(escapeHtml(separator)));
 }
