@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -319,6 +319,34 @@ describe("console over HTTP: without callers", function () {
     expect(answer.text).to.include("/dev/null is the record");
     expect(answer.text).to.match(/<strong>\d+<\/strong> audit streams open/);
     expect(answer.text).to.include("Decisions per second");
+  });
+});
+
+describe("console over HTTP: the Policy page follows reloads", function () {
+  this.timeout(60_000);
+
+  it("shows when the file was last read, and the problems of an invalid one while the old revision is served", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "agent-auth-console-reload-"));
+    const path = join(dir, "policy.yaml");
+    writeFileSync(path, POLICY);
+    const { server } = await startTestServer({ http: { port: 0 }, policyFile: { path, watch: false } }, POLICY);
+    try {
+      const base = server.http!.url;
+      const before = (await call(base, "/console/policy")).text;
+      expect(before).to.include("none since start");
+      expect(before).to.include('<span class="ok" id="reload-state">no errors</span>');
+      writeFileSync(path, POLICY.replace("roles:", "roles: {broken: {extends: <nobody>}}\nx:"));
+      expect(server.reloader!.reload("SIGHUP").ok).to.equal(false);
+      const after = (await call(base, "/console/policy")).text;
+      expect(after).to.match(/\(SIGHUP, \d+ s ago\)/);
+      expect(after).to.include("The file on disk is invalid; this revision is still served:");
+      expect(after).to.include(`<code id="revision">${server.engine.revision}</code>`);
+      expect(after).to.match(/<ul class="errors"><li>[^<]+<\/li>/);
+      expect(after).not.to.include("<nobody>");
+    } finally {
+      await server.close(1000);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -47,7 +47,7 @@ export interface ConsoleServices {
   /** Undefined without callers configured: the console is open (with a banner). */
   readonly callerCheck: CallerCheck | undefined;
   /** The policy file and the problems of its last read; undefined when the server has no file. */
-  readonly reloader?: { readonly path: string; readonly errors: readonly string[] } | undefined;
+  readonly reloader?: { readonly path: string; readonly errors: readonly string[]; readonly lastAttempt: { readonly at: number; readonly trigger: string } | undefined } | undefined;
   readonly replicas: () => Promise<ReplicaInfo[]>;
   /** The JSONL audit file, when one is written; `isRecord` when it is the record (memory store). */
   readonly auditFile?: { readonly health: () => SinkHealth; readonly isRecord: boolean } | undefined;
@@ -283,6 +283,7 @@ function registerConsole(app: FastifyInstance, s: ConsoleServices): void {
         loadedAt: engine.loadedAt,
         source: s.reloader?.path ?? "",
         reloadErrors: s.reloader?.errors ?? [],
+        lastReload: s.reloader?.lastAttempt,
         replicas: await s.replicas(),
         store: s.store.kind,
         now: Date.now(),

@@ -12,6 +12,8 @@ export interface PolicyFacts {
   readonly source: string;
   /** The problems of the file as last read (empty while it is what is served). */
   readonly reloadErrors: readonly string[];
+  /** When the file was last read and why (a file change, SIGHUP, ReloadPolicy); undefined: not since start. */
+  readonly lastReload?: { readonly at: number; readonly trigger: string } | undefined;
   /** The replicas of the deployment and what each serves; this process alone without Redis. */
   readonly replicas: readonly ReplicaInfo[];
   /** "memory" or "redis". */
@@ -41,9 +43,11 @@ ${c.metadata.description === "" ? "" : html`<dt>Description</dt><dd>${c.metadata
 <dt>Loaded</dt><dd><time datetime="${new Date(f.loadedAt).toISOString()}">${shortTime(f.loadedAt)}</time> <span class="muted">(${ago(f.now - f.loadedAt)} ago)</span></dd>
 <dt>File</dt><dd>${f.source === "" ? html`<span class="none">—</span>` : html`<code>${f.source}</code>`}</dd>
 <dt>Last reload</dt><dd>${
+    f.lastReload === undefined ? html`<span class="muted">none since start</span> ` : html`<time datetime="${new Date(f.lastReload.at).toISOString()}">${shortTime(f.lastReload.at)}</time> <span class="muted">(${f.lastReload.trigger}, ${ago(f.now - f.lastReload.at)} ago)</span> `
+  }${
     f.reloadErrors.length === 0
-      ? html`<span class="ok">no errors</span>`
-      : html`<div class="bad">The file on disk is invalid; this revision is still served:</div><ul class="errors">${f.reloadErrors.map((e) => html`<li>${e}</li>`)}</ul>`
+      ? html`<span class="ok" id="reload-state">no errors</span>`
+      : html`<div class="bad" id="reload-state">The file on disk is invalid; this revision is still served:</div><ul class="errors">${f.reloadErrors.map((e) => html`<li>${e}</li>`)}</ul>`
   }</dd>
 </dl>
 </section>
