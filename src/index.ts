@@ -30,12 +30,33 @@ export type { Decider, DeciderDecision, DeciderRequest } from "./client/decider.
 export { guard, type GuardOptions } from "./integrations/guard/guard.ts";
 export { ApprovalRequiredError, AuthorizationDeniedError, isApprovalRequiredError, isAuthorizationDeniedError } from "./integrations/guard/errors.ts";
 
+// Approvals: a human lets one exact request through (docs/approvals.md).
+// Approval transitions are audit events of their own kind: subscribe to the
+// engine's audit hub with `filter.kinds` (e.g. APPROVAL_EVENT_KINDS) to watch them.
+export {
+  APPROVAL_STATUSES,
+  ApprovalError,
+  isApprovalError,
+  type ApprovalErrorCode,
+  type ApprovalFilter,
+  type ApprovalPage,
+  type ApprovalPageRequest,
+  type ApprovalRequestInput,
+  type ApprovalStatus,
+  type ApprovalTask,
+  type ApprovalTaskTier,
+  type DecideApprovalInput,
+} from "./approvals/types.ts";
+export { APPROVAL_EVENT_KINDS, type ApprovalEventDetail, type ApprovalEventKind, type AuditKind } from "./audit/event.ts";
+
 // Requests, decisions, sessions, delegations
 export {
   AuthDecision,
   TIER_ORDER,
   type ApprovalTier,
+  type ApprovalUseStatus,
   type AuthRequest,
+  type DecisionApproval,
   type DelegationGrant,
   type GrantStatus,
   type RequestMetadata,
@@ -86,7 +107,20 @@ export { fnmatch } from "./policy/fnmatch.ts";
 
 // State stores
 export type { DelegationRecord, ListFilter, RecordTable, RevokeOutcome, SessionRecord, StateStore, StoredRecord, StoreHealth } from "./state/store.ts";
-export type { OutcomeQuery, StateOutcome } from "./state/outcome.ts";
+export type { OutcomeQuery, SessionOutcome, StateOutcome } from "./state/outcome.ts";
+export type {
+  ApprovalChange,
+  ApprovalChangeOutcome,
+  ApprovalCreateOutcome,
+  ApprovalListFilter,
+  ApprovalListResult,
+  ApprovalRead,
+  ApprovalRecord,
+  ApprovalRedemption,
+  ApprovalTable,
+  ApprovalUse,
+  StoredApprovalStatus,
+} from "./state/approval-records.ts";
 export { createMemoryStore, type MemoryStoreOptions } from "./state/memory/memory-store.ts";
 export { createRedisStore, parseRedisTarget, type RedisConnection, type RedisStore, type RedisStoreOptions } from "./state/redis/index.ts";
 

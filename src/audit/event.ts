@@ -1,10 +1,51 @@
 import type { DecisionOrigin } from "../model/origin.ts";
 import type { NormalizedRequest } from "../model/request.ts";
-import { AuthDecision, type ApprovalTier, type RequestMetadata } from "../model/types.ts";
+import { AuthDecision, type ApprovalTier, type ApprovalUseStatus, type DecisionApproval, type RequestMetadata } from "../model/types.ts";
 import { encodeAuditRecord } from "./record-bytes.ts";
 
-/** One decision on the record: what was asked, what was answered, under which policy. */
+/** The approval transitions recorded as audit events of their own kind. */
+export type ApprovalEventKind = "approval_requested" | "approval_approved" | "approval_denied" | "approval_expired" | "approval_cancelled" | "approval_redeemed";
+
+/** Every approval event kind. */
+export const APPROVAL_EVENT_KINDS: readonly ApprovalEventKind[] = Object.freeze([
+  "approval_requested",
+  "approval_approved",
+  "approval_denied",
+  "approval_expired",
+  "approval_cancelled",
+  "approval_redeemed",
+]);
+
+/**
+ * The kind of an audit record: `decision` — every record without a `kind`
+ * field, as all records were before approvals — or an approval transition.
+ */
+export type AuditKind = "decision" | ApprovalEventKind;
+
+/** What an approval event records besides the request the task binds. */
+export interface ApprovalEventDetail {
+  /** The approval task's id. */
+  readonly taskId: string;
+  /** The task's status after the transition. */
+  readonly status: string;
+  /** Who made the transition: the requester, the approver, "" for an expiry. */
+  readonly by: string;
+  readonly comment: string;
+  /** The decision the event links to: the one that demanded the approval (requested) or redeemed it (redeemed); "" for none. */
+  readonly linkedDecisionId: string;
+}
+
+/**
+ * One decision on the record: what was asked, what was answered, under which
+ * policy — or, with a `kind`, an approval transition: `request` is the request
+ * the task binds, `decision` a record of the transition itself (its id is the
+ * event's id, its reason says what happened), `approval` the task's side.
+ */
 export interface AuditEvent {
+  /** Absent for a decision. */
+  readonly kind?: ApprovalEventKind | undefined;
+  /** Present exactly when `kind` is. */
+  readonly approval?: ApprovalEventDetail | undefined;
   /** When the decision was made (ms since the epoch). */
   readonly time: number;
   readonly request: NormalizedRequest;
@@ -24,6 +65,7 @@ export interface AuditEvent {
 
 /** The same record with another decision. */
 export function withDecision(e: AuditEvent, decision: AuthDecision): AuditEvent {
+  if (e.kind !== undefined) return { ...e, decision };
   return e.metadata === undefined
     ? { time: e.time, request: e.request, decision, configName: e.configName, configVersion: e.configVersion, origin: e.origin }
     : { time: e.time, request: e.request, decision, configName: e.configName, configVersion: e.configVersion, origin: e.origin, metadata: e.metadata };
@@ -69,6 +111,12 @@ export function auditEventFromJson(line: string): AuditEvent {
   const time = Date.parse(str("timestamp"));
   if (Number.isNaN(time)) throw new Error("audit record field timestamp: not a date");
   const m = r["metadata"];
+  const kind = typeof r["kind"] === "string" && (APPROVAL_EVENT_KINDS as readonly string[]).includes(r["kind"]) ? (r["kind"] as ApprovalEventKind) : undefined;
+  const approvalId = opt("approval_id");
+  const decisionApproval: DecisionApproval | undefined =
+    kind === undefined && typeof r["approval_id"] === "string"
+      ? { approvalId, approvedBy: opt("approved_by"), approvalStatus: opt("approval_status") as ApprovalUseStatus }
+      : undefined;
   const metadata = typeof m === "object" && m !== null && !Array.isArray(m) ? (m as RequestMetadata) : undefined;
   return {
     time,
@@ -91,11 +139,15 @@ export function auditEventFromJson(line: string): AuditEvent {
       typeof r["evaluation_time_ms"] === "number" ? r["evaluation_time_ms"] : 0,
       str("decision_id"),
       opt("policy_revision"),
+      decisionApproval,
     ),
     configName: opt("config_name"),
     configVersion: opt("config_version"),
     origin: originOf(r),
     ...(metadata === undefined ? {} : { metadata }),
+    ...(kind === undefined
+      ? {}
+      : { kind, approval: { taskId: approvalId, status: opt("task_status"), by: opt("actor"), comment: opt("comment"), linkedDecisionId: opt("linked_decision_id") } }),
   };
 }
 

@@ -1,7 +1,13 @@
-import type { AuditEvent } from "./event.ts";
+import type { AuditEvent, AuditKind } from "./event.ts";
 
-/** Which decisions a subscriber or query wants; empty lists and undefined match everything. */
+/**
+ * Which records a subscriber or query wants; empty lists and undefined match
+ * everything — except `kinds`, whose default is decisions only, so readers
+ * that know nothing of approvals keep seeing just decisions.
+ */
 export interface AuditFilter {
+  /** Record kinds: `decision` and the approval event kinds. Absent or empty: decisions only. */
+  readonly kinds?: readonly AuditKind[] | undefined;
   readonly agents?: readonly string[] | undefined;
   readonly users?: readonly string[] | undefined;
   readonly actions?: readonly string[] | undefined;
@@ -18,10 +24,14 @@ export function compileAuditFilter(filter: AuditFilter = {}): (e: AuditEvent) =>
   const actions = set(filter.actions);
   const tiers = set(filter.tiers);
   const effect = filter.effect;
+  const kinds = set(filter.kinds);
+  const decisions = kinds === undefined || kinds.has("decision");
+  const kindMatches = kinds === undefined ? (e: AuditEvent) => e.kind === undefined : (e: AuditEvent) => (e.kind === undefined ? decisions : kinds.has(e.kind));
   if (agents === undefined && users === undefined && actions === undefined && tiers === undefined && effect === undefined) {
-    return () => true;
+    return kindMatches;
   }
   return (e) =>
+    kindMatches(e) &&
     (agents === undefined || agents.has(e.request.agent)) &&
     (users === undefined || users.has(e.request.user)) &&
     (actions === undefined || actions.has(e.request.action)) &&

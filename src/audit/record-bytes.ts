@@ -25,7 +25,8 @@ export interface EncodedRecord {
  * evaluation_time_ms, config_name, config_version) plus decision_id and
  * policy_revision; `event_id` is the decision id. Optional fields come last,
  * each only when the event has it (in this order: transport, request_id,
- * caller, metadata), so a reader of the older lines reads these too.
+ * caller, the approval fields, metadata), so a reader of the older lines
+ * reads these too. A record without `kind` is a decision.
  *
  * The line is written piece by piece into bytes, never built as a string:
  * joining a few dozen pieces into one string and encoding that cost more
@@ -49,7 +50,10 @@ export function encodeAuditRecord(e: AuditEvent): EncodedRecord {
     (origin === undefined ? 0 : originLength(origin));
   // Opt-in (audit.include_metadata) and off the measured path: plain JSON.stringify.
   const metadata = e.metadata === undefined ? undefined : JSON.stringify(e.metadata);
-  const bound = 400 + part.bytes.length + tail.length + revision.length + 6 * text + (metadata === undefined ? 0 : 16 + 3 * metadata.length);
+  // Approval fields are rare (a decision that presented an approval, an approval event): plain JSON too.
+  const approval = e.kind === undefined && d.approval === undefined ? undefined : approvalFields(e);
+  const bound =
+    400 + part.bytes.length + tail.length + revision.length + 6 * text + (metadata === undefined ? 0 : 16 + 3 * metadata.length) + (approval === undefined ? 0 : 3 * approval.length);
   if (bound > scratch.length) {
     scratch = Buffer.allocUnsafeSlow(Math.max(bound, 2 * scratch.length));
     views = [];
@@ -83,10 +87,11 @@ export function encodeAuditRecord(e: AuditEvent): EncodedRecord {
   o += idEnd - idStart;
   b.set(revision, o);
   o += revision.length;
-  if (origin !== undefined || metadata !== undefined) {
+  if (origin !== undefined || metadata !== undefined || approval !== undefined) {
     // The revision tail closed the object: reopen it for the optional fields.
     o--;
     if (origin !== undefined) o = putOrigin(b, o, origin);
+    if (approval !== undefined) o += writeUtf8(b, approval, o);
     if (metadata !== undefined) {
       o = put(b, o, K_METADATA);
       o += writeUtf8(b, metadata, o);
@@ -99,6 +104,22 @@ export function encodeAuditRecord(e: AuditEvent): EncodedRecord {
   last.partStart = partStart;
   last.partEnd = partEnd;
   return last;
+}
+
+/**
+ * The approval fields of a record, with their leading commas: for an approval
+ * event `kind`, `approval_id` (the task), `task_status`, `actor`, `comment`
+ * and `linked_decision_id`; for a decision that presented an approval
+ * `approval_id`, `approved_by` and `approval_status`.
+ */
+function approvalFields(e: AuditEvent): string {
+  const a = e.approval;
+  if (e.kind !== undefined && a !== undefined) {
+    return `,"kind":${JSON.stringify(e.kind)},"approval_id":${JSON.stringify(a.taskId)},"task_status":${JSON.stringify(a.status)},"actor":${JSON.stringify(a.by)},"comment":${JSON.stringify(a.comment)},"linked_decision_id":${JSON.stringify(a.linkedDecisionId)}`;
+  }
+  const d = e.decision.approval;
+  if (d === undefined) return "";
+  return `,"approval_id":${JSON.stringify(d.approvalId)},"approved_by":${JSON.stringify(d.approvedBy)},"approval_status":${JSON.stringify(d.approvalStatus)}`;
 }
 
 /**

@@ -2,15 +2,31 @@ import type { AuditEvent, SubscribeResponse } from "../../gen/agentauth/v1/audit
 import { Code, isClientError, type ClientError } from "../client/index.ts";
 import { EXIT_OK } from "./io.ts";
 
-/** Options for {@link followAudit}. */
-export interface FollowOptions {
+/** Options for {@link followAudit}: those of {@link followStream}, over AuditService.Subscribe's responses. */
+export interface FollowOptions extends Omit<FollowStreamOptions<AuditEvent>, "subscribe"> {
   /** Opens a subscription after a cursor ("" for now). */
   readonly subscribe: (afterCursor: string, signal: AbortSignal) => AsyncIterable<SubscribeResponse>;
+}
+
+/** Follows the audit stream: {@link followStream} over its events. */
+export function followAudit(o: FollowOptions): Promise<number> {
+  return followStream<AuditEvent>({
+    ...o,
+    subscribe: async function* (afterCursor, signal) {
+      for await (const r of o.subscribe(afterCursor, signal)) if (r.event !== undefined) yield r.event;
+    },
+  });
+}
+
+/** Options for {@link followStream}: a resumable stream of items that carry their cursor. */
+export interface FollowStreamOptions<T extends { readonly cursor: string }> {
+  /** Opens a subscription after a cursor ("" for now). */
+  readonly subscribe: (afterCursor: string, signal: AbortSignal) => AsyncIterable<T>;
   /** Where to start: the cursor after which events are wanted ("" for now). */
   readonly after: string;
   /** Stops following (Ctrl-C). */
   readonly signal: AbortSignal;
-  readonly print: (event: AuditEvent) => void;
+  readonly print: (item: T) => void;
   /** Notes for the user (stderr): reconnections, gaps. */
   readonly note: (line: string) => void;
   /** First wait before reconnecting (ms), doubled after each failure. Default 250. */
@@ -23,7 +39,7 @@ export interface FollowOptions {
 const RETRYABLE: ReadonlySet<number> = new Set([Code.UNAVAILABLE, Code.CANCELLED, Code.DEADLINE_EXCEEDED, Code.UNKNOWN, Code.INTERNAL, Code.ABORTED, Code.RESOURCE_EXHAUSTED]);
 
 /**
- * Follows the audit stream until `signal` aborts, printing each event once:
+ * Follows a resumable stream (the audit stream, the approval stream) until `signal` aborts, printing each event once:
  * whenever the stream ends or breaks (a server restart, a slow consumer, a
  * network failure) it subscribes again after the last cursor printed, waiting
  * longer after each failed attempt, so nothing is shown twice or skipped.
@@ -32,7 +48,7 @@ const RETRYABLE: ReadonlySet<number> = new Set([Code.UNAVAILABLE, Code.CANCELLED
  * event. Resolves with 0 when stopped; rejects with the server's error when
  * retrying cannot help (a bad cursor, missing credentials, trimmed history).
  */
-export async function followAudit(o: FollowOptions): Promise<number> {
+export async function followStream<T extends { readonly cursor: string }>(o: FollowStreamOptions<T>): Promise<number> {
   const initial = o.initialBackoffMs ?? 250;
   const max = o.maxBackoffMs ?? 5000;
   let cursor = o.after;
@@ -45,12 +61,11 @@ export async function followAudit(o: FollowOptions): Promise<number> {
   for (;;) {
     if (o.signal.aborted) return EXIT_OK;
     try {
-      for await (const r of o.subscribe(cursor, o.signal)) {
-        if (r.event === undefined) continue;
-        cursor = r.event.cursor;
+      for await (const item of o.subscribe(cursor, o.signal)) {
+        cursor = item.cursor;
         backoff = initial;
         outage = false;
-        o.print(r.event);
+        o.print(item);
       }
       if (o.signal.aborted) return EXIT_OK;
       lost("the server ended the stream");

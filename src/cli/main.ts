@@ -3,6 +3,7 @@
  * command: `agent-auth -c policy.yaml check --agent a --user u --action x`.
  */
 // Commands are loaded when run: `version` must not pay for gRPC, Redis and the server.
+import { isAgentAuthError } from "../client/agent-auth-error.ts";
 import { isClientError } from "../client/client-error.ts";
 import type { CommandSpec } from "./command-spec.ts";
 import { renderCommandHelp } from "./command-spec.ts";
@@ -10,6 +11,7 @@ import { explainConnectionError } from "./connection-errors.ts";
 import { GLOBAL_OPTIONS, parseCommandLine, type GlobalOptions } from "./global-options.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, isUsageError, processIo, UsageError, type CliIo } from "./io.ts";
 import { dialInfo } from "./server-target.ts";
+import { approvalsSpec } from "./specs/approvals.ts";
 import { auditSpec } from "./specs/audit.ts";
 import { checkSpec } from "./specs/check.ts";
 import { delegateSpec, delegationsSpec } from "./specs/delegations.ts";
@@ -42,6 +44,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   sessionsSpec,
   delegateSpec,
   delegationsSpec,
+  approvalsSpec,
   auditSpec,
   mcpProxySpec,
   versionSpec,
@@ -66,8 +69,8 @@ export function programHelp(): string {
     `  ${"-V, --version".padEnd(width)}  the version`,
     "",
     "validate, inspect, check, explain and mcp-proxy decide locally unless --server is given; sessions,",
-    "delegate and delegations need --server or --redis; audit reads the local audit file",
-    "unless --server is given. '--' ends the options.",
+    "delegate and delegations need --server or --redis; approvals needs --server; audit reads the",
+    "local audit file unless --server is given. '--' ends the options.",
     "Exit codes: 0 allowed / ok, 1 denied or an error, 2 a usage error (2 also: unusable test files).",
     "",
   ].join("\n");
@@ -98,7 +101,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 }
 
 /** Prints an error the way every command does: one line, and a hint where one helps. Never a stack trace. */
-function reportError(io: CliIo, g: GlobalOptions | undefined, error: unknown): number {
+function reportError(io: CliIo, g: GlobalOptions | undefined, thrown: unknown): number {
+  // The SDK's errors keep the gRPC error they came from: report that, with its hints.
+  const error = isAgentAuthError(thrown) && isClientError(thrown.cause) ? thrown.cause : thrown;
   if (isUsageError(error)) {
     io.stderr(`Error: ${error.message}\nHint: run 'agent-auth ${error.command === undefined ? "help" : `${error.command} --help`}' for usage.\n`);
     return EXIT_USAGE;

@@ -1,8 +1,9 @@
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { AuditEvent as AuditEventMessage } from "../../gen/agentauth/v1/audit_pb.ts";
-import { Effect, Tier, type Decision } from "../../gen/agentauth/v1/decision_pb.ts";
+import { ApprovalUseStatus, Effect, Tier, type Decision } from "../../gen/agentauth/v1/decision_pb.ts";
 import { DelegationStatus, type Delegation } from "../../gen/agentauth/v1/delegation_pb.ts";
 import { SessionStatus, type Session as SessionMessage } from "../../gen/agentauth/v1/session_pb.ts";
+import type { ApprovalTask } from "../approvals/types.ts";
 import type { AuthDecision, DelegationGrant, Session } from "../model/types.ts";
 
 /**
@@ -39,7 +40,80 @@ export interface DecisionView {
   evaluation_time_ms: number;
   decision_id: string;
   policy_revision: string;
+  /** Present when the request presented an approval (`check --approval ID`). */
+  approval_id?: string;
+  /** Who approved it, when it was redeemed; "" otherwise. */
+  approved_by?: string;
+  /** "" when redeemed, else why the approval could not be used (unknown, pending, denied, expired, cancelled, used, mismatch). */
+  approval_status?: string;
+  /** The task `check --request-approval` created. */
+  approval?: { id: string; status: string; expires_at: string };
 }
+
+/** An approval task as the CLI prints it (snake_case, ISO times, "" for not yet). */
+export interface ApprovalView {
+  id: string;
+  status: string;
+  agent: string;
+  user: string;
+  action: string;
+  resource: string;
+  scope: string;
+  session_id: string;
+  tier: string;
+  approval_policy: string;
+  justification: string;
+  requested_by: string;
+  created_at: string;
+  expires_at: string;
+  decided_at: string;
+  decided_by: string;
+  comment: string;
+  max_uses: number;
+  uses_left: number;
+  metadata_digest: string;
+  policy_revision: string;
+  request_decision_id: string;
+}
+
+/** An approval task (as the client reports it) for printing. */
+export function approvalView(t: ApprovalTask): ApprovalView {
+  return {
+    id: t.id,
+    status: t.status,
+    agent: t.agent,
+    user: t.user,
+    action: t.action,
+    resource: t.resource,
+    scope: t.scope,
+    session_id: t.sessionId,
+    tier: t.tier,
+    approval_policy: t.approvalPolicy,
+    justification: t.justification,
+    requested_by: t.requestedBy,
+    created_at: t.createdAt,
+    expires_at: t.expiresAt,
+    decided_at: t.decidedAt,
+    decided_by: t.decidedBy,
+    comment: t.comment,
+    max_uses: t.maxUses,
+    uses_left: t.usesLeft,
+    metadata_digest: t.metadataDigest,
+    policy_revision: t.policyRevision,
+    request_decision_id: t.requestDecisionId,
+  };
+}
+
+const USE_STATUS_NAME: Readonly<Record<number, string>> = {
+  [ApprovalUseStatus.REDEEMED]: "",
+  [ApprovalUseStatus.UNKNOWN]: "unknown",
+  [ApprovalUseStatus.PENDING]: "pending",
+  [ApprovalUseStatus.DENIED]: "denied",
+  [ApprovalUseStatus.EXPIRED]: "expired",
+  [ApprovalUseStatus.CANCELLED]: "cancelled",
+  [ApprovalUseStatus.USED]: "used",
+  [ApprovalUseStatus.MISMATCH]: "mismatch",
+};
 
 /** An audit record: the JSONL fields, plus the stream cursor when read from a server. */
 export type AuditView = Record<string, unknown>;
@@ -120,6 +194,10 @@ export function decisionViewOf(d: Decision | undefined): DecisionView {
     evaluation_time_ms: Math.round(ms * 1000) / 1000,
     decision_id: d?.decisionId ?? "",
     policy_revision: d?.policyRevision ?? "",
+    // As the engine's own JSON: the approval fields only when the request presented one.
+    ...(d === undefined || d.approvalId === ""
+      ? {}
+      : { approval_id: d.approvalId, approved_by: d.approvedBy, approval_status: USE_STATUS_NAME[d.approvalStatus] ?? "unknown" }),
   };
 }
 

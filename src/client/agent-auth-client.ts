@@ -1,6 +1,7 @@
 import { Client, type ClientOptions } from "@grpc/grpc-js";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { JsonObject } from "@bufbuild/protobuf";
+import { ApprovalService } from "../../gen/agentauth/v1/approval_pb.ts";
 import { AuditService } from "../../gen/agentauth/v1/audit_pb.ts";
 import { AuthorizationService } from "../../gen/agentauth/v1/authorization_pb.ts";
 import { Effect, Tier } from "../../gen/agentauth/v1/decision_pb.ts";
@@ -13,6 +14,7 @@ import { MAX_METADATA_DEPTH, normalizeRequest } from "../model/request.ts";
 import type { AuthDecision, DelegationGrant, Session } from "../model/types.ts";
 import type { ListFilter } from "../state/store.ts";
 import { AgentAuthError } from "./agent-auth-error.ts";
+import { approvalsClient, type ApprovalsClient } from "./approvals-client.ts";
 import { channelTarget, ROUND_ROBIN_OPTIONS } from "./channel-target.ts";
 import type { Decider, DeciderRequest } from "./decider.ts";
 import { auditRecordFromWire, decisionFromWire, delegationFromWire, sessionFromWire, type AuditRecord } from "./from-wire.ts";
@@ -105,6 +107,10 @@ export interface AgentAuthClient extends Decider {
   readonly delegations: TypedClient<typeof DelegationService>;
   readonly audit: TypedClient<typeof AuditService>;
   readonly policy: TypedClient<typeof PolicyService>;
+  /** The typed ApprovalService calls (wire messages); `approvals` has the plain ones. */
+  readonly approvalService: TypedClient<typeof ApprovalService>;
+  /** Approvals with the engine's shapes: request, get, list, decide, cancel, watch. */
+  readonly approvals: ApprovalsClient;
   /** Waits until connected, or fails after `timeoutMs`. */
   ready(timeoutMs: number): Promise<void>;
   /** Closes the connection; calls in flight fail with CANCELLED. */
@@ -147,6 +153,7 @@ export function createAgentAuthClient(target: string | AgentAuthClientOptions, m
     delegations: createTypedClient(DelegationService, channel, connect),
     audit: createTypedClient(AuditService, channel, connect),
     policy: createTypedClient(PolicyService, channel, connect),
+    approvalService: createTypedClient(ApprovalService, channel, connect),
   };
   const policy = retryPolicy(options.retry);
   const unaryDeadline = options.defaultDeadlineMs ?? options.deadlineMs ?? DEFAULT_DEADLINE_MS;
@@ -171,8 +178,13 @@ export function createAgentAuthClient(target: string | AgentAuthClientOptions, m
     return out;
   };
 
+  const approvals = approvalsClient(rpc.approvalService, call, checkRequest);
+
   return {
     ...rpc,
+    approvals,
+    requestApproval: (request, o?: RequestOptions) => approvals.request(request, o),
+    getApproval: (approvalId, o?: RequestOptions) => approvals.get(approvalId, o),
     async authorize(request, o) {
       const req = checkRequest(request);
       const r = await call(
@@ -187,6 +199,7 @@ export function createAgentAuthClient(target: string | AgentAuthClientOptions, m
               targetAgent: req.targetAgent,
               sessionId: req.sessionId,
               metadata: req.metadata as JsonObject,
+              approvalId: request.approvalId ?? "",
             },
             c,
           ),

@@ -6,9 +6,9 @@ import type { ApprovalTier, AuthRequest } from "../model/types.ts";
  */
 export interface DeciderRequest extends AuthRequest {
   /**
-   * An approval to redeem with this request. Reserved for approvals (the
-   * approvals work adds it to the engine and the wire contract); until then
-   * it is not sent and never makes a decision allow more.
+   * An approval to redeem with this request: the engine re-decides the
+   * request and, when the approval binds exactly it and still covers the
+   * tier, allows it without approval, spending one use (docs/approvals.md).
    */
   readonly approvalId?: string | undefined;
 }
@@ -55,8 +55,11 @@ export interface ApprovalTicket {
  */
 export interface Decider {
   authorize(request: DeciderRequest): Promise<DeciderDecision>;
-  /** Reserved for approvals: opens an approval task for a request whose decision requires approval. */
-  requestApproval?(request: DeciderRequest & { readonly justification?: string }): Promise<ApprovalTicket>;
+  /**
+   * Opens an approval task for a request whose decision requires approval:
+   * the decision and the task (the engine's `requestApproval` has this shape).
+   */
+  requestApproval?(request: DeciderRequest & { readonly justification?: string }): Promise<{ readonly decision: DeciderDecision; readonly task: ApprovalTicket }>;
   /** Reserved for approvals: the task as it now stands; undefined when unknown. */
   getApproval?(approvalId: string): Promise<ApprovalTicket | undefined>;
 }

@@ -1,9 +1,9 @@
 import { durationMs, timestampDate, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { AuditEvent as AuditEventMessage } from "../../gen/agentauth/v1/audit_pb.ts";
-import { Effect, type Decision } from "../../gen/agentauth/v1/decision_pb.ts";
+import { ApprovalUseStatus, Effect, type Decision } from "../../gen/agentauth/v1/decision_pb.ts";
 import { DelegationStatus, type Delegation } from "../../gen/agentauth/v1/delegation_pb.ts";
 import { SessionStatus, type Session as SessionMessage } from "../../gen/agentauth/v1/session_pb.ts";
-import { AuthDecision, type DelegationGrant, type GrantStatus, type Session } from "../model/types.ts";
+import { AuthDecision, type ApprovalUseStatus as UseStatusName, type DecisionApproval, type DelegationGrant, type GrantStatus, type Session } from "../model/types.ts";
 import { tierName } from "./names.ts";
 
 /** A decision from the wire, as the engine gives it: string tier, `autonomous` for a deny. */
@@ -19,7 +19,25 @@ export function decisionFromWire(d: Decision | undefined): AuthDecision {
     d.evaluationTime === undefined ? 0 : durationMs(d.evaluationTime as Duration),
     d.decisionId,
     d.policyRevision,
+    approvalFromDecision(d),
   );
+}
+
+const USE_STATUS_NAMES: Readonly<Record<number, UseStatusName>> = {
+  [ApprovalUseStatus.REDEEMED]: "",
+  [ApprovalUseStatus.UNKNOWN]: "unknown",
+  [ApprovalUseStatus.PENDING]: "pending",
+  [ApprovalUseStatus.DENIED]: "denied",
+  [ApprovalUseStatus.EXPIRED]: "expired",
+  [ApprovalUseStatus.CANCELLED]: "cancelled",
+  [ApprovalUseStatus.USED]: "used",
+  [ApprovalUseStatus.MISMATCH]: "mismatch",
+};
+
+/** What the decision says of the approval its request presented; undefined when none was. */
+function approvalFromDecision(d: Decision): DecisionApproval | undefined {
+  if (d.approvalId === "") return undefined;
+  return { approvalId: d.approvalId, approvedBy: d.approvedBy, approvalStatus: USE_STATUS_NAMES[d.approvalStatus] ?? "unknown" };
 }
 
 /** A session from the wire, as the engine reports it. */

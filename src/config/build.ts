@@ -11,7 +11,7 @@ import type {
 } from "./types.ts";
 import type { YamlMap, YamlNode } from "./yaml.ts";
 
-const ROOT_KEYS = ["version", "metadata", "variables", "roles", "profiles", "approval_policies", "delegation", "a2a", "sessions", "audit"];
+const ROOT_KEYS = ["version", "metadata", "variables", "roles", "profiles", "approval_policies", "delegation", "a2a", "sessions", "audit", "approvals"];
 const METADATA_KEYS = ["name", "description", "author"];
 const ROLE_KEYS = ["actions", "extends", "description"];
 const PROFILE_KEYS = ["role", "allow", "deny", "scopes", "max_session_duration", "default_tier", "description"];
@@ -21,6 +21,10 @@ const RULE_KEYS = ["name", "allowed_actions", "max_duration", "require_reason", 
 const A2A_KEYS = ["default", "policies"];
 const A2A_POLICY_KEYS = ["name", "from_agent", "to_agent", "action", "effect", "condition", "description"];
 const SESSION_KEYS = ["default_duration", "max_duration", "cleanup_interval", "require_scope"];
+const APPROVALS_KEYS = ["pending_ttl", "grant_ttl", "max_uses", "history_ttl", "max_pending", "approvers"];
+const APPROVERS_KEYS = ["soft", "strong"];
+/** Approvers when the policy names none: soft — the user or any approver; strong — any approver (never the user or agent). */
+export const DEFAULT_APPROVERS = Object.freeze({ soft: Object.freeze(["self", "*"]), strong: Object.freeze(["*"]) });
 const AUDIT_KEYS = ["enabled", "path", "retention_days", "durability", "stream_max_length", "include_metadata", "buffer_bytes"];
 
 /** Every key the loader reads, by section (the JSON Schema is checked against these by a test). */
@@ -36,6 +40,8 @@ export const POLICY_KEYS = Object.freeze({
   a2aPolicy: A2A_POLICY_KEYS,
   sessions: SESSION_KEYS,
   audit: AUDIT_KEYS,
+  approvals: APPROVALS_KEYS,
+  approvers: APPROVERS_KEYS,
 });
 
 /**
@@ -50,6 +56,12 @@ export function buildConfig(root: YamlMap, r: ConfigReader): AuthConfig {
   const a2a = r.map(entry(root, "a2a"), "a2a", A2A_KEYS);
   const sessions = r.map(entry(root, "sessions"), "sessions", SESSION_KEYS);
   const audit = r.map(entry(root, "audit"), "audit", AUDIT_KEYS);
+  const approvals = r.map(entry(root, "approvals"), "approvals", APPROVALS_KEYS);
+  const approvers = r.map(entry(approvals, "approvers"), "approvals.approvers", APPROVERS_KEYS);
+  const approverList = (tier: "soft" | "strong"): readonly string[] => {
+    const node = entry(approvers, tier);
+    return node === undefined || (node.kind === "scalar" && node.type === "null") ? DEFAULT_APPROVERS[tier] : r.strings(node, `approvals.approvers.${tier}`);
+  };
   const durability = r.string(entry(audit, "durability"), "audit.durability", "async");
   if (durability !== "sync" && durability !== "async") {
     r.problem("audit.durability", `audit.durability: invalid durability '${r.shown("audit.durability", durability)}', expected one of ['async', 'sync']`, entry(audit, "durability"));
@@ -137,6 +149,14 @@ export function buildConfig(root: YamlMap, r: ConfigReader): AuthConfig {
       streamMaxLength: r.integer(entry(audit, "stream_max_length"), "audit.stream_max_length", 100_000),
       includeMetadata: r.boolean(entry(audit, "include_metadata"), "audit.include_metadata", false),
       bufferBytes: r.integer(entry(audit, "buffer_bytes"), "audit.buffer_bytes", 8 * 1024 * 1024),
+    },
+    approvals: {
+      pendingTtl: r.integer(entry(approvals, "pending_ttl"), "approvals.pending_ttl", 3600),
+      grantTtl: r.integer(entry(approvals, "grant_ttl"), "approvals.grant_ttl", 900),
+      maxUses: r.integer(entry(approvals, "max_uses"), "approvals.max_uses", 1),
+      historyTtl: r.integer(entry(approvals, "history_ttl"), "approvals.history_ttl", 7 * 86400),
+      maxPending: r.integer(entry(approvals, "max_pending"), "approvals.max_pending", 100),
+      approvers: { soft: approverList("soft"), strong: approverList("strong") },
     },
   };
 }

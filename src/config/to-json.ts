@@ -56,5 +56,13 @@ export function configToJson(c: AuthConfig): Record<string, unknown> {
       include_metadata: c.audit.includeMetadata,
       buffer_bytes: c.audit.bufferBytes,
     },
+    approvals: {
+      pending_ttl: c.approvals.pendingTtl,
+      grant_ttl: c.approvals.grantTtl,
+      max_uses: c.approvals.maxUses,
+      history_ttl: c.approvals.historyTtl,
+      max_pending: c.approvals.maxPending,
+      approvers: { soft: [...c.approvals.approvers.soft], strong: [...c.approvals.approvers.strong] },
+    },
   };
 }

@@ -144,6 +144,25 @@ export interface AuditConfig {
   readonly bufferBytes: number;
 }
 
+/** The approvals section: how long approval tasks live and who may decide them. */
+export interface ApprovalsConfig {
+  /** Seconds a pending task waits for an answer before it expires. */
+  readonly pendingTtl: number;
+  /** Seconds an approval stays redeemable once granted. */
+  readonly grantTtl: number;
+  /** Redemptions per approval. */
+  readonly maxUses: number;
+  /** Seconds a task is kept (readable, listed) after it stops being usable. */
+  readonly historyTtl: number;
+  /** Pending tasks one agent may have open for one user at a time. */
+  readonly maxPending: number;
+  /**
+   * Approver identity patterns (fnmatch) per tier; `self` stands for the
+   * request's user (soft tier only). Defaults: soft `[self, "*"]`, strong `["*"]`.
+   */
+  readonly approvers: { readonly soft: readonly string[]; readonly strong: readonly string[] };
+}
+
 /** The whole policy file. */
 export interface AuthConfig {
   readonly version: string;
@@ -160,4 +179,5 @@ export interface AuthConfig {
   readonly a2a: A2AConfig;
   readonly sessions: SessionConfig;
   readonly audit: AuditConfig;
+  readonly approvals: ApprovalsConfig;
 }

@@ -9,6 +9,8 @@ const VALID_EFFECTS = new Set(["allow", "deny"]);
 /** `audit.buffer_bytes` bounds: room for a few records at least, and a heap that stays bounded. */
 const MIN_AUDIT_BUFFER = 64 * 1024;
 const MAX_AUDIT_BUFFER = 1024 * 1024 * 1024;
+/** `approvals.max_uses` bound: an approval is for a few uses, not a standing grant (that is a delegation). */
+const MAX_APPROVAL_USES = 1000;
 
 /** Where validation finds what it reports about a field besides its value. */
 export interface ConfigSource {
@@ -122,6 +124,28 @@ export function validateConfig(c: AuthConfig, source: ConfigSource, expressionLi
   if (c.audit.streamMaxLength < 1) add("audit.stream_max_length", "audit.stream_max_length must be >= 1");
   if (c.audit.bufferBytes < MIN_AUDIT_BUFFER || c.audit.bufferBytes > MAX_AUDIT_BUFFER) {
     add("audit.buffer_bytes", `audit.buffer_bytes must be >= ${MIN_AUDIT_BUFFER} and <= ${MAX_AUDIT_BUFFER}, got ${c.audit.bufferBytes}`);
+  }
+  const ap = c.approvals;
+  const positive: [string, number][] = [
+    ["approvals.pending_ttl", ap.pendingTtl],
+    ["approvals.grant_ttl", ap.grantTtl],
+    ["approvals.max_uses", ap.maxUses],
+    ["approvals.history_ttl", ap.historyTtl],
+    ["approvals.max_pending", ap.maxPending],
+  ];
+  for (const [path, value] of positive) if (value < 1) add(path, `${path} must be >= 1, got ${value}`);
+  if (ap.maxUses > MAX_APPROVAL_USES) add("approvals.max_uses", `approvals.max_uses must be <= ${MAX_APPROVAL_USES}, got ${ap.maxUses}`);
+  for (const tier of ["soft", "strong"] as const) {
+    const path = `approvals.approvers.${tier}`;
+    const list = ap.approvers[tier];
+    if (list.length === 0) add(path, `${path}: names no approver, so no ${tier}-tier request could ever be approved (omit it for the default)`);
+    list.forEach((pattern, i) => {
+      const p = `${path}[${i}]`;
+      if (pattern.trim() === "") add(p, `${p}: an approver pattern must not be empty`);
+      else if (pattern === "self" && tier === "strong") {
+        add(p, `${p}: 'self' is not allowed under strong: the four-eyes rule forbids the request's own user from approving a strong-tier request`);
+      }
+    });
   }
   return issues;
 }

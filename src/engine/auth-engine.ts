@@ -1,13 +1,16 @@
 import { performance } from "node:perf_hooks";
 import { withDecision, type AuditEvent } from "../audit/event.ts";
 import type { AuditSink, SinkCloseOptions } from "../audit/sink.ts";
+import type { ApprovalFilter, ApprovalPage, ApprovalPageRequest, ApprovalRequestInput, ApprovalTask, DecideApprovalInput } from "../approvals/types.ts";
 import type { AuthConfig } from "../config/types.ts";
 import type { ExpressionLimits } from "../expr/index.ts";
 import { systemClock, type Clock } from "../model/clock.ts";
 import * as reasons from "../model/reasons.ts";
 import type { DecisionOrigin } from "../model/origin.ts";
 import { DEFAULT_REQUEST_LIMITS, normalizeRequest, type NormalizedRequest, type RequestLimits } from "../model/request.ts";
-import type { AuthDecision, AuthRequest, DelegationGrant, Session } from "../model/types.ts";
+import { AuthDecision, TIER_ORDER, type ApprovalUseStatus, type AuthRequest, type DecisionApproval, type DelegationGrant, type Session } from "../model/types.ts";
+import { InvalidRequestError } from "../model/errors.ts";
+import { bindingDigest } from "../approvals/binding.ts";
 import { compilePolicy, type CompiledPolicy } from "../policy/index.ts";
 import type { OutcomeQuery, StateOutcome } from "../state/outcome.ts";
 import type { DelegationRecord, ListFilter, SessionRecord, StateStore } from "../state/store.ts";
@@ -17,6 +20,9 @@ import { explainDecision, type Explanation } from "./explain.ts";
 import { grantBooks, newDelegation, newSession, type CreateDelegationInput, type CreateSessionInput, type GrantBook, type Page, type PageRequest, type Revocation } from "./grants.ts";
 import { AuditJournal, type RecordMode, type SameTripRecorder } from "./journal.ts";
 import { askProvider, providerFunction, type UserPermissionsFunction, type UserPermissionsProvider } from "./provider.ts";
+import { ApprovalDesk, approvalEvent, type ApprovalOperations } from "./approval-desk.ts";
+import { APPROVAL_STATUS_MARKER, APPROVER_MARKER, REDEEMED_REASON_MARKER } from "../audit/outcome-records.ts";
+import { randomUUID } from "node:crypto";
 import { prepareDecision, type PreparedDecision } from "./same-trip.ts";
 
 /** What an {@link AuthEngine} works with besides its policy. */
@@ -69,6 +75,7 @@ export class AuthEngine {
   readonly #onStateRead: ((ms: number, ok: boolean) => void) | undefined;
   readonly #sessions: GrantBook<SessionRecord, Session>;
   readonly #delegations: GrantBook<DelegationRecord, DelegationGrant>;
+  readonly #approvals: ApprovalOperations;
 
   constructor(config: AuthConfig, options: AuthEngineOptions) {
     this.#expressionLimits = options.expressionLimits;
@@ -85,6 +92,14 @@ export class AuthEngine {
     const books = grantBooks(() => this.#store, this.#limits, this.#clock);
     this.#sessions = books.sessions;
     this.#delegations = books.delegations;
+    this.#approvals = new ApprovalDesk({
+      policy: () => this.#policy,
+      store: this.#store,
+      clock: this.#clock,
+      limits: this.#limits,
+      authorize: (request) => this.authorize(request),
+      record: (event) => this.#recordApprovalEvent(event),
+    });
   }
 
   /** The policy currently deciding. */
@@ -159,6 +174,10 @@ export class AuthEngine {
     const req = normalizeRequest(request, this.#limits);
     const policy = this.#policy;
     const screening = screen(policy, req);
+    const approvalId = request.approvalId;
+    if (approvalId !== undefined && approvalId !== null && approvalId !== "" && origin !== UNRECORDED) {
+      return this.#decideWithApproval(policy, req, screening, approvalIdOf(approvalId, this.#limits), start, origin);
+    }
     if (req.sessionId === "" && !screening.needDelegations) {
       const source = screening.profileAllows ? BY_PROFILE : undefined;
       return this.#record(policy, req, conclude({ policy, req, screening, source, decisionId: newDecisionId(), start }), start, "normal", origin);
@@ -283,6 +302,114 @@ export class AuthEngine {
     return this.#record(policy, req, conclude({ policy, req, screening, source, decisionId, start }), start, "normal", origin);
   }
 
+  /**
+   * A decision whose request presents an approval: decided for each outcome
+   * first (as for a same-trip record), so the store's one read can check the
+   * session, find the grant and spend one use of the approval when the
+   * decision it picks may use it. Recorded after the read, like any decision
+   * (with Redis and sync audit that is a second command).
+   */
+  async #decideWithApproval(policy: CompiledPolicy, req: NormalizedRequest, screening: Screening, approvalId: string, start: number, origin: DecisionOrigin | undefined): Promise<AuthDecision> {
+    const decisionId = newDecisionId();
+    const provider =
+      screening.needDelegations && this.#provider !== undefined
+        ? await askProvider(this.#provider, req.user, req.action, (e) => this.#onError(e, "user permissions provider", decisionId))
+        : false;
+    const sameTrip = this.#journal.sameTrip;
+    // With a same-trip recorder every candidate reports one evaluation time, so the answer matches the record written before it was known.
+    const elapsedMs = performance.now() - start;
+    const markers: DecisionApproval = { approvalId, approvedBy: APPROVER_MARKER, approvalStatus: APPROVAL_STATUS_MARKER as ApprovalUseStatus };
+    const candidates = prepareDecision({
+      policy,
+      req,
+      screening,
+      providerAnswer: provider,
+      decisionId,
+      elapsedMs,
+      eventOf: sameTrip === undefined ? NO_EVENT : (d) => this.#eventOf(policy, req, withApproval(d, markers), start, origin),
+    });
+    const rankIfGrant = redeemRank(candidates.ifGrant);
+    const rankIfNoGrant = redeemRank(candidates.ifNoGrant);
+    const query: OutcomeQuery = {
+      sessionId: req.sessionId,
+      agent: req.agent,
+      user: req.user,
+      scope: req.scope,
+      action: req.action,
+      delegations: screening.needDelegations,
+      requireScope: policy.config.sessions.requireScope,
+      approval: { id: approvalId, binding: bindingDigest(req), rankIfGrant, rankIfNoGrant },
+    };
+    const eventTime = this.#clock.now();
+    const redeemedEventId = randomUUID();
+    const expiredEventId = randomUUID();
+    const redeemedEvent = (by: string, status: string): AuditEvent =>
+      approvalEvent(policy, eventTime, "approval_redeemed", { id: approvalId, status, approvalPolicy: "", ...req }, by, "", decisionId, req, redeemedEventId);
+    const expiredEvent = (): AuditEvent => approvalEvent(policy, eventTime, "approval_expired", { id: approvalId, status: "expired", approvalPolicy: "", ...req }, "", "", "", req, expiredEventId);
+    let outcome: StateOutcome;
+    const onRead = this.#onStateRead;
+    const readStart = onRead === undefined ? 0 : performance.now();
+    try {
+      if (sameTrip === undefined) outcome = await this.#store.resolveOutcome(query);
+      else {
+        const redeemed = (c: AuthDecision, rank: number): AuthDecision | undefined =>
+          rank < 0 ? undefined : new AuthDecision(true, c.tier, REDEEMED_REASON_MARKER, false, c.approvalPolicy, elapsedMs, decisionId, policy.revision);
+        outcome = await sameTrip.resolveOutcomeAndRecord(query, {
+          ...candidates.records,
+          approval: {
+            redeemedIfGrant: redeemed(candidates.ifGrant, rankIfGrant),
+            redeemedIfNoGrant: redeemed(candidates.ifNoGrant, rankIfNoGrant),
+            redeemedEvent: redeemedEvent(APPROVER_MARKER, APPROVAL_STATUS_MARKER),
+            expiredEvent: expiredEvent(),
+          },
+        });
+      }
+    } catch (error) {
+      onRead?.(performance.now() - readStart, false);
+      this.#onError(error, "state store", decisionId);
+      const denied = withApproval(denial(policy, reasons.STATE_UNAVAILABLE, performance.now() - start, decisionId), { approvalId, approvedBy: "", approvalStatus: "" });
+      return this.#record(policy, req, denied, start, "background", origin);
+    }
+    onRead?.(performance.now() - readStart, true);
+    const elapsed = sameTrip === undefined ? performance.now() - start : elapsedMs;
+    const use = outcome.approval;
+    let decision: AuthDecision;
+    if (outcome.kind !== "ok") decision = denial(policy, sessionDenial(outcome, req), elapsed, decisionId);
+    else {
+      const base = outcome.grant !== undefined ? candidates.ifGrant : candidates.ifNoGrant;
+      decision =
+        use?.kind === "redeemed"
+          ? new AuthDecision(true, base.tier, reasons.approvedBy(use.approvedBy, approvalId), false, base.approvalPolicy, elapsed, decisionId, policy.revision)
+          : new AuthDecision(base.allowed, base.tier, base.reason, base.requiresApproval, base.approvalPolicy, elapsed, decisionId, policy.revision);
+    }
+    decision = withApproval(decision, {
+      approvalId,
+      approvedBy: use?.kind === "redeemed" ? use.approvedBy : "",
+      approvalStatus: use?.kind === "unusable" ? use.status : "",
+    });
+    const event =
+      use?.kind === "redeemed" ? redeemedEvent(use.approvedBy, use.usesLeft > 0 ? "approved" : "used") : use?.kind === "unusable" && use.expiredNow ? expiredEvent() : undefined;
+    if (sameTrip !== undefined) {
+      // The recorder appended the decision and its approval event; the other sinks get the very same records.
+      const answer = await this.#journal.record(withDecision(candidates.records.event, decision), "in-trip");
+      if (event !== undefined) await this.#recordApprovalEvent(event, "in-trip");
+      return answer;
+    }
+    const answer = await this.#record(policy, req, decision, start, "normal", origin);
+    if (event !== undefined) await this.#recordApprovalEvent(event, "normal");
+    return answer;
+  }
+
+  /** Records an approval event; a sink that fails is reported (the transition itself is already stored). */
+  async #recordApprovalEvent(event: AuditEvent, mode: RecordMode = "normal"): Promise<void> {
+    if (!this.#journal.active) return;
+    try {
+      await this.#journal.record(event, mode);
+    } catch (error) {
+      this.#onError(error, "audit");
+    }
+  }
+
   /** Hands the decision to the audit sinks; waits only when a sink asks to (sync durability, backpressure). */
   #record(policy: CompiledPolicy, req: NormalizedRequest, decision: AuthDecision, start: number, mode: RecordMode, origin: DecisionOrigin | undefined): AuthDecision | Promise<AuthDecision> {
     if (!this.#journal.active || origin === UNRECORDED) return decision;
@@ -357,6 +484,43 @@ export class AuthEngine {
     return this.#delegations.revoke(delegationId);
   }
 
+  /**
+   * Asks for a human's approval of a request whose decision is allowed but
+   * requires approval: decides it (recorded like any decision), then creates
+   * a pending task binding the exact request (`approval_requested` event).
+   * Throws ApprovalError `not_requestable` when the decision is denied or
+   * needs no approval, `limit` past `approvals.max_pending` for the agent and
+   * user, `invalid` when the idempotency key was used for another request;
+   * the same key for the same request returns the existing task.
+   */
+  requestApproval(input: ApprovalRequestInput): Promise<{ decision: AuthDecision; task: ApprovalTask }> {
+    return this.#approvals.requestApproval(input);
+  }
+
+  /**
+   * Approves or denies a pending task as `approver`. Throws ApprovalError
+   * `not_found`, `not_allowed` (the approver may not decide this tier, or the
+   * four-eyes rule forbids it; the message says which) or `terminal`.
+   */
+  decideApproval(input: DecideApprovalInput): Promise<ApprovalTask> {
+    return this.#approvals.decideApproval(input);
+  }
+
+  /** The task, with its status computed now, until its history expires (`approvals.history_ttl`). */
+  getApproval(id: string): Promise<ApprovalTask | undefined> {
+    return this.#approvals.getApproval(id);
+  }
+
+  /** One page of tasks, oldest first; continue with `next` until it is "". */
+  listApprovals(filter: ApprovalFilter, page: ApprovalPageRequest): Promise<ApprovalPage> {
+    return this.#approvals.listApprovals(filter, page);
+  }
+
+  /** Cancels a pending task (`by` is recorded). Throws ApprovalError `not_found` or `terminal`. */
+  cancelApproval(id: string, by: string): Promise<ApprovalTask> {
+    return this.#approvals.cancelApproval(id, by);
+  }
+
   /** Writes out buffered audit records. */
   async flush(): Promise<void> {
     await this.#journal.flush();
@@ -379,3 +543,26 @@ export class AuthEngine {
 
 /** The origin of a {@link AuthEngine.preview}: its decision is not recorded. */
 const UNRECORDED: DecisionOrigin = Object.freeze({});
+
+/** A prepared decision that is never recorded itself (its candidates are). */
+const NO_EVENT = (): AuditEvent => ({}) as AuditEvent;
+
+/** The tier rank a decision needs approved to be redeemed; -1 when it needs no approval (denied, or autonomous). */
+function redeemRank(d: AuthDecision): number {
+  return d.allowed && d.requiresApproval ? TIER_ORDER[d.tier] : -1;
+}
+
+/** The same decision carrying what became of the approval its request presented. */
+function withApproval(d: AuthDecision, approval: DecisionApproval): AuthDecision {
+  return new AuthDecision(d.allowed, d.tier, d.reason, d.requiresApproval, d.approvalPolicy, d.evaluationTimeMs, d.decisionId, d.policyRevision, approval);
+}
+
+/** A request's approval id, checked like its other fields. */
+function approvalIdOf(value: unknown, limits: RequestLimits): string {
+  if (typeof value !== "string") throw new InvalidRequestError("approval_id", "expected a string");
+  if (value.length > limits.maxStringLength) {
+    throw new InvalidRequestError("approval_id", `is ${value.length} characters long; the limit is ${limits.maxStringLength} (limits.max_string_length)`);
+  }
+  if (!value.isWellFormed()) throw new InvalidRequestError("approval_id", "is not well-formed Unicode (lone surrogate)");
+  return value;
+}

@@ -136,6 +136,7 @@ const NO_METADATA: RequestMetadata = Object.freeze(Object.create(null) as Reques
 
 /** A JSONL audit record (as parsed) as replay reads it; undefined when it is not a decision record. */
 export function recordedDecisionOf(r: Readonly<Record<string, unknown>>): RecordedDecision | undefined {
+  if (typeof r["kind"] === "string") return undefined;
   const text = (k: string): string => (typeof r[k] === "string" ? (r[k] as string) : "");
   if (typeof r["allowed"] !== "boolean" || text("agent") === "" || text("user") === "" || text("action") === "") return undefined;
   const m = r["metadata"];
@@ -163,13 +164,17 @@ export function recordedDecisionOf(r: Readonly<Record<string, unknown>>): Record
  * Reads the decisions of a JSONL audit file for replay, line by line: the
  * fields are picked straight out of each line where the encoder's layout
  * allows, JSON.parse where it does not (escapes, other shapes). `visit` gets
- * undefined for a line that is not a decision record. Returns the line count.
+ * undefined for a line that is not a decision record; approval events (a
+ * `kind` field) are skipped. Returns the line count.
  */
 export function forEachRecordedDecision(path: string, visit: (r: RecordedDecision | undefined) => void): number {
   const fields = emptyRecordFields();
   let lines = 0;
   forEachAuditLine(path, (text, start, end) => {
     lines++;
+    // An approval event is not a decision: not replayed, not counted as unreadable.
+    const kind = text.indexOf(KIND_FIELD, start);
+    if (kind >= 0 && kind < end && isApprovalEvent(text.slice(start, end))) return;
     const f = readRecordFields(text, start, end, fields);
     if (f === undefined) {
       let parsed: unknown;
@@ -205,4 +210,16 @@ export function forEachRecordedDecision(path: string, visit: (r: RecordedDecisio
     });
   });
   return lines;
+}
+
+/** How an approval event's `kind` field starts (decision records have none). */
+const KIND_FIELD = ',"kind":"approval_';
+
+function isApprovalEvent(line: string): boolean {
+  try {
+    const r = JSON.parse(line) as Record<string, unknown>;
+    return typeof r["kind"] === "string";
+  } catch {
+    return false;
+  }
 }

@@ -23,3 +23,5 @@ export const delegatedBy = (user: string): string => `Delegated by user '${user}
 export const allowedByProfile = (profile: string): string => `Allowed by profile '${profile}'`;
 export const ALLOWED_BY_USER_PERMISSIONS = "Allowed by user permissions";
 export const requiresApproval = (tier: string): string => ` (requires ${tier} approval)`;
+/** The reason of a decision allowed by redeeming an approval. */
+export const approvedBy = (approver: string, approvalId: string): string => `Approved by '${approver}' (approval ${approvalId})`;

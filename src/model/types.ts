@@ -52,6 +52,30 @@ export interface AuthRequest {
   /** Empty, null or absent: no agent-to-agent check. */
   readonly targetAgent?: string | null | undefined;
   readonly metadata?: RequestMetadata | undefined;
+  /**
+   * An approval to redeem: when the decision (on the current policy) still
+   * allows with a tier no higher than the approved one and the approval binds
+   * exactly this request, it is allowed without approval and one use is spent.
+   */
+  readonly approvalId?: string | null | undefined;
+}
+
+/**
+ * Why an approval presented with an authorization request could not be used:
+ * "" when none was presented (or it was redeemed), `unknown` (no such task),
+ * a status that is not `approved`, or `mismatch` (it binds another request,
+ * or the decision now demands a higher tier than was approved).
+ */
+export type ApprovalUseStatus = "" | "unknown" | "pending" | "denied" | "expired" | "cancelled" | "used" | "mismatch";
+
+/** What a decision says about the approval presented with its request. */
+export interface DecisionApproval {
+  /** The approval presented. */
+  readonly approvalId: string;
+  /** Who approved it, when it was redeemed; "" otherwise. */
+  readonly approvedBy: string;
+  /** "" when redeemed, else why it could not be used. */
+  readonly approvalStatus: ApprovalUseStatus;
 }
 
 /**
@@ -73,7 +97,24 @@ export class AuthDecision {
     readonly decisionId: string,
     /** Revision (content hash) of the policy that decided. */
     readonly policyRevision: string,
+    /** Present when the request carried an approval id. */
+    readonly approval?: DecisionApproval | undefined,
   ) {}
+
+  /** The approval presented with the request; undefined when none was. */
+  get approvalId(): string | undefined {
+    return this.approval?.approvalId;
+  }
+
+  /** Who approved the request, when its approval was redeemed. */
+  get approvedBy(): string | undefined {
+    return this.approval?.approvedBy;
+  }
+
+  /** "" when no approval was presented or it was redeemed; else why it could not be used. */
+  get approvalStatus(): ApprovalUseStatus {
+    return this.approval?.approvalStatus ?? "";
+  }
 
   /** True if the request was denied. */
   get isDenied(): boolean {
@@ -96,6 +137,9 @@ export class AuthDecision {
       evaluation_time_ms: Math.round(this.evaluationTimeMs * 1000) / 1000,
       decision_id: this.decisionId,
       policy_revision: this.policyRevision,
+      ...(this.approval === undefined
+        ? {}
+        : { approval_id: this.approval.approvalId, approved_by: this.approval.approvedBy, approval_status: this.approval.approvalStatus }),
     };
   }
 }

@@ -32,6 +32,8 @@ export interface CallAttempt {
   readonly label?: string;
   /** The group the request needs; undefined when none grants it (always refused). */
   readonly group: RpcGroup | undefined;
+  /** Other groups that grant the request as well (DecideApproval: `approvals-relay` besides `approve`). */
+  readonly orGroups?: readonly RpcGroup[] | undefined;
   /** The client's address. */
   readonly peer: string;
   readonly credentials: CallerCredentials;
@@ -105,8 +107,9 @@ export function createCallerCheck(callers: readonly CallerConfig[], onRefused: (
       if (!("caller" in who)) return refuse(attempt, undefined, "UNAUTHENTICATED", who.reason, `caller not authenticated: ${who.reason}`);
       const caller = who.caller;
       const group = attempt.group;
-      if (group === undefined || !caller.groups.has(group)) {
-        const reason = `caller '${caller.name}' is not granted the '${group ?? "?"}' group needed for ${attempt.label ?? attempt.method}`;
+      if (group === undefined || !(caller.groups.has(group) || attempt.orGroups?.some((g) => caller.groups.has(g)) === true)) {
+        const alternatives = (attempt.orGroups ?? []).map((g) => ` or '${g}'`).join("");
+        const reason = `caller '${caller.name}' is not granted the '${group ?? "?"}'${alternatives} group needed for ${attempt.label ?? attempt.method}`;
         return refuse(attempt, caller.name, "PERMISSION_DENIED", reason, reason);
       }
       return { ok: true, caller };

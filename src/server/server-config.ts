@@ -18,15 +18,23 @@
  *   reload: {watch: true, settle_ms: 1000}
  *   refusal_log: /var/log/agent-auth/refusals.jsonl
  *   redis: {command_timeout_ms: 1000}
+ *   approvals:
+ *     callback_allow: ["https://hooks.example.com/agent-auth/*"]
+ *     callback_secret_env: AGENT_AUTH_CALLBACK_SECRET   # or callback_secret: …
  */
 import { readFileSync } from "node:fs";
 import { load } from "js-yaml";
 import { DEFAULT_REQUEST_LIMITS, MAX_METADATA_DEPTH, type RequestLimits } from "../model/request.ts";
 import { DEFAULT_EXPRESSION_LIMITS, MAX_EXPRESSION_DEPTH, type ExpressionLimits } from "../expr/index.ts";
 import { normalizePolicyDecisionPoint } from "./http/authzen/discovery-route.ts";
+import { CALLBACK_DEFAULTS, callbackPatternProblem, type ApprovalCallbackConfig } from "./app/approval-callbacks.ts";
 
-/** What a caller may be granted: one group per service. */
-export const RPC_GROUPS = ["authorize", "sessions", "delegations", "audit", "policy"] as const;
+/**
+ * What a caller may be granted: one group per service, and for approvals
+ * three: `approvals` (request, read, list, watch, cancel), `approve` (decide
+ * as oneself) and `approvals-relay` (decide naming the approver).
+ */
+export const RPC_GROUPS = ["authorize", "sessions", "delegations", "audit", "policy", "approvals", "approve", "approvals-relay"] as const;
 /** One RPC group (see {@link RPC_GROUPS}). */
 export type RpcGroup = (typeof RPC_GROUPS)[number];
 
@@ -64,6 +72,8 @@ export interface ServerConfig {
   readonly refusalLog: string | undefined;
   /** Longest a Redis command may take before the decision waiting on it denies. */
   readonly redis: { readonly commandTimeoutMs: number };
+  /** Approval callbacks: allowed URLs, signing secret, retries; undefined: callbacks refused. */
+  readonly approvals: ApprovalCallbackConfig | undefined;
 }
 
 /** The `http:` section: where the AuthZEN API listens and the base URL it publishes. */
@@ -109,6 +119,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   reload: { watch: true, settleMs: 1000 },
   refusalLog: undefined,
   redis: { commandTimeoutMs: 1000 },
+  approvals: undefined,
 });
 
 /** A server config with every problem found, each naming its field. */
@@ -144,18 +155,18 @@ export function isServerConfigError(e: unknown): e is ServerConfigError {
 }
 
 /** Reads and validates a server config file; a missing file names its path. */
-export function loadServerConfig(path: string): ServerConfig {
+export function loadServerConfig(path: string, env: Readonly<Record<string, string | undefined>> = process.env): ServerConfig {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
     throw new ServerConfigError(path, [`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
   }
-  return parseServerConfig(text, path);
+  return parseServerConfig(text, path, env);
 }
 
 /** Validates a server config document, collecting every problem. */
-export function parseServerConfig(text: string, source = "<text>"): ServerConfig {
+export function parseServerConfig(text: string, source = "<text>", env: Readonly<Record<string, string | undefined>> = process.env): ServerConfig {
   let doc: unknown;
   try {
     doc = load(text);
@@ -165,7 +176,7 @@ export function parseServerConfig(text: string, source = "<text>"): ServerConfig
   if (doc === undefined || doc === null) return DEFAULT_SERVER_CONFIG;
   const errors: string[] = [];
   if (!isMap(doc)) throw new ServerConfigError(source, ["the document must be a mapping"]);
-  unknownKeys(doc, ["callers", "limits", "metrics", "http", "reload", "refusal_log", "redis"], "", errors);
+  unknownKeys(doc, ["callers", "limits", "metrics", "http", "reload", "refusal_log", "redis", "approvals"], "", errors);
   let commandTimeoutMs = 1000;
   const redis = doc["redis"];
   if (redis !== undefined && redis !== null) {
@@ -182,6 +193,7 @@ export function parseServerConfig(text: string, source = "<text>"): ServerConfig
   const limits = readLimits(doc["limits"], errors);
   const metrics = readMetrics(doc["metrics"], errors);
   const http = readHttp(doc["http"], errors);
+  const approvals = readApprovals(doc["approvals"], env, errors);
   let watch = true;
   let settleMs = DEFAULT_SERVER_CONFIG.reload.settleMs;
   const reload = doc["reload"];
@@ -197,7 +209,7 @@ export function parseServerConfig(text: string, source = "<text>"): ServerConfig
     }
   }
   if (errors.length > 0) throw new ServerConfigError(source, errors);
-  return Object.freeze({ callers, limits, metrics, http, reload: Object.freeze({ watch, settleMs }), refusalLog: typeof refusalLog === "string" ? refusalLog : undefined, redis: Object.freeze({ commandTimeoutMs }) });
+  return Object.freeze({ callers, limits, metrics, http, reload: Object.freeze({ watch, settleMs }), refusalLog: typeof refusalLog === "string" ? refusalLog : undefined, redis: Object.freeze({ commandTimeoutMs }), approvals });
 }
 
 function readCallers(value: unknown, errors: string[]): readonly CallerConfig[] {
@@ -325,6 +337,42 @@ function readConsole(value: unknown, errors: string[]): ConsoleConfig {
     sessionMinutes: integer(value["session_minutes"], "http.console.session_minutes", 1, errors, 10_080) ?? DEFAULT_CONSOLE_CONFIG.sessionMinutes,
     secureCookies: flag("secure_cookies", DEFAULT_CONSOLE_CONFIG.secureCookies),
   });
+}
+
+/** Shortest callback secret accepted (bytes). */
+const MIN_SECRET_LENGTH = 16;
+
+function readApprovals(value: unknown, env: Readonly<Record<string, string | undefined>>, errors: string[]): ApprovalCallbackConfig | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isMap(value)) {
+    errors.push("approvals: must be a mapping with callback_allow and callback_secret (or callback_secret_env)");
+    return undefined;
+  }
+  unknownKeys(value, ["callback_allow", "callback_secret", "callback_secret_env", "callback_attempts", "callback_backoff_ms", "callback_timeout_ms"], "approvals.", errors);
+  const allow = stringList(value["callback_allow"], "approvals.callback_allow", errors);
+  allow.forEach((p, i) => {
+    const problem = callbackPatternProblem(p);
+    if (problem !== undefined) errors.push(`approvals.callback_allow[${i}]: '${p}' ${problem}`);
+  });
+  const literal = value["callback_secret"];
+  const envName = value["callback_secret_env"];
+  let secret: string | undefined;
+  if (literal !== undefined && envName !== undefined) errors.push("approvals: give callback_secret or callback_secret_env, not both");
+  else if (literal !== undefined) {
+    if (typeof literal !== "string") errors.push("approvals.callback_secret: must be a string");
+    else secret = literal;
+  } else if (envName !== undefined) {
+    if (typeof envName !== "string" || envName === "") errors.push("approvals.callback_secret_env: must be an environment variable name");
+    else if (env[envName] === undefined || env[envName] === "") errors.push(`approvals.callback_secret_env: the environment variable ${envName} is not set`);
+    else secret = env[envName];
+  }
+  // The secret itself is never echoed, only its problems.
+  if (secret !== undefined && Buffer.byteLength(secret) < MIN_SECRET_LENGTH) errors.push(`approvals: the callback secret must be at least ${MIN_SECRET_LENGTH} bytes`);
+  if (secret === undefined && literal === undefined && envName === undefined && allow.length > 0) errors.push("approvals: callback_allow needs callback_secret or callback_secret_env to sign callbacks with");
+  const maxAttempts = integer(value["callback_attempts"], "approvals.callback_attempts", 1, errors, 20) ?? CALLBACK_DEFAULTS.maxAttempts;
+  const backoffMs = integer(value["callback_backoff_ms"], "approvals.callback_backoff_ms", 1, errors, 600_000) ?? CALLBACK_DEFAULTS.backoffMs;
+  const timeoutMs = integer(value["callback_timeout_ms"], "approvals.callback_timeout_ms", 1, errors, 600_000) ?? CALLBACK_DEFAULTS.timeoutMs;
+  return secret === undefined ? undefined : Object.freeze({ allow: Object.freeze(allow), secret, maxAttempts, backoffMs, timeoutMs });
 }
 
 function integer(value: unknown, at: string, min: number, errors: string[], max?: number): number | undefined {

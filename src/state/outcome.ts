@@ -1,4 +1,5 @@
 import { fnmatch } from "../policy/fnmatch.ts";
+import type { ApprovalRedemption, ApprovalUse } from "./approval-records.ts";
 import type { DelegationRecord, SessionRecord } from "./store.ts";
 
 /** What the state-dependent part of a decision needs to know. */
@@ -14,6 +15,8 @@ export interface OutcomeQuery {
   readonly delegations: boolean;
   /** A session with a scope demands one of the request (`sessions.require_scope`). Default false. */
   readonly requireScope?: boolean | undefined;
+  /** The approval the request presented, redeemed in the same read when the decision may use it. */
+  readonly approval?: ApprovalRedemption | undefined;
 }
 
 /**
@@ -21,7 +24,13 @@ export interface OutcomeQuery {
  * asked, the first grant covering the action. Both backends compute exactly
  * this — the memory store in TypeScript, the Redis store in one Lua call.
  */
-export type StateOutcome =
+export type StateOutcome = SessionOutcome & {
+  /** What became of the presented approval; absent when none was presented. */
+  readonly approval?: ApprovalUse | undefined;
+};
+
+/** The session check's result and the grant, without the approval part. */
+export type SessionOutcome =
   | { readonly kind: "session_invalid" }
   | { readonly kind: "agent_mismatch"; readonly expected: string }
   | { readonly kind: "user_mismatch"; readonly expected: string }

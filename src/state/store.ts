@@ -1,3 +1,4 @@
+import type { ApprovalTable } from "./approval-records.ts";
 import type { OutcomeQuery, StateOutcome } from "./outcome.ts";
 
 /**
@@ -133,10 +134,13 @@ export interface StateStore {
   readonly kind: string;
   readonly sessions: RecordTable<SessionRecord>;
   readonly delegations: RecordTable<DelegationRecord>;
+  /** Approval tasks. */
+  readonly approvals: ApprovalTable;
 
   /**
    * The state-dependent part of a decision (the session check and the grant
-   * that allows the action), in one read — one round trip for a remote store.
+   * that allows the action, and the redemption of an approval the request
+   * presented), in one read — one round trip for a remote store.
    */
   resolveOutcome(query: OutcomeQuery): Promise<StateOutcome>;
 

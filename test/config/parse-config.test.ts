@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readCases } from "../../src/conformance/run-file.ts";
 import type { AuthzCase } from "../../src/conformance/cases.ts";
+import { policyRevision } from "../../src/policy/revision.ts";
 import { isConfigError, loadConfig, parseConfig, parseConfigWithWarnings, type ConfigError } from "../../src/config/index.ts";
 
 function errorOf(text: string, env: Record<string, string> = {}): ConfigError {
@@ -56,6 +57,65 @@ sessions: {default_duration: 0, max_duration: 50000}
     ]);
     expect(e.issues[0]).to.deep.include({ path: "profiles.a.default_tier", line: 3 });
     expect(e.message.startsWith("Invalid auth config:\n  profiles.a: invalid default_tier")).to.equal(true);
+  });
+
+  describe("approvals section", () => {
+    it("has the documented defaults when absent", () => {
+      expect(parseConfig("version: '1.0'").approvals).to.deep.equal({
+        pendingTtl: 3600,
+        grantTtl: 900,
+        maxUses: 1,
+        historyTtl: 7 * 86400,
+        maxPending: 100,
+        approvers: { soft: ["self", "*"], strong: ["*"] },
+      });
+    });
+
+    it("reads every field, and a missing tier's approvers keep their default", () => {
+      const a = parseConfig(`
+approvals: {pending_ttl: 60, grant_ttl: 30, max_uses: 3, history_ttl: 120, max_pending: 2, approvers: {soft: [self, "lead-*"]}}
+`).approvals;
+      expect(a).to.deep.equal({ pendingTtl: 60, grantTtl: 30, maxUses: 3, historyTtl: 120, maxPending: 2, approvers: { soft: ["self", "lead-*"], strong: ["*"] } });
+    });
+
+    it("counts in the policy revision only when it differs from the defaults", () => {
+      const revision = (text: string): string => policyRevision(parseConfig(text));
+      const base = "profiles: {a: {allow: [read]}}\n";
+      expect(revision(base + "approvals: {pending_ttl: 3600, approvers: {soft: [self, '*']}}")).to.equal(revision(base));
+      expect(revision(base + "approvals: {pending_ttl: 60}")).to.not.equal(revision(base));
+      expect(revision(base + "approvals: {approvers: {strong: ['sec-*']}}")).to.not.equal(revision(base));
+    });
+
+    it("warns about keys it does not know, like every section", () => {
+      const { warnings } = parseConfigWithWarnings("approvals: {sweeper: true, approvers: {medium: [x]}}");
+      expect(warnings.map((w) => w.message)).to.deep.equal([
+        "approvals.sweeper: unknown key 'sweeper' (ignored)",
+        "approvals.approvers.medium: unknown key 'medium' (ignored)",
+      ]);
+    });
+
+    it("collects every problem: bounds, self under strong, empty lists and patterns", () => {
+      const e = errorOf(`
+approvals:
+  pending_ttl: 0
+  grant_ttl: -5
+  max_uses: 1001
+  history_ttl: 0
+  max_pending: 0
+  approvers: {soft: [], strong: ["sec-*", self, ""]}
+`);
+      expect(e.errors).to.include.members([
+        "approvals.pending_ttl must be >= 1, got 0",
+        "approvals.grant_ttl must be >= 1, got -5",
+        "approvals.max_uses must be <= 1000, got 1001",
+        "approvals.history_ttl must be >= 1, got 0",
+        "approvals.max_pending must be >= 1, got 0",
+        "approvals.approvers.soft: names no approver, so no soft-tier request could ever be approved (omit it for the default)",
+        "approvals.approvers.strong[1]: 'self' is not allowed under strong: the four-eyes rule forbids the request's own user from approving a strong-tier request",
+        "approvals.approvers.strong[2]: an approver pattern must not be empty",
+      ]);
+      expect(e.issues.find((i) => i.path === "approvals.approvers.strong[1]")).to.deep.include({ line: 8 });
+    });
   });
 
   it("reports roles that extend nothing and inheritance cycles in walk order", () => {

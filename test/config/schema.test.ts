@@ -53,6 +53,8 @@ describe("policy JSON Schema (schema/policy.schema.json)", () => {
       ["a2a.policies[]", POLICY_KEYS.a2aPolicy, item(at("a2a").properties!["policies"]!)],
       ["sessions", POLICY_KEYS.sessions, at("sessions")],
       ["audit", POLICY_KEYS.audit, at("audit")],
+      ["approvals", POLICY_KEYS.approvals, at("approvals")],
+      ["approvals.approvers", POLICY_KEYS.approvers, at("approvals").properties!["approvers"]!],
     ];
     for (const [name, keys, node] of sections) expect(props(node).sort(), name).to.deep.equal([...keys].sort());
   });

@@ -106,6 +106,7 @@ describe("AuthEngine", () => {
         kind: "broken",
         sessions: memory.sessions,
         delegations: memory.delegations,
+        approvals: memory.approvals,
         resolveOutcome: () => Promise.reject(refused),
         health: () => ({ ok: false, detail: "broken: connection refused" }),
         close: () => memory.close(),

@@ -71,7 +71,7 @@ colour: blue
     }
     expect(errors).to.include.members([
       "callers.plain.tokens_sha256[0]: must be a SHA-256 digest in hex (64 characters), never the token itself",
-      "callers.plain.groups[1]: unknown group 'admin'; groups are authorize, sessions, delegations, audit, policy",
+      "callers.plain.groups[1]: unknown group 'admin'; groups are authorize, sessions, delegations, audit, policy, approvals, approve, approvals-relay",
       "callers.nobody: needs tokens_sha256 or certificates (or both)",
       "callers.twin.tokens_sha256[1]: the same token is already given to caller 'twin'",
       "callers.twin.certificates[0]: 'orchestrator' must start with CN=, DNS:, URI:, IP Address: or email:",

@@ -1,7 +1,10 @@
 import { createMemoryStore } from "../../src/state/memory/memory-store.ts";
-import { runStateStoreContract } from "./contract.ts";
+import { runApprovalContract } from "./approval-contract.ts";
+import { runStateStoreContract, type StoreFixture } from "./contract.ts";
 
-runStateStoreContract("memory", {
+const fixture: StoreFixture = {
   create: async (clock) => createMemoryStore({ clock }),
   destroy: async (store) => store.close(),
-});
+};
+runStateStoreContract("memory", fixture);
+runApprovalContract("memory", fixture);

@@ -6,7 +6,8 @@ import { GLOB_CHECK } from "../../src/state/redis/scripts.ts";
 import { fnmatch } from "../../src/policy/fnmatch.ts";
 import { freePort, PrivateRedis } from "../support/private-redis.ts";
 import { deletePrefix, requireRedis, testPrefix } from "../support/redis.ts";
-import { runStateStoreContract } from "./contract.ts";
+import { runApprovalContract } from "./approval-contract.ts";
+import { runStateStoreContract, type StoreFixture } from "./contract.ts";
 import { readFileSync } from "node:fs";
 
 describe("Redis state store", function () {
@@ -19,7 +20,7 @@ describe("Redis state store", function () {
     for (const p of prefixes) await deletePrefix(url, p);
   });
 
-  runStateStoreContract("redis", {
+  const fixture: StoreFixture = {
     async create(clock) {
       const prefix = testPrefix("contract");
       prefixes.add(prefix);
@@ -28,7 +29,9 @@ describe("Redis state store", function () {
       return store;
     },
     destroy: (store) => store.close(),
-  });
+  };
+  runStateStoreContract("redis", fixture);
+  runApprovalContract("redis", fixture);
 
   describe("key layout", () => {
     let store: RedisStore;

@@ -2,8 +2,8 @@
 // @generated from file agentauth/v1/audit.proto (package agentauth.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Decision, Effect, Tier } from "./decision_pb.ts";
 import { file_agentauth_v1_decision } from "./decision_pb.ts";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
@@ -14,10 +14,10 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file agentauth/v1/audit.proto.
  */
 export const file_agentauth_v1_audit: GenFile = /*@__PURE__*/
-  fileDesc("ChhhZ2VudGF1dGgvdjEvYXVkaXQucHJvdG8SDGFnZW50YXV0aC52MSLVAgoKQXVkaXRFdmVudBIOCgZjdXJzb3IYASABKAkSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZGVjaXNpb25faWQYAyABKAkSDQoFYWdlbnQYBCABKAkSDAoEdXNlchgFIAEoCRIOCgZhY3Rpb24YBiABKAkSEAoIcmVzb3VyY2UYByABKAkSDQoFc2NvcGUYCCABKAkSFAoMdGFyZ2V0X2FnZW50GAkgASgJEhIKCnNlc3Npb25faWQYCiABKAkSKAoIZGVjaXNpb24YCyABKAsyFi5hZ2VudGF1dGgudjEuRGVjaXNpb24SEwoLY29uZmlnX25hbWUYDCABKAkSFgoOY29uZmlnX3ZlcnNpb24YDSABKAkSKQoIbWV0YWRhdGEYDiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IoYBCgtBdWRpdEZpbHRlchIOCgZhZ2VudHMYASADKAkSDQoFdXNlcnMYAiADKAkSDwoHYWN0aW9ucxgDIAMoCRIkCgZlZmZlY3QYBCABKA4yFC5hZ2VudGF1dGgudjEuRWZmZWN0EiEKBXRpZXJzGAUgAygOMhIuYWdlbnRhdXRoLnYxLlRpZXIiUwoQU3Vic2NyaWJlUmVxdWVzdBIpCgZmaWx0ZXIYASABKAsyGS5hZ2VudGF1dGgudjEuQXVkaXRGaWx0ZXISFAoMYWZ0ZXJfY3Vyc29yGAIgASgJIjwKEVN1YnNjcmliZVJlc3BvbnNlEicKBWV2ZW50GAEgASgLMhguYWdlbnRhdXRoLnYxLkF1ZGl0RXZlbnQizAEKDFF1ZXJ5UmVxdWVzdBIpCgZmaWx0ZXIYASABKAsyGS5hZ2VudGF1dGgudjEuQXVkaXRGaWx0ZXISKQoFc2luY2UYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBXVudGlsGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCRIUCgxuZXdlc3RfZmlyc3QYBiABKAgiUgoNUXVlcnlSZXNwb25zZRIoCgZldmVudHMYASADKAsyGC5hZ2VudGF1dGgudjEuQXVkaXRFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkyoAEKDEF1ZGl0U2VydmljZRJOCglTdWJzY3JpYmUSHi5hZ2VudGF1dGgudjEuU3Vic2NyaWJlUmVxdWVzdBofLmFnZW50YXV0aC52MS5TdWJzY3JpYmVSZXNwb25zZTABEkAKBVF1ZXJ5EhouYWdlbnRhdXRoLnYxLlF1ZXJ5UmVxdWVzdBobLmFnZW50YXV0aC52MS5RdWVyeVJlc3BvbnNlYgZwcm90bzM", [file_agentauth_v1_decision, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChhhZ2VudGF1dGgvdjEvYXVkaXQucHJvdG8SDGFnZW50YXV0aC52MSKWAwoKQXVkaXRFdmVudBIOCgZjdXJzb3IYASABKAkSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZGVjaXNpb25faWQYAyABKAkSDQoFYWdlbnQYBCABKAkSDAoEdXNlchgFIAEoCRIOCgZhY3Rpb24YBiABKAkSEAoIcmVzb3VyY2UYByABKAkSDQoFc2NvcGUYCCABKAkSFAoMdGFyZ2V0X2FnZW50GAkgASgJEhIKCnNlc3Npb25faWQYCiABKAkSKAoIZGVjaXNpb24YCyABKAsyFi5hZ2VudGF1dGgudjEuRGVjaXNpb24SEwoLY29uZmlnX25hbWUYDCABKAkSFgoOY29uZmlnX3ZlcnNpb24YDSABKAkSKQoIbWV0YWRhdGEYDiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EioKBGtpbmQYDyABKA4yHC5hZ2VudGF1dGgudjEuQXVkaXRFdmVudEtpbmQSEwoLYXBwcm92YWxfaWQYECABKAkiswEKC0F1ZGl0RmlsdGVyEg4KBmFnZW50cxgBIAMoCRINCgV1c2VycxgCIAMoCRIPCgdhY3Rpb25zGAMgAygJEiQKBmVmZmVjdBgEIAEoDjIULmFnZW50YXV0aC52MS5FZmZlY3QSIQoFdGllcnMYBSADKA4yEi5hZ2VudGF1dGgudjEuVGllchIrCgVraW5kcxgGIAMoDjIcLmFnZW50YXV0aC52MS5BdWRpdEV2ZW50S2luZCJTChBTdWJzY3JpYmVSZXF1ZXN0EikKBmZpbHRlchgBIAEoCzIZLmFnZW50YXV0aC52MS5BdWRpdEZpbHRlchIUCgxhZnRlcl9jdXJzb3IYAiABKAkiPAoRU3Vic2NyaWJlUmVzcG9uc2USJwoFZXZlbnQYASABKAsyGC5hZ2VudGF1dGgudjEuQXVkaXRFdmVudCLMAQoMUXVlcnlSZXF1ZXN0EikKBmZpbHRlchgBIAEoCzIZLmFnZW50YXV0aC52MS5BdWRpdEZpbHRlchIpCgVzaW5jZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoFdW50aWwYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJEhQKDG5ld2VzdF9maXJzdBgGIAEoCCJSCg1RdWVyeVJlc3BvbnNlEigKBmV2ZW50cxgBIAMoCzIYLmFnZW50YXV0aC52MS5BdWRpdEV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSrAAgoOQXVkaXRFdmVudEtpbmQSIAocQVVESVRfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEh0KGUFVRElUX0VWRU5UX0tJTkRfREVDSVNJT04QARInCiNBVURJVF9FVkVOVF9LSU5EX0FQUFJPVkFMX1JFUVVFU1RFRBACEiYKIkFVRElUX0VWRU5UX0tJTkRfQVBQUk9WQUxfQVBQUk9WRUQQAxIkCiBBVURJVF9FVkVOVF9LSU5EX0FQUFJPVkFMX0RFTklFRBAEEiUKIUFVRElUX0VWRU5UX0tJTkRfQVBQUk9WQUxfRVhQSVJFRBAFEicKI0FVRElUX0VWRU5UX0tJTkRfQVBQUk9WQUxfQ0FOQ0VMTEVEEAYSJgoiQVVESVRfRVZFTlRfS0lORF9BUFBST1ZBTF9SRURFRU1FRBAHMqABCgxBdWRpdFNlcnZpY2USTgoJU3Vic2NyaWJlEh4uYWdlbnRhdXRoLnYxLlN1YnNjcmliZVJlcXVlc3QaHy5hZ2VudGF1dGgudjEuU3Vic2NyaWJlUmVzcG9uc2UwARJACgVRdWVyeRIaLmFnZW50YXV0aC52MS5RdWVyeVJlcXVlc3QaGy5hZ2VudGF1dGgudjEuUXVlcnlSZXNwb25zZWIGcHJvdG8z", [file_agentauth_v1_decision, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
- * One decision on the record.
+ * One decision, or one approval transition, on the record.
  *
  * @generated from message agentauth.v1.AuditEvent
  */
@@ -123,6 +123,25 @@ export type AuditEvent = Message<"agentauth.v1.AuditEvent"> & {
    * @generated from field: google.protobuf.Struct metadata = 14;
    */
   metadata?: JsonObject | undefined;
+
+  /**
+   * What the event records: a decision (AUDIT_EVENT_KIND_DECISION, also sent
+   * as AUDIT_EVENT_KIND_UNSPECIFIED by servers before approvals) or an
+   * approval's transition.
+   *
+   * @generated from field: agentauth.v1.AuditEventKind kind = 15;
+   */
+  kind: AuditEventKind;
+
+  /**
+   * The approval an approval event is about, or the approval a decision
+   * presented (redeemed or not); empty otherwise.
+   * (ApprovalService.GetApproval reads the task; WatchApprovals streams the
+   * tasks with their transitions.)
+   *
+   * @generated from field: string approval_id = 16;
+   */
+  approvalId: string;
 };
 
 /**
@@ -173,6 +192,14 @@ export type AuditFilter = Message<"agentauth.v1.AuditFilter"> & {
    * @generated from field: repeated agentauth.v1.Tier tiers = 5;
    */
   tiers: Tier[];
+
+  /**
+   * Only events of these kinds. Empty: decisions only (approval events are
+   * sent only to those who ask for them).
+   *
+   * @generated from field: repeated agentauth.v1.AuditEventKind kinds = 6;
+   */
+  kinds: AuditEventKind[];
 };
 
 /**
@@ -318,6 +345,75 @@ export type QueryResponse = Message<"agentauth.v1.QueryResponse"> & {
  */
 export const QueryResponseSchema: GenMessage<QueryResponse> = /*@__PURE__*/
   messageDesc(file_agentauth_v1_audit, 5);
+
+/**
+ * What an audit event records.
+ *
+ * @generated from enum agentauth.v1.AuditEventKind
+ */
+export enum AuditEventKind {
+  /**
+   * Not set: read as a decision.
+   *
+   * @generated from enum value: AUDIT_EVENT_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * An authorization decision.
+   *
+   * @generated from enum value: AUDIT_EVENT_KIND_DECISION = 1;
+   */
+  DECISION = 1,
+
+  /**
+   * An approval was requested (a task was created).
+   *
+   * @generated from enum value: AUDIT_EVENT_KIND_APPROVAL_REQUESTED = 2;
+   */
+  APPROVAL_REQUESTED = 2,
+
+  /**
+   * An approver approved a task.
+   *
+   * @generated from enum value: AUDIT_EVENT_KIND_APPROVAL_APPROVED = 3;
+   */
+  APPROVAL_APPROVED = 3,
+
+  /**
+   * An approver denied a task.
+   *
+   * @generated from enum value: AUDIT_EVENT_KIND_APPROVAL_DENIED = 4;
+   */
+  APPROVAL_DENIED = 4,
+
+  /**
+   * A task expired, pending or granted.
+   *
+   * @generated from enum value: AUDIT_EVENT_KIND_APPROVAL_EXPIRED = 5;
+   */
+  APPROVAL_EXPIRED = 5,
+
+  /**
+   * The requester cancelled a pending task.
+   *
+   * @generated from enum value: AUDIT_EVENT_KIND_APPROVAL_CANCELLED = 6;
+   */
+  APPROVAL_CANCELLED = 6,
+
+  /**
+   * A decision redeemed one use of an approved task (decision_id links it).
+   *
+   * @generated from enum value: AUDIT_EVENT_KIND_APPROVAL_REDEEMED = 7;
+   */
+  APPROVAL_REDEEMED = 7,
+}
+
+/**
+ * Describes the enum agentauth.v1.AuditEventKind.
+ */
+export const AuditEventKindSchema: GenEnum<AuditEventKind> = /*@__PURE__*/
+  enumDesc(file_agentauth_v1_audit, 0);
 
 /**
  * The record of every decision, as a live stream and as pages of history.

@@ -15,7 +15,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file agentauth/v1/authorization.proto.
  */
 export const file_agentauth_v1_authorization: GenFile = /*@__PURE__*/
-  fileDesc("CiBhZ2VudGF1dGgvdjEvYXV0aG9yaXphdGlvbi5wcm90bxIMYWdlbnRhdXRoLnYxIrUBChBBdXRob3JpemVSZXF1ZXN0Eg0KBWFnZW50GAEgASgJEgwKBHVzZXIYAiABKAkSDgoGYWN0aW9uGAMgASgJEhAKCHJlc291cmNlGAQgASgJEg0KBXNjb3BlGAUgASgJEhQKDHRhcmdldF9hZ2VudBgGIAEoCRISCgpzZXNzaW9uX2lkGAcgASgJEikKCG1ldGFkYXRhGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCI9ChFBdXRob3JpemVSZXNwb25zZRIoCghkZWNpc2lvbhgBIAEoCzIWLmFnZW50YXV0aC52MS5EZWNpc2lvbiJJChVBdXRob3JpemVCYXRjaFJlcXVlc3QSMAoIcmVxdWVzdHMYASADKAsyHi5hZ2VudGF1dGgudjEuQXV0aG9yaXplUmVxdWVzdCJNChZBdXRob3JpemVCYXRjaFJlc3BvbnNlEjMKB3Jlc3VsdHMYASADKAsyIi5hZ2VudGF1dGgudjEuQXV0aG9yaXplQmF0Y2hSZXN1bHQicQoUQXV0aG9yaXplQmF0Y2hSZXN1bHQSKgoIZGVjaXNpb24YASABKAsyFi5hZ2VudGF1dGgudjEuRGVjaXNpb25IABIjCgVlcnJvchgCIAEoCzISLmdvb2dsZS5ycGMuU3RhdHVzSABCCAoGcmVzdWx0MsEBChRBdXRob3JpemF0aW9uU2VydmljZRJMCglBdXRob3JpemUSHi5hZ2VudGF1dGgudjEuQXV0aG9yaXplUmVxdWVzdBofLmFnZW50YXV0aC52MS5BdXRob3JpemVSZXNwb25zZRJbCg5BdXRob3JpemVCYXRjaBIjLmFnZW50YXV0aC52MS5BdXRob3JpemVCYXRjaFJlcXVlc3QaJC5hZ2VudGF1dGgudjEuQXV0aG9yaXplQmF0Y2hSZXNwb25zZWIGcHJvdG8z", [file_agentauth_v1_decision, file_google_protobuf_struct, file_google_rpc_status]);
+  fileDesc("CiBhZ2VudGF1dGgvdjEvYXV0aG9yaXphdGlvbi5wcm90bxIMYWdlbnRhdXRoLnYxIsoBChBBdXRob3JpemVSZXF1ZXN0Eg0KBWFnZW50GAEgASgJEgwKBHVzZXIYAiABKAkSDgoGYWN0aW9uGAMgASgJEhAKCHJlc291cmNlGAQgASgJEg0KBXNjb3BlGAUgASgJEhQKDHRhcmdldF9hZ2VudBgGIAEoCRISCgpzZXNzaW9uX2lkGAcgASgJEikKCG1ldGFkYXRhGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBITCgthcHByb3ZhbF9pZBgJIAEoCSI9ChFBdXRob3JpemVSZXNwb25zZRIoCghkZWNpc2lvbhgBIAEoCzIWLmFnZW50YXV0aC52MS5EZWNpc2lvbiJJChVBdXRob3JpemVCYXRjaFJlcXVlc3QSMAoIcmVxdWVzdHMYASADKAsyHi5hZ2VudGF1dGgudjEuQXV0aG9yaXplUmVxdWVzdCJNChZBdXRob3JpemVCYXRjaFJlc3BvbnNlEjMKB3Jlc3VsdHMYASADKAsyIi5hZ2VudGF1dGgudjEuQXV0aG9yaXplQmF0Y2hSZXN1bHQicQoUQXV0aG9yaXplQmF0Y2hSZXN1bHQSKgoIZGVjaXNpb24YASABKAsyFi5hZ2VudGF1dGgudjEuRGVjaXNpb25IABIjCgVlcnJvchgCIAEoCzISLmdvb2dsZS5ycGMuU3RhdHVzSABCCAoGcmVzdWx0MsEBChRBdXRob3JpemF0aW9uU2VydmljZRJMCglBdXRob3JpemUSHi5hZ2VudGF1dGgudjEuQXV0aG9yaXplUmVxdWVzdBofLmFnZW50YXV0aC52MS5BdXRob3JpemVSZXNwb25zZRJbCg5BdXRob3JpemVCYXRjaBIjLmFnZW50YXV0aC52MS5BdXRob3JpemVCYXRjaFJlcXVlc3QaJC5hZ2VudGF1dGgudjEuQXV0aG9yaXplQmF0Y2hSZXNwb25zZWIGcHJvdG8z", [file_agentauth_v1_decision, file_google_protobuf_struct, file_google_rpc_status]);
 
 /**
  * One authorization question.
@@ -81,6 +81,18 @@ export type AuthorizeRequest = Message<"agentauth.v1.AuthorizeRequest"> & {
    * @generated from field: google.protobuf.Struct metadata = 8;
    */
   metadata?: JsonObject | undefined;
+
+  /**
+   * An approval to redeem (ApprovalService): when it was approved for exactly
+   * this request (agent, user, action, resource, scope, session and
+   * metadata) and the current policy still allows it at a tier no higher
+   * than the approved one, the request is allowed without approval and one
+   * use of the approval is spent. Otherwise the decision is the normal one
+   * and Decision.approval_status says why. Empty: none.
+   *
+   * @generated from field: string approval_id = 9;
+   */
+  approvalId: string;
 };
 
 /**

@@ -4,15 +4,15 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Duration } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file agentauth/v1/decision.proto.
  */
 export const file_agentauth_v1_decision: GenFile = /*@__PURE__*/
-  fileDesc("ChthZ2VudGF1dGgvdjEvZGVjaXNpb24ucHJvdG8SDGFnZW50YXV0aC52MSL4AQoIRGVjaXNpb24SJAoGZWZmZWN0GAEgASgOMhQuYWdlbnRhdXRoLnYxLkVmZmVjdBIgCgR0aWVyGAIgASgOMhIuYWdlbnRhdXRoLnYxLlRpZXISGQoRcmVxdWlyZXNfYXBwcm92YWwYAyABKAgSFwoPYXBwcm92YWxfcG9saWN5GAQgASgJEg4KBnJlYXNvbhgFIAEoCRITCgtkZWNpc2lvbl9pZBgGIAEoCRIXCg9wb2xpY3lfcmV2aXNpb24YByABKAkSMgoPZXZhbHVhdGlvbl90aW1lGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uKkMKBkVmZmVjdBIWChJFRkZFQ1RfVU5TUEVDSUZJRUQQABIQCgxFRkZFQ1RfQUxMT1cQARIPCgtFRkZFQ1RfREVOWRACKlEKBFRpZXISFAoQVElFUl9VTlNQRUNJRklFRBAAEhMKD1RJRVJfQVVUT05PTU9VUxABEg0KCVRJRVJfU09GVBACEg8KC1RJRVJfU1RST05HEANiBnByb3RvMw", [file_google_protobuf_duration]);
+  fileDesc("ChthZ2VudGF1dGgvdjEvZGVjaXNpb24ucHJvdG8SDGFnZW50YXV0aC52MSKxAwoIRGVjaXNpb24SJAoGZWZmZWN0GAEgASgOMhQuYWdlbnRhdXRoLnYxLkVmZmVjdBIgCgR0aWVyGAIgASgOMhIuYWdlbnRhdXRoLnYxLlRpZXISGQoRcmVxdWlyZXNfYXBwcm92YWwYAyABKAgSFwoPYXBwcm92YWxfcG9saWN5GAQgASgJEg4KBnJlYXNvbhgFIAEoCRITCgtkZWNpc2lvbl9pZBgGIAEoCRIXCg9wb2xpY3lfcmV2aXNpb24YByABKAkSMgoPZXZhbHVhdGlvbl90aW1lGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhMKC2FwcHJvdmFsX2lkGAkgASgJEhMKC2FwcHJvdmVkX2J5GAogASgJEjgKD2FwcHJvdmFsX3N0YXR1cxgLIAEoDjIfLmFnZW50YXV0aC52MS5BcHByb3ZhbFVzZVN0YXR1cxIcChRhcHByb3ZhbF9yZXF1ZXN0YWJsZRgMIAEoCBI1ChFyZXF1ZXN0YWJsZV91bnRpbBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqQwoGRWZmZWN0EhYKEkVGRkVDVF9VTlNQRUNJRklFRBAAEhAKDEVGRkVDVF9BTExPVxABEg8KC0VGRkVDVF9ERU5ZEAIqUQoEVGllchIUChBUSUVSX1VOU1BFQ0lGSUVEEAASEwoPVElFUl9BVVRPTk9NT1VTEAESDQoJVElFUl9TT0ZUEAISDwoLVElFUl9TVFJPTkcQAyrAAgoRQXBwcm92YWxVc2VTdGF0dXMSIwofQVBQUk9WQUxfVVNFX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHEFQUFJPVkFMX1VTRV9TVEFUVVNfUkVERUVNRUQQARIfChtBUFBST1ZBTF9VU0VfU1RBVFVTX1VOS05PV04QAhIfChtBUFBST1ZBTF9VU0VfU1RBVFVTX1BFTkRJTkcQAxIeChpBUFBST1ZBTF9VU0VfU1RBVFVTX0RFTklFRBAEEh8KG0FQUFJPVkFMX1VTRV9TVEFUVVNfRVhQSVJFRBAFEiEKHUFQUFJPVkFMX1VTRV9TVEFUVVNfQ0FOQ0VMTEVEEAYSHAoYQVBQUk9WQUxfVVNFX1NUQVRVU19VU0VEEAcSIAocQVBQUk9WQUxfVVNFX1NUQVRVU19NSVNNQVRDSBAIYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * The answer to one authorization question.
@@ -36,7 +36,11 @@ export type Decision = Message<"agentauth.v1.Decision"> & {
   tier: Tier;
 
   /**
-   * True when the tier is TIER_SOFT or TIER_STRONG: the action needs approval first.
+   * True when the tier is TIER_SOFT or TIER_STRONG and no approval was
+   * redeemed: the action needs approval first (ask for it with
+   * ApprovalService.RequestApproval, then repeat the request with
+   * AuthorizeRequest.approval_id). False on a decision that redeemed an
+   * approval (approval_id and approved_by are set, tier stays the policy's).
    *
    * @generated from field: bool requires_approval = 3;
    */
@@ -44,7 +48,8 @@ export type Decision = Message<"agentauth.v1.Decision"> & {
 
   /**
    * The approval policy that set the tier; empty when the tier came from the
-   * agent profile's default or no approval is required.
+   * agent profile's default or no approval is required. Also set on a
+   * decision that redeemed an approval: the policy that demanded it.
    *
    * @generated from field: string approval_policy = 4;
    */
@@ -78,6 +83,51 @@ export type Decision = Message<"agentauth.v1.Decision"> & {
    * @generated from field: google.protobuf.Duration evaluation_time = 8;
    */
   evaluationTime?: Duration | undefined;
+
+  /**
+   * The approval presented with the request (AuthorizeRequest.approval_id);
+   * empty when none was.
+   *
+   * @generated from field: string approval_id = 9;
+   */
+  approvalId: string;
+
+  /**
+   * Who approved the request, when its approval was redeemed (the decision
+   * is then allowed with requires_approval false); empty otherwise.
+   *
+   * @generated from field: string approved_by = 10;
+   */
+  approvedBy: string;
+
+  /**
+   * What became of the approval presented: APPROVAL_USE_STATUS_REDEEMED, or
+   * why it could not be used (the decision is then the normal one and the
+   * approval is not consumed). APPROVAL_USE_STATUS_UNSPECIFIED when no
+   * approval was presented.
+   *
+   * @generated from field: agentauth.v1.ApprovalUseStatus approval_status = 11;
+   */
+  approvalStatus: ApprovalUseStatus;
+
+  /**
+   * True when the decision is allowed but needs approval and an approval may
+   * be requested for this exact request (ApprovalService.RequestApproval).
+   * False for denials and decisions that need no approval.
+   *
+   * @generated from field: bool approval_requestable = 12;
+   */
+  approvalRequestable: boolean;
+
+  /**
+   * With approval_requestable: when a task requested now would expire
+   * unanswered (the decision time plus the policy's approvals.pending_ttl).
+   * RequestApproval decides the request again when called, on the policy
+   * then in force. Absent otherwise.
+   *
+   * @generated from field: google.protobuf.Timestamp requestable_until = 13;
+   */
+  requestableUntil?: Timestamp | undefined;
 };
 
 /**
@@ -162,4 +212,81 @@ export enum Tier {
  */
 export const TierSchema: GenEnum<Tier> = /*@__PURE__*/
   enumDesc(file_agentauth_v1_decision, 1);
+
+/**
+ * What became of an approval presented with an authorization request.
+ *
+ * @generated from enum agentauth.v1.ApprovalUseStatus
+ */
+export enum ApprovalUseStatus {
+  /**
+   * No approval was presented.
+   *
+   * @generated from enum value: APPROVAL_USE_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The approval let the request through and one of its uses was spent.
+   *
+   * @generated from enum value: APPROVAL_USE_STATUS_REDEEMED = 1;
+   */
+  REDEEMED = 1,
+
+  /**
+   * No such approval (never created, or its history is gone).
+   *
+   * @generated from enum value: APPROVAL_USE_STATUS_UNKNOWN = 2;
+   */
+  UNKNOWN = 2,
+
+  /**
+   * The approval has not been answered yet.
+   *
+   * @generated from enum value: APPROVAL_USE_STATUS_PENDING = 3;
+   */
+  PENDING = 3,
+
+  /**
+   * The approver denied it.
+   *
+   * @generated from enum value: APPROVAL_USE_STATUS_DENIED = 4;
+   */
+  DENIED = 4,
+
+  /**
+   * It expired, unanswered or unredeemed.
+   *
+   * @generated from enum value: APPROVAL_USE_STATUS_EXPIRED = 5;
+   */
+  EXPIRED = 5,
+
+  /**
+   * The requester cancelled it.
+   *
+   * @generated from enum value: APPROVAL_USE_STATUS_CANCELLED = 6;
+   */
+  CANCELLED = 6,
+
+  /**
+   * All its uses have been spent.
+   *
+   * @generated from enum value: APPROVAL_USE_STATUS_USED = 7;
+   */
+  USED = 7,
+
+  /**
+   * It binds another request (a field or the metadata differ), or the
+   * current policy demands a higher tier than was approved.
+   *
+   * @generated from enum value: APPROVAL_USE_STATUS_MISMATCH = 8;
+   */
+  MISMATCH = 8,
+}
+
+/**
+ * Describes the enum agentauth.v1.ApprovalUseStatus.
+ */
+export const ApprovalUseStatusSchema: GenEnum<ApprovalUseStatus> = /*@__PURE__*/
+  enumDesc(file_agentauth_v1_decision, 2);
 

@@ -53,7 +53,7 @@ async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger
   let sc: ServerConfig = DEFAULT_SERVER_CONFIG;
   if (serverConfigPath !== undefined) {
     try {
-      sc = loadServerConfig(serverConfigPath);
+      sc = loadServerConfig(serverConfigPath, io.env);
     } catch (error) {
       if (!isServerConfigError(error)) throw error;
       logger.error("invalid server config", { file: serverConfigPath, problems: error.message.split("\n").map((l) => l.trim()).filter(Boolean) });
@@ -96,6 +96,7 @@ async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger
     refusalLog: sc.callers.length === 0 ? undefined : (sc.refusalLog ?? join(dirname(loaded.config.audit.path), "refusals.jsonl")),
     metrics: sc.metrics,
     http,
+    approvalCallbacks: sc.approvals,
     policyFile: { path: g.configPath, watch: sc.reload.watch, settleMs: sc.reload.settleMs, limits: configLimits, ...policyEnv(io) },
     logger,
   });

@@ -36,6 +36,8 @@ export interface DecisionBackendOptions {
   readonly metrics: ServerMetrics;
   /** The engine's and memory store's clock (tests); default the system clock. */
   readonly clock?: Clock | undefined;
+  /** Sinks that see this engine's own records whether audit is on or not (approval callbacks). */
+  readonly extraSinks?: readonly AuditSink[] | undefined;
 }
 
 /** The engine with its store, its audit sinks and the audit hub its subscribers read. */
@@ -129,6 +131,7 @@ export async function openDecisionBackend(o: DecisionBackendOptions): Promise<De
     if (stream === undefined) sinks.push(hub);
     else sinks.push(stream);
   }
+  sinks.push(...(o.extraSinks ?? []));
   const engine = new AuthEngine(config, {
     store,
     ...(o.clock === undefined ? {} : { clock: o.clock }),

@@ -1,3 +1,4 @@
+import { ApprovalService } from "../../../gen/agentauth/v1/approval_pb.ts";
 import { AuditService } from "../../../gen/agentauth/v1/audit_pb.ts";
 import { AuthorizationService, AuthorizeResponseSchema } from "../../../gen/agentauth/v1/authorization_pb.ts";
 import { DelegationService } from "../../../gen/agentauth/v1/delegation_pb.ts";
@@ -5,6 +6,7 @@ import { PolicyService } from "../../../gen/agentauth/v1/policy_pb.ts";
 import { SessionService } from "../../../gen/agentauth/v1/session_pb.ts";
 import { createServiceDefinition, type CallHooks } from "../grpc/adapter.ts";
 import type { HostedService } from "../grpc/server.ts";
+import { approvalService } from "../handlers/approvals.ts";
 import { auditService } from "../handlers/audit.ts";
 import { authorizationService } from "../handlers/authorization.ts";
 import type { ServiceContext } from "../handlers/context.ts";
@@ -13,7 +15,7 @@ import { encodeAuthorizeResponse } from "../handlers/encode-decision.ts";
 import { policyService } from "../handlers/policy.ts";
 import { sessionService } from "../handlers/sessions.ts";
 
-/** The five agent-auth services over one context, each call wrapped in `hooks`. */
+/** The six agent-auth services over one context, each call wrapped in `hooks`. */
 export function hostedServices(ctx: ServiceContext, hooks: CallHooks): HostedService[] {
   return [
     {
@@ -25,5 +27,6 @@ export function hostedServices(ctx: ServiceContext, hooks: CallHooks): HostedSer
     { service: DelegationService, ...createServiceDefinition(DelegationService, delegationService(ctx), hooks) },
     { service: AuditService, ...createServiceDefinition(AuditService, auditService(ctx), hooks) },
     { service: PolicyService, ...createServiceDefinition(PolicyService, policyService(ctx), hooks) },
+    { service: ApprovalService, ...createServiceDefinition(ApprovalService, approvalService(ctx), hooks) },
   ];
 }

@@ -17,6 +17,7 @@ import { ServerMetrics, serveMetrics, type MetricsEndpoint } from "../metrics.ts
 import { PolicyReloader } from "../reload.ts";
 import type { CallerConfig } from "../server-config.ts";
 import { openDecisionBackend, type RedisOptions } from "./decision-backend.ts";
+import { compileCallbackAllowList, CallbackDelivery, approvalCallbackSink, type ApprovalCallbackConfig } from "./approval-callbacks.ts";
 import { hostedServices } from "./grpc-services.ts";
 import { httpRouteGroups } from "./http-routes.ts";
 import { watchHealth } from "./health-watch.ts";
@@ -70,6 +71,12 @@ export interface AgentAuthServerOptions {
    * summary line per this many ms (they are all counted in metrics). Default 10,000.
    */
   readonly refusalSummaryMs?: number;
+  /**
+   * Approval callbacks (the server config's `approvals:` section): allowed
+   * URLs, signing secret, retries. Without it, RequestApproval refuses a
+   * callback URL.
+   */
+  readonly approvalCallbacks?: ApprovalCallbackConfig | undefined;
   /** Serve Prometheus metrics at http://host:port/metrics. */
   readonly metrics?: { readonly host: string; readonly port: number } | undefined;
   /**
@@ -148,7 +155,12 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
   const logger = options.logger ?? createJsonLogger();
   const config = options.config;
   const metrics = new ServerMetrics();
+  const callbackConfig = options.approvalCallbacks;
+  const delivery = callbackConfig === undefined ? undefined : new CallbackDelivery({ config: callbackConfig, logger });
+  let engineRef: AuthEngine | undefined;
   const backend = await openDecisionBackend({
+    // The replica that makes an approval transition delivers its callback.
+    extraSinks: delivery === undefined ? [] : [approvalCallbackSink((id) => engineRef!.getApproval(id), delivery, logger)],
     config,
     redis: options.redis,
     limits: options.limits,
@@ -160,6 +172,7 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     clock: options.clock,
   });
   const { engine, store, hub } = backend;
+  engineRef = engine;
 
   let grpc: RunningGrpcServer | undefined;
   let address = "";
@@ -186,6 +199,8 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
     reloader,
     replicas: () => replicas.list(),
     configLimits: options.policyFile?.limits,
+    callerCheck,
+    callbacks: callbackConfig === undefined ? undefined : compileCallbackAllowList(callbackConfig.allow),
   };
   try {
     grpc = await startGrpcServer({

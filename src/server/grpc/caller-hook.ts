@@ -11,6 +11,12 @@ export const SERVICE_GROUPS: Readonly<Record<string, RpcGroup>> = Object.freeze(
   "agentauth.v1.DelegationService": "delegations",
   "agentauth.v1.AuditService": "audit",
   "agentauth.v1.PolicyService": "policy",
+  "agentauth.v1.ApprovalService": "approvals",
+});
+
+/** Methods that need another group than their service's: the group, then others that grant it too. */
+export const METHOD_GROUPS: Readonly<Record<string, readonly [RpcGroup, ...RpcGroup[]]>> = Object.freeze({
+  "/agentauth.v1.ApprovalService/DecideApproval": ["approve", "approvals-relay"],
 });
 
 /**
@@ -20,10 +26,12 @@ export const SERVICE_GROUPS: Readonly<Record<string, RpcGroup>> = Object.freeze(
  */
 export function grpcCallerHook(check: CallerCheck): (context: CallContext, method: DescMethod) => void {
   return (context, method) => {
+    const groups = METHOD_GROUPS[context.method];
     const verdict = check.check({
       method: context.method,
       label: `${method.parent.name}.${method.name}`,
-      group: SERVICE_GROUPS[method.parent.typeName],
+      group: groups === undefined ? SERVICE_GROUPS[method.parent.typeName] : groups[0],
+      orGroups: groups?.slice(1),
       get peer() {
         return context.peer;
       },

@@ -1,6 +1,8 @@
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromMs, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { AuditEventSchema, type AuditEvent as AuditEventMessage, type AuditFilter as FilterMessage, type AuditService } from "../../../gen/agentauth/v1/audit_pb.ts";
+import { AuditEventKind, AuditEventSchema, type AuditEvent as AuditEventMessage, type AuditFilter as FilterMessage, type AuditService } from "../../../gen/agentauth/v1/audit_pb.ts";
+import type { AuditKind } from "../../audit/event.ts";
+import type { CallContext } from "../grpc/adapter.ts";
 import { Effect, Tier } from "../../../gen/agentauth/v1/decision_pb.ts";
 import {
   isAuditHistoryResetError,
@@ -19,6 +21,38 @@ import { decisionToProto } from "./convert.ts";
 
 const TIER_NAMES: Readonly<Record<number, string>> = { [Tier.AUTONOMOUS]: "autonomous", [Tier.SOFT]: "soft", [Tier.STRONG]: "strong" };
 
+/** Audit record kinds by wire enum (UNSPECIFIED reads as a decision). */
+export const KIND_NAMES: Readonly<Record<number, AuditKind>> = {
+  [AuditEventKind.UNSPECIFIED]: "decision",
+  [AuditEventKind.DECISION]: "decision",
+  [AuditEventKind.APPROVAL_REQUESTED]: "approval_requested",
+  [AuditEventKind.APPROVAL_APPROVED]: "approval_approved",
+  [AuditEventKind.APPROVAL_DENIED]: "approval_denied",
+  [AuditEventKind.APPROVAL_EXPIRED]: "approval_expired",
+  [AuditEventKind.APPROVAL_CANCELLED]: "approval_cancelled",
+  [AuditEventKind.APPROVAL_REDEEMED]: "approval_redeemed",
+};
+
+/** The wire enum of each audit record kind. */
+export const KIND_ENUMS: Readonly<Record<AuditKind, AuditEventKind>> = {
+  decision: AuditEventKind.DECISION,
+  approval_requested: AuditEventKind.APPROVAL_REQUESTED,
+  approval_approved: AuditEventKind.APPROVAL_APPROVED,
+  approval_denied: AuditEventKind.APPROVAL_DENIED,
+  approval_expired: AuditEventKind.APPROVAL_EXPIRED,
+  approval_cancelled: AuditEventKind.APPROVAL_CANCELLED,
+  approval_redeemed: AuditEventKind.APPROVAL_REDEEMED,
+};
+
+/** Wire kinds as record kinds; an unknown value is INVALID_ARGUMENT naming `field`. */
+export function kindsFilter(kinds: readonly AuditEventKind[], field: string): AuditKind[] {
+  return kinds.map((k, i) => {
+    const name = KIND_NAMES[k];
+    if (name === undefined) throw invalidArgument(`${field}[${i}]`, `unknown kind ${k}`);
+    return name;
+  });
+}
+
 /** A wire filter as a hub filter; unknown enum values are INVALID_ARGUMENT. */
 function toFilter(f: FilterMessage | undefined): AuditFilter {
   if (f === undefined) return {};
@@ -31,7 +65,7 @@ function toFilter(f: FilterMessage | undefined): AuditFilter {
     if (name === undefined) throw invalidArgument(`filter.tiers[${i}]`, `unknown tier ${t}`);
     return name;
   });
-  return { agents: f.agents, users: f.users, actions: f.actions, effect, tiers };
+  return { agents: f.agents, users: f.users, actions: f.actions, effect, tiers, kinds: kindsFilter(f.kinds, "filter.kinds") };
 }
 
 /** An audit entry on the wire, its cursor with the hub's epoch. */
@@ -52,6 +86,8 @@ export function entryToProto(entry: AuditEntry, hub: AuditHub): AuditEventMessag
     configName: entry.event.configName,
     configVersion: entry.event.configVersion,
     ...(entry.event.metadata === undefined ? {} : { metadata: entry.event.metadata as JsonObject }),
+    kind: entry.event.kind === undefined ? AuditEventKind.DECISION : KIND_ENUMS[entry.event.kind],
+    approvalId: entry.event.approval?.taskId ?? decision.approvalId ?? "",
   });
 }
 
@@ -74,35 +110,44 @@ function hubError(error: unknown, field: "after_cursor" | "page_token"): unknown
   return error;
 }
 
+/**
+ * The hub's entries for one streaming call: from `after` (or now), ended with
+ * the hub's error as a status the client can act on (also while a write
+ * waits for a client that does not read), closed when the call goes.
+ */
+export async function* subscribeEntries(ctx: ServiceContext, filter: AuditFilter, after: string, call: CallContext): AsyncGenerator<AuditEntry> {
+  const hub = ctx.hub;
+  let sub;
+  try {
+    // Counted until the call is gone, not merely until the subscription ends.
+    sub = await hub.subscribe({ filter, after, signal: call.signal });
+  } catch (error) {
+    throw hubError(error, "after_cursor");
+  }
+  // Announced even while a write waits for a client that does not read:
+  // the call ends at once (its status, else a reset), not when it next reads.
+  sub.onEnd((error) => {
+    if (isSubscriberOverflowError(error)) ctx.metrics?.subscriberOverflows.inc();
+    call.endStream?.(error === undefined ? undefined : hubError(error, "after_cursor"));
+  });
+  const stop = (): void => sub.close();
+  call.signal.addEventListener("abort", stop, { once: true });
+  try {
+    yield* sub;
+  } catch (error) {
+    throw hubError(error, "after_cursor");
+  } finally {
+    call.signal.removeEventListener("abort", stop);
+    sub.close();
+  }
+}
+
 /** AuditService: live, filtered, resumable decisions and pages of history. */
 export function auditService(ctx: ServiceContext): ServiceImpl<typeof AuditService> {
   return {
     async *subscribe(request, call) {
-      const filter = toFilter(request.filter);
       const hub = ctx.hub;
-      let sub;
-      try {
-        // Counted until the call is gone, not merely until the subscription ends.
-        sub = await hub.subscribe({ filter, after: request.afterCursor, signal: call.signal });
-      } catch (error) {
-        throw hubError(error, "after_cursor");
-      }
-      // Announced even while a write waits for a client that does not read:
-      // the call ends at once (its status, else a reset), not when it next reads.
-      sub.onEnd((error) => {
-        if (isSubscriberOverflowError(error)) ctx.metrics?.subscriberOverflows.inc();
-        call.endStream?.(error === undefined ? undefined : hubError(error, "after_cursor"));
-      });
-      const stop = (): void => sub.close();
-      call.signal.addEventListener("abort", stop, { once: true });
-      try {
-        for await (const entry of sub) yield { event: entryToProto(entry, hub) };
-      } catch (error) {
-        throw hubError(error, "after_cursor");
-      } finally {
-        call.signal.removeEventListener("abort", stop);
-        sub.close();
-      }
+      for await (const entry of subscribeEntries(ctx, toFilter(request.filter), request.afterCursor, call)) yield { event: entryToProto(entry, hub) };
     },
 
     async query(request) {

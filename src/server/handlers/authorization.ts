@@ -4,7 +4,7 @@ import type { ServiceImpl } from "../grpc/adapter.ts";
 import { invalidArgument, isRpcError, statusMessage } from "../grpc/errors.ts";
 import type { AuthDecision } from "../../model/types.ts";
 import type { ServiceContext } from "./context.ts";
-import { decisionFields, decisionToProto, engineError } from "./convert.ts";
+import { decisionFields, decisionToProto, engineError, requestableForMs } from "./convert.ts";
 
 /** AuthorizationService: the engine over the wire; malformed requests name their field. */
 export function authorizationService(ctx: ServiceContext): ServiceImpl<typeof AuthorizationService> {
@@ -13,7 +13,7 @@ export function authorizationService(ctx: ServiceContext): ServiceImpl<typeof Au
   const answer = (decision: AuthDecision): { decision: ReturnType<typeof decisionFields> } => {
     metrics?.observeDecision(decision);
     // Plain fields, not a created message: the response goes to the hand-written encoder.
-    return { decision: decisionFields(decision) };
+    return { decision: decision.requiresApproval || decision.approval !== undefined ? decisionFields(decision, requestableForMs(ctx)) : decisionFields(decision) };
   };
   const failed = (error: unknown): never => {
     throw engineError(error);
@@ -38,7 +38,7 @@ export function authorizationService(ctx: ServiceContext): ServiceImpl<typeof Au
           try {
             const decision = await ctx.engine.authorize(item);
             ctx.metrics?.observeDecision(decision);
-            return create(AuthorizeBatchResultSchema, { result: { case: "decision", value: decisionToProto(decision) } });
+            return create(AuthorizeBatchResultSchema, { result: { case: "decision", value: decisionToProto(decision, requestableForMs(ctx)) } });
           } catch (error) {
             const mapped = engineError(error, `requests[${i}].`);
             if (!isRpcError(mapped)) throw mapped;

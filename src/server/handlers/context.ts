@@ -5,6 +5,7 @@ import type { ServerMetrics } from "../metrics.ts";
 import type { PolicyReloader } from "../reload.ts";
 import type { ReplicaInfo } from "../../state/redis/index.ts";
 import type { ConfigLimits } from "../../config/index.ts";
+import type { CallerCheck } from "../callers.ts";
 
 /** What the service handlers work with. */
 export interface ServiceContext {
@@ -21,4 +22,8 @@ export interface ServiceContext {
   readonly replicas?: (() => Promise<ReplicaInfo[]>) | undefined;
   /** Limits for policies this server reads (ValidatePolicy uses the same as a reload). */
   readonly configLimits?: Partial<ConfigLimits> | undefined;
+  /** The caller check, when callers are configured: approvals read the caller's identity from it. */
+  readonly callerCheck?: CallerCheck | undefined;
+  /** Which approval callback URLs the server accepts; undefined: none. */
+  readonly callbacks?: { refusal(url: string): string | undefined } | undefined;
 }

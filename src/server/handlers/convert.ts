@@ -1,12 +1,15 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { DecisionSchema, Effect, Tier, type Decision } from "../../../gen/agentauth/v1/decision_pb.ts";
+import { ApprovalUseStatus, DecisionSchema, Effect, Tier, type Decision } from "../../../gen/agentauth/v1/decision_pb.ts";
 import { SessionStatus, type Session as SessionMessage, SessionSchema } from "../../../gen/agentauth/v1/session_pb.ts";
 import { DelegationStatus, type Delegation as DelegationMessage, DelegationSchema } from "../../../gen/agentauth/v1/delegation_pb.ts";
 import type { AuthDecision, DelegationGrant, Session } from "../../model/types.ts";
+import type { AuthEngine } from "../../engine/auth-engine.ts";
 import { isDelegationValidationError, isInvalidRequestError, isStateUnavailableError } from "../../model/errors.ts";
 import { isInvalidListPositionError } from "../../state/store.ts";
-import { failedPrecondition, invalidArgument, unavailable } from "../grpc/errors.ts";
+import { isApprovalError, type ApprovalErrorCode } from "../../approvals/types.ts";
+import { failedPrecondition, invalidArgument, RpcError, unavailable } from "../grpc/errors.ts";
+import { status } from "@grpc/grpc-js";
 
 const TIERS: Readonly<Record<string, Tier>> = { autonomous: Tier.AUTONOMOUS, soft: Tier.SOFT, strong: Tier.STRONG };
 
@@ -15,13 +18,54 @@ export function tierToProto(tier: string): Tier {
   return TIERS[tier] ?? Tier.UNSPECIFIED;
 }
 
+/** The approval fields of a wire decision; absent from a decision that involves no approval. */
+type ApprovalFields = "approvalId" | "approvedBy" | "approvalStatus" | "approvalRequestable" | "requestableUntil";
+
+/** A wire decision as plain fields (what the Authorize encoder takes). */
+export type DecisionFields = Omit<Decision, "$typeName" | "evaluationTime" | ApprovalFields> & { evaluationTime: { seconds: bigint; nanos: number } } & Partial<Pick<Decision, ApprovalFields>>;
+
+const USE_STATUS: Readonly<Record<string, ApprovalUseStatus>> = {
+  "": ApprovalUseStatus.REDEEMED,
+  unknown: ApprovalUseStatus.UNKNOWN,
+  pending: ApprovalUseStatus.PENDING,
+  denied: ApprovalUseStatus.DENIED,
+  expired: ApprovalUseStatus.EXPIRED,
+  cancelled: ApprovalUseStatus.CANCELLED,
+  used: ApprovalUseStatus.USED,
+  mismatch: ApprovalUseStatus.MISMATCH,
+};
+
 /**
  * Every field of the wire decision as a plain object. A denial carries
  * TIER_AUTONOMOUS, as the library, the audit log, the CLI and the metrics say.
+ * `requestableForMs` (the policy's approvals.pending_ttl) dates
+ * `requestable_until` on a decision that needs approval; the approval fields
+ * are only added to decisions that involve an approval.
  */
-export function decisionFields(d: AuthDecision): Omit<Decision, "$typeName" | "evaluationTime"> & { evaluationTime: { seconds: bigint; nanos: number } } {
+export function decisionFields(d: AuthDecision, requestableForMs?: number): DecisionFields {
   const ms = d.evaluationTimeMs;
   const seconds = Math.floor(ms / 1000);
+  const fields = plainDecisionFields(d, ms, seconds);
+  return d.requiresApproval || d.approval !== undefined ? withApprovalFields(fields, d, requestableForMs) : fields;
+}
+
+/** How long a task requested now would wait for an answer: the policy's approvals.pending_ttl, in ms. */
+export function requestableForMs(ctx: { readonly engine: AuthEngine }): number {
+  return ctx.engine.policy.config.approvals.pendingTtl * 1000;
+}
+
+function withApprovalFields(fields: DecisionFields, d: AuthDecision, requestableForMs: number | undefined): DecisionFields {
+  const a = d.approval;
+  const requestable = d.allowed && d.requiresApproval;
+  return {
+    ...fields,
+    ...(a === undefined ? {} : { approvalId: a.approvalId, approvedBy: a.approvedBy, approvalStatus: USE_STATUS[a.approvalStatus] ?? ApprovalUseStatus.UNKNOWN }),
+    ...(requestable ? { approvalRequestable: true } : {}),
+    ...(requestable && requestableForMs !== undefined ? { requestableUntil: timestampFromMs(Date.now() + requestableForMs) } : {}),
+  };
+}
+
+function plainDecisionFields(d: AuthDecision, ms: number, seconds: number): DecisionFields {
   return {
     effect: d.allowed ? Effect.ALLOW : Effect.DENY,
     tier: tierToProto(d.tier),
@@ -35,8 +79,8 @@ export function decisionFields(d: AuthDecision): Omit<Decision, "$typeName" | "e
 }
 
 /** The wire decision as a protobuf message. */
-export function decisionToProto(d: AuthDecision): Decision {
-  return create(DecisionSchema, decisionFields(d));
+export function decisionToProto(d: AuthDecision, requestableForMs?: number): Decision {
+  return create(DecisionSchema, decisionFields(d, requestableForMs));
 }
 
 export function timestamp(iso: string): Timestamp {
@@ -84,8 +128,19 @@ export function engineError(error: unknown, fieldPrefix = ""): unknown {
   if (isDelegationValidationError(error)) return failedPrecondition(error.message);
   if (isStateUnavailableError(error)) return unavailable(error.message);
   if (isInvalidListPositionError(error)) return invalidArgument("page_token", "is not a token returned by this service");
+  if (isApprovalError(error)) return new RpcError(APPROVAL_ERROR_CODES[error.code], error.message, [], { reason: `APPROVAL_${error.code.toUpperCase()}` });
   return error;
 }
+
+/** The gRPC status of each approval error: the four-eyes rule and approver patterns refuse with PERMISSION_DENIED. */
+const APPROVAL_ERROR_CODES: Readonly<Record<ApprovalErrorCode, status>> = {
+  not_found: status.NOT_FOUND,
+  not_allowed: status.PERMISSION_DENIED,
+  terminal: status.FAILED_PRECONDITION,
+  not_requestable: status.FAILED_PRECONDITION,
+  invalid: status.INVALID_ARGUMENT,
+  limit: status.RESOURCE_EXHAUSTED,
+};
 
 const NOT_A_TOKEN = "is not a token returned by this service";
 

@@ -8,7 +8,7 @@ import type { Decision } from "../../../gen/agentauth/v1/decision_pb.ts";
  * writes the same bytes (fields in number order, defaults omitted — verified
  * against toBinary in the tests) in a fraction of that.
  */
-export function encodeAuthorizeResponse(message: AuthorizeResponse | { decision?: Omit<Decision, "$typeName"> }): Buffer {
+export function encodeAuthorizeResponse(message: AuthorizeResponse | { decision?: DecisionFields }): Buffer {
   const d = message.decision;
   if (d === undefined) return Buffer.alloc(0);
   const decisionSize = decisionBytes(d);
@@ -20,11 +20,20 @@ export function encodeAuthorizeResponse(message: AuthorizeResponse | { decision?
   return o === buf.length ? buf : buf.subarray(0, o);
 }
 
-type DecisionFields = Omit<Decision, "$typeName">;
+/** The approval fields are absent on most decisions: the encoder then never looks further. */
+type ApprovalFields = "approvalId" | "approvedBy" | "approvalStatus" | "approvalRequestable" | "requestableUntil";
+type DecisionFields = Omit<Decision, "$typeName" | ApprovalFields> & Partial<Pick<Decision, ApprovalFields>>;
 
 function durationParts(d: DecisionFields): [bigint, number] {
   const t = d.evaluationTime;
   return t === undefined ? [0n, 0] : [t.seconds, t.nanos];
+}
+
+/** True when any approval field may be set (a decision that requires, presents or redeems an approval). */
+function hasApproval(d: DecisionFields): boolean {
+  return (
+    d.approvalId !== undefined || d.approvalStatus !== undefined || d.approvalRequestable !== undefined || d.requestableUntil !== undefined || d.approvedBy !== undefined
+  );
 }
 
 function decisionBytes(d: DecisionFields): number {
@@ -35,6 +44,17 @@ function decisionBytes(d: DecisionFields): number {
   n += stringField(d.approvalPolicy) + stringField(d.reason) + stringField(d.decisionId) + stringField(d.policyRevision);
   if (d.evaluationTime !== undefined) {
     const size = durationBytes(...durationParts(d));
+    n += 1 + varintSize(size) + size;
+  }
+  return hasApproval(d) ? n + approvalBytes(d) : n;
+}
+
+function approvalBytes(d: DecisionFields): number {
+  let n = stringField(d.approvalId ?? "") + stringField(d.approvedBy ?? "");
+  if (d.approvalStatus !== undefined && d.approvalStatus !== 0) n += 1 + varintSize(d.approvalStatus);
+  if (d.approvalRequestable === true) n += 2;
+  if (d.requestableUntil !== undefined) {
+    const size = durationBytes(d.requestableUntil.seconds, d.requestableUntil.nanos);
     n += 1 + varintSize(size) + size;
   }
   return n;
@@ -78,6 +98,33 @@ function writeDecision(buf: Buffer, o: number, d: DecisionFields): number {
     if (nanos !== 0) {
       buf[o++] = 0x10;
       o = writeVarint(buf, o, nanos);
+    }
+  }
+  return hasApproval(d) ? writeApproval(buf, o, d) : o;
+}
+
+function writeApproval(buf: Buffer, o: number, d: DecisionFields): number {
+  o = writeString(buf, o, 0x4a, d.approvalId ?? "");
+  o = writeString(buf, o, 0x52, d.approvedBy ?? "");
+  if (d.approvalStatus !== undefined && d.approvalStatus !== 0) {
+    buf[o++] = 0x58;
+    o = writeVarint(buf, o, d.approvalStatus);
+  }
+  if (d.approvalRequestable === true) {
+    buf[o++] = 0x60;
+    buf[o++] = 1;
+  }
+  const t = d.requestableUntil;
+  if (t !== undefined) {
+    buf[o++] = 0x6a;
+    o = writeVarint(buf, o, durationBytes(t.seconds, t.nanos));
+    if (t.seconds !== 0n) {
+      buf[o++] = 0x08;
+      o = writeVarint(buf, o, Number(t.seconds));
+    }
+    if (t.nanos !== 0) {
+      buf[o++] = 0x10;
+      o = writeVarint(buf, o, t.nanos);
     }
   }
   return o;

@@ -1,6 +1,8 @@
 import { systemClock, type Clock } from "../../model/clock.ts";
+import { APPROVAL_SKIPPED } from "../approval-records.ts";
 import { resolveOutcome, type OutcomeQuery, type StateOutcome } from "../outcome.ts";
 import type { DelegationRecord, SessionRecord, StateStore, StoreHealth } from "../store.ts";
+import { MemoryApprovals } from "./memory-approvals.ts";
 import { MemoryTable } from "./memory-table.ts";
 
 /** Options for {@link createMemoryStore}. */
@@ -23,6 +25,7 @@ class MemoryStore implements StateStore {
   readonly kind = "memory";
   readonly sessions: MemoryTable<SessionRecord>;
   readonly delegations: MemoryTable<DelegationRecord>;
+  readonly approvals: MemoryApprovals;
   readonly #clock: Clock;
   /** `${toAgent}\0${fromUser}` → active grants in creation order: what decisions read. */
   readonly #grantsByPair = new Map<string, DelegationRecord[]>();
@@ -38,17 +41,23 @@ class MemoryStore implements StateStore {
       onActive: (d) => this.#index(d),
       onInactive: (d) => this.#unindex(d),
     });
+    this.approvals = new MemoryApprovals(now);
   }
 
   resolveOutcome(query: OutcomeQuery): Promise<StateOutcome> {
     const now = this.#purge();
     const session = query.sessionId === "" ? undefined : this.sessions.peek(query.sessionId);
     const delegations = query.delegations ? (this.#grantsByPair.get(pairKey(query.agent, query.user)) ?? NO_DELEGATIONS) : NO_DELEGATIONS;
-    return Promise.resolve(resolveOutcome({ session, delegations }, query, now));
+    const outcome = resolveOutcome({ session, delegations }, query, now);
+    const approval = query.approval;
+    if (approval === undefined) return Promise.resolve(outcome);
+    if (outcome.kind !== "ok") return Promise.resolve({ ...outcome, approval: APPROVAL_SKIPPED });
+    const rank = outcome.grant !== undefined ? approval.rankIfGrant : approval.rankIfNoGrant;
+    return Promise.resolve({ ...outcome, approval: this.approvals.redeem(approval, rank, now) });
   }
 
   health(): StoreHealth {
-    return { ok: true, detail: `memory: ${this.sessions.size} sessions, ${this.delegations.size} delegations` };
+    return { ok: true, detail: `memory: ${this.sessions.size} sessions, ${this.delegations.size} delegations, ${this.approvals.size} approvals` };
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,10 @@
  *   {p}:da:<agent>        zset: delegations to an agent
  *   {p}:du:<user>         zset: delegations from a user
  *   {p}:dp:<n>:<agent><user>  zset: grants from user to agent (n = agent length), read by decisions
+ *   {p}:ap:<id>           approval task hash (TTL = until its history ends)
+ *   {p}:approvals         zset of approval task ids by creation time (listing)
+ *   {p}:app:<n>:<agent><user>  zset: pending tasks of an agent for a user, by when they expire (n = agent bytes)
+ *   {p}:apk:<n>:<m>:<agent><user><key>  an idempotency key → task id (n, m = agent, user bytes)
  *   {p}:audit             the shared audit stream
  *   {p}:audit-epoch       the stream's epoch (no TTL; gone only when Redis loses its data)
  *   {p}:replicas          hash: replica id → what it serves (revision), refreshed every 2 s
@@ -60,6 +64,23 @@ export class RedisKeys {
   /** The start of the grants keys of agents whose names have this length. */
   grantsPrefix(agentLength: number): string {
     return `${this.base}dp:${agentLength}:`;
+  }
+  approval(id: string): string {
+    return `${this.base}ap:${id}`;
+  }
+  get approvals(): string {
+    return `${this.base}approvals`;
+  }
+  /** Length-prefixed (in UTF-8 bytes, as Lua counts) so no (agent, user) pair collides with another. */
+  approvalsPending(agent: string, user: string): string {
+    return `${this.approvalsPendingBase}${Buffer.byteLength(agent, "utf8")}:${agent}${user}`;
+  }
+  /** The start of every pending index key (the scripts append the length and names). */
+  get approvalsPendingBase(): string {
+    return `${this.base}app:`;
+  }
+  approvalKey(agent: string, user: string, key: string): string {
+    return `${this.base}apk:${Buffer.byteLength(agent, "utf8")}:${Buffer.byteLength(user, "utf8")}:${agent}${user}${key}`;
   }
   get audit(): string {
     return `${this.base}audit`;

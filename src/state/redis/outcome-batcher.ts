@@ -1,3 +1,4 @@
+import { auditRecordJson } from "../../audit/event.ts";
 import { decisionFieldsBytes, encodeAuditRecord } from "../../audit/record-bytes.ts";
 import type { OutcomeRecords } from "../../audit/outcome-records.ts";
 import type { Clock } from "../../model/clock.ts";
@@ -54,6 +55,8 @@ export class OutcomeBatcher {
       if (q.sessionId === "") keys.text(this.#keys.none);
       else keys.joined(this.#sessionPrefix, q.sessionId, "");
       keys.joined(this.#grantsPrefix(q.agent.length), q.agent, q.user);
+      const approval = q.approval;
+      keys.text(approval === undefined ? this.#keys.none : this.#keys.approval(approval.id));
       args.text(q.sessionId === "" ? "0" : q.requireScope === true ? "2" : "1").text(q.agent).text(q.user).text(q.scope).text(q.action).text(q.delegations ? "1" : "0");
       if (records === undefined) {
         args.text("0").text("").text("0").text("0").text("");
@@ -65,6 +68,20 @@ export class OutcomeBatcher {
           const part = decisionFieldsBytes(records.ifGrant);
           args.bytes(part, 0, part.length);
         }
+      }
+      if (approval === undefined) args.text("").text("-1").text("-1");
+      else args.text(approval.binding).integer(approval.rankIfGrant).integer(approval.rankIfNoGrant);
+      const prepared = records?.approval;
+      if (prepared === undefined) args.text("").text("").text("").text("");
+      else {
+        for (const d of [prepared.redeemedIfGrant, prepared.redeemedIfNoGrant]) {
+          if (d === undefined) args.text("");
+          else {
+            const part = decisionFieldsBytes(d);
+            args.bytes(part, 0, part.length);
+          }
+        }
+        args.text(auditRecordJson(prepared.redeemedEvent)).text(auditRecordJson(prepared.expiredEvent));
       }
       this.#waiting.push({ resolve, reject });
       if (this.#waiting.length >= MAX_BATCH) this.#flush();
@@ -94,7 +111,7 @@ export class OutcomeBatcher {
     const fixed = this.#fixed.text(String(this.#clock.now())).text(this.#keys.delegation("")).integer(this.#streamMaxLength);
     this.#runner.send(RESOLVE_SCRIPT, this.#runner.command(RESOLVE_SCRIPT, numKeys, [this.#keyArgs, fixed, this.#args])).then(
       (reply) => {
-        const outcomes = reply as string[];
+        const outcomes = reply as (string | [string, string])[];
         for (let i = 0; i < batch.length; i++) {
           const item = batch[i]!;
           try {

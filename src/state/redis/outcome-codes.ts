@@ -1,3 +1,4 @@
+import { APPROVAL_SKIPPED, type ApprovalUse } from "../approval-records.ts";
 import { OK_NO_GRANT, SESSION_INVALID, type StateOutcome } from "../outcome.ts";
 import { StateUnavailableError } from "../../model/errors.ts";
 
@@ -19,8 +20,34 @@ export const OUTCOME_CODE = Object.freeze({
   scopeRequired: "r",
 });
 
-/** Reads one outcome as the script reports it. */
-export function toOutcome(reply: string | undefined): StateOutcome {
+/** Reads one outcome as the script reports it: a string, or {outcome, approval use} when an approval was presented. */
+export function toOutcome(reply: string | [string, string] | undefined): StateOutcome {
+  if (Array.isArray(reply)) return { ...toSessionOutcome(reply[0]), approval: toApprovalUse(reply[1]) };
+  return toSessionOutcome(reply);
+}
+
+const UNUSABLE = new Set(["unknown", "pending", "denied", "expired", "cancelled", "used", "mismatch"]);
+
+/** The approval part: "k" skipped, "x<status>" / "X<status>" unusable (X: expired by this read), "r<left>\x1f<approver>" redeemed. */
+function toApprovalUse(code: string): ApprovalUse {
+  const detail = code.slice(1);
+  switch (code[0]) {
+    case "k":
+      return APPROVAL_SKIPPED;
+    case "x":
+    case "X":
+      if (UNUSABLE.has(detail)) return { kind: "unusable", status: detail as "unknown", expiredNow: code[0] === "X" };
+      break;
+    case "r": {
+      const at = detail.indexOf(OUTCOME_CODE.separator);
+      if (at > 0) return { kind: "redeemed", usesLeft: Number(detail.slice(0, at)), approvedBy: detail.slice(at + 1) };
+      break;
+    }
+  }
+  throw new StateUnavailableError(`unexpected approval outcome from Redis: ${code}`);
+}
+
+function toSessionOutcome(reply: string | undefined): StateOutcome {
   if (reply === "") return OK_NO_GRANT;
   const detail = reply?.slice(1) ?? "";
   switch (reply?.[0]) {

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from "../../model/clock.ts";
 import type { OutcomeQuery, StateOutcome } from "../outcome.ts";
 import type { DelegationRecord, SessionRecord, StateStore, StoreHealth } from "../store.ts";
+import { defineApprovalScripts, RedisApprovals } from "./redis-approvals.ts";
 import { RedisAuditStream } from "./audit-stream.ts";
 import { RedisLink, type RedisConnection } from "./connection.ts";
 import { RedisKeys } from "./keys.ts";
@@ -58,6 +59,7 @@ class RedisStateStore implements RedisStore {
   readonly keys: RedisKeys;
   readonly sessions: RedisTable<SessionRecord>;
   readonly delegations: RedisTable<DelegationRecord>;
+  readonly approvals: RedisApprovals;
   readonly audit: RedisAuditStream | undefined;
   readonly replicas: ReplicaRegistry;
   readonly #link: RedisLink;
@@ -69,8 +71,10 @@ class RedisStateStore implements RedisStore {
     const onError = options.onError ?? (() => {});
     const link = (this.#link = new RedisLink(options.connection, options.commandTimeoutMs ?? 1000, onError));
     defineTableScripts(link.client);
+    defineApprovalScripts(link.client);
     this.sessions = new RedisTable(link.client, sessionLayout(keys), clock);
     this.delegations = new RedisTable(link.client, delegationLayout(keys), clock);
+    this.approvals = new RedisApprovals(link.client, keys, clock);
     this.replicas = new ReplicaRegistry(link.client, keys, clock);
     const runner = new ScriptRunner(link.client, keys.audit);
     const streamMaxLength = options.audit?.streamMaxLength ?? 100_000;

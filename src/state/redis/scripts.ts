@@ -1,8 +1,10 @@
 import { AuthDecision } from "../../model/types.ts";
 import * as reasons from "../../model/reasons.ts";
 import { decisionFieldsJson } from "../../audit/record-bytes.ts";
+import { APPROVAL_STATUS_MARKER, APPROVER_MARKER, REDEEMED_REASON_MARKER } from "../../audit/outcome-records.ts";
 import { luaConcat, luaString } from "./lua-text.ts";
 import { OUTCOME_CODE } from "./outcome-codes.ts";
+import { APPROVAL_READ, redeemChunk } from "./approval-scripts.ts";
 
 /**
  * Lua scripts of the Redis store. Each runs atomically and counts as one
@@ -196,23 +198,42 @@ return out
 /**
  * The decisions' state step: every decision waiting at that moment, in one
  * call. KEYS: audit stream, then for each decision its session key (or the
- * "none" key) and its grants index. ARGV: now, delegation key base, stream
- * max length, then 11 fields per decision: session named (1, or 2 when a
+ * "none" key), its grants index and its approval task key (or "none"). ARGV:
+ * now, delegation key base, stream max length, then 18 fields per decision: session named (1, or 2 when a
  * scoped session demands a request scope — sessions.require_scope — else 0), agent, user,
  * scope, action, delegations wanted (1/0), record (1/0), the record's line as
  * it reads when no grant applies, the byte offsets where its decision fields
- * start and end, and the decision fields for when a grant allows. Returns one
- * string per decision: "" (ok, no grant), "g" grant id "\x1f" grantor,
+ * start and end, the decision fields for when a grant allows, and the
+ * approval redemption (binding digest — "" when no approval was presented —
+ * and the tier ranks to redeem with a grant and without; see redeemChunk),
+ * and, to record a decision that presented an approval: the redeemed
+ * decision's fields with a grant and without (its reason a marker the script
+ * replaces with the reason built from reasons.approvedBy), the redeemed
+ * event's line and the expired event's line (see OutcomeRecords.approval; the
+ * record line and the redeemed event hold markers for the approver and the
+ * status, replaced here).
+ * A decision that presented an approval gets {outcome, use}; the others one
+ * string: "" (ok, no grant), "g" grant id "\x1f" grantor,
  * "i" (invalid session), "a" expected agent, "u" expected user, "s" session
  * scope (outside it), "r" session scope (a request scope is required). Records are appended in the order of the decisions; after a failed
  * session check the line's decision fields become the denial's. The reasons
  * and the denial's fields are generated from the engine's own builders
  * (model/reasons.ts, audit/record-bytes.ts), so they match word for word.
  */
-export const RESOLVE = `${PRELUDE}
+export const RESOLVE = `${PRELUDE}${APPROVAL_READ}
 local now, base, maxlen = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 
-local function resolve(skey, gkey, a, o)
+local function esc(s)
+  return (string.gsub(string.sub(cjson.encode(s), 2, -2), '\\\\/', '/'))
+end
+
+local function splice(s, marker, text)
+  local i, j = string.find(s, marker, 1, true)
+  if not i then return s end
+  return string.sub(s, 1, i - 1) .. text .. string.sub(s, j + 1)
+end
+
+local function resolve(skey, gkey, akey, a, o)
   local agent, user, scope, action = a[o + 1], a[o + 2], a[o + 3], a[o + 4]
   local result, reason = '', ''
   if a[o] ~= '0' then
@@ -246,26 +267,56 @@ local function resolve(skey, gkey, a, o)
       end
     end
   end
+  local use, granted, by, tid, left = nil, false, '', '', 0
+  if a[o + 11] ~= '' then
+    local binding, rank_grant, rank_none = a[o + 11], a[o + 12], a[o + 13]
+    use = ''${redeemChunk(OUTCOME_CODE.grant, luaString)}
+  end
   if a[o + 6] == '1' then
     local line = a[o + 7]
+    local part = nil
     if result ~= '' then
-      local part
       if reason ~= '' then
         part = ${denialFields("reason")}
       else
         part = a[o + 10]
       end
+    end
+    local redeemed = use and string.sub(use, 1, 1) == 'r'
+    if use then
+      local status = ''
+      if redeemed then
+        part = a[o + 15]
+        if granted then part = a[o + 14] end
+        part = splice(part, ${luaString(REDEEMED_REASON_MARKER)}, ${luaConcat(reasons.approvedBy, "esc(by)", "esc(tid)")})
+        line = splice(line, ${luaString(APPROVER_MARKER)}, esc(by))
+      else
+        line = splice(line, ${luaString(APPROVER_MARKER)}, '')
+        if use ~= 'k' then status = string.sub(use, 2) end
+      end
+      line = splice(line, ${luaString(APPROVAL_STATUS_MARKER)}, status)
+    end
+    if part then
       line = string.sub(line, 1, tonumber(a[o + 8])) .. part .. string.sub(line, tonumber(a[o + 9]) + 1)
     end
     redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'r', line)
+    if redeemed then
+      local status = 'approved'
+      if left <= 0 then status = 'used' end
+      local event = splice(splice(a[o + 16], ${luaString(APPROVER_MARKER)}, esc(by)), ${luaString(APPROVER_MARKER)}, esc(by))
+      redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'r', splice(event, ${luaString(APPROVAL_STATUS_MARKER)}, status))
+    elseif use and string.sub(use, 1, 1) == 'X' and a[o + 17] ~= '' then
+      redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'r', a[o + 17])
+    end
   end
+  if use then return {result, use} end
   return result
 end
 
 local out = {}
-local n = (#ARGV - 3) / 11
+local n = (#ARGV - 3) / 18
 for i = 0, n - 1 do
-  out[i + 1] = resolve(KEYS[2 + 2 * i], KEYS[3 + 2 * i], ARGV, 4 + 11 * i)
+  out[i + 1] = resolve(KEYS[2 + 3 * i], KEYS[3 + 3 * i], KEYS[4 + 3 * i], ARGV, 4 + 18 * i)
 end
 return out
 `;
