@@ -25,12 +25,13 @@ import { CONSOLE_JS } from "./console-script.ts";
 import { DecisionRate } from "./decision-rate.ts";
 import { decisionRow } from "./decision-row.ts";
 import { decisionsBody, recordBody, rowMatches, type FeedFilters } from "./decisions-view.ts";
-import { streamDecisions } from "./event-stream.ts";
+import { registerApprovalRoutes } from "./approvals-routes.ts";
+import { streamDecisions, type DecisionStreamOptions } from "./event-stream.ts";
 import { healthBody } from "./health-view.ts";
 import type { SafeHtml } from "./html.ts";
 import { cookieOf, csrfRefusal, SECURITY_HEADERS, sessionCookieName, setCookie, signInCsrfCookieName } from "./http-security.ts";
 import { layout, messagePage } from "./layout.ts";
-import { CONSOLE_BASE, pageById, pagesFor, viewerMay, type Viewer } from "./pages.ts";
+import { CONSOLE_BASE, groupsText, pageById, pagesFor, viewerMay, type Viewer } from "./pages.ts";
 import { policyBody } from "./policy-view.ts";
 import { ConsoleSessions, randomToken } from "./sessions.ts";
 import { signInBody } from "./sign-in-view.ts";
@@ -114,15 +115,15 @@ function registerConsole(app: FastifyInstance, s: ConsoleServices): void {
   }
 
   /** The viewer when they may see what `group` guards; otherwise answers (sign-in redirect or 403) and returns undefined. */
-  function gate(request: FastifyRequest, reply: FastifyReply, group: RpcGroup | undefined): Viewer | undefined {
+  function gate(request: FastifyRequest, reply: FastifyReply, groups: readonly RpcGroup[]): Viewer | undefined {
     const viewer = viewerOf(request);
     if (viewer === undefined) {
       void reply.redirect(`${CONSOLE_BASE}/sign-in`, 303);
       return undefined;
     }
-    if (!viewerMay(viewer, group)) {
+    if (!viewerMay(viewer, groups)) {
       const name = viewer.kind === "caller" ? viewer.name : "";
-      void reply.code(403).type(HTML).send(messagePage(viewer, "Not allowed", `Caller '${name}' is not granted the '${group ?? ""}' group this page needs.`));
+      void reply.code(403).type(HTML).send(messagePage(viewer, "Not allowed", `Caller '${name}' is not granted ${groupsText(groups)} this page needs.`));
       return undefined;
     }
     return viewer;
@@ -194,8 +195,44 @@ function registerConsole(app: FastifyInstance, s: ConsoleServices): void {
     return reply.header("set-cookie", setCookie(sessionCookie, "", 0, s.secure)).redirect(`${CONSOLE_BASE}/sign-in`, 303);
   });
 
+  registerApprovalRoutes(app, {
+    engine: s.engine,
+    hub: s.hub,
+    logger: s.logger,
+    viewerOf,
+    gate,
+    formOf,
+    // Without callers there is no session: forms carry a double-submit cookie's value instead.
+    csrfFor: (request, reply, viewer) => {
+      if (viewer.kind === "caller") return viewer.csrf;
+      const token = cookieOf(request, csrfCookie) ?? randomToken();
+      void reply.header("set-cookie", setCookie(csrfCookie, token, SIGN_IN_CSRF_SECONDS, s.secure));
+      return token;
+    },
+    expectedCsrf: (request, viewer) => (viewer.kind === "caller" ? viewer.csrf : cookieOf(request, csrfCookie)),
+    streamOptions: (request) => streamOptions(cookieOf(request, sessionCookie)),
+  });
+
+  /** A live stream's session checks and bookkeeping: it ends with the session (sign-out, expiry). */
+  function streamOptions(sessionId: string | undefined): Pick<DecisionStreamOptions, "stillAllowed" | "streams" | "onOpen"> {
+    return {
+      stillAllowed: () => open || sessions.get(sessionId) !== undefined,
+      streams,
+      onOpen: (stop) => {
+        if (sessionId === undefined) return () => undefined;
+        let set = sessionStreams.get(sessionId);
+        if (set === undefined) sessionStreams.set(sessionId, (set = new Set()));
+        set.add(stop);
+        return () => {
+          set.delete(stop);
+          if (set.size === 0) sessionStreams.delete(sessionId);
+        };
+      },
+    };
+  }
+
   app.get("/decisions", async (request, reply) => {
-    const viewer = gate(request, reply, "audit");
+    const viewer = gate(request, reply, AUDIT);
     if (viewer === undefined) return reply;
     const filters = feedFilters(request.query);
     const hub = s.hub;
@@ -218,7 +255,7 @@ function registerConsole(app: FastifyInstance, s: ConsoleServices): void {
   });
 
   app.get("/decisions/:cursor", async (request, reply) => {
-    const viewer = gate(request, reply, "audit");
+    const viewer = gate(request, reply, AUDIT);
     if (viewer === undefined) return reply;
     const cursor = (request.params as { cursor: string }).cursor;
     const entry = await findEntry(s.hub, cursor);
@@ -232,7 +269,7 @@ function registerConsole(app: FastifyInstance, s: ConsoleServices): void {
   app.get("/events", async (request, reply) => {
     const viewer = viewerOf(request);
     if (viewer === undefined) return reply.code(401).type("text/plain; charset=utf-8").send("Sign in to follow decisions.");
-    if (!viewerMay(viewer, "audit")) return reply.code(403).type("text/plain; charset=utf-8").send("This caller is not granted the 'audit' group.");
+    if (!viewerMay(viewer, AUDIT)) return reply.code(403).type("text/plain; charset=utf-8").send("This caller is not granted the 'audit' group.");
     const sessionId = cookieOf(request, sessionCookie);
     const lastEventId = request.headers["last-event-id"];
     const query = request.query as Record<string, unknown>;
@@ -254,24 +291,13 @@ function registerConsole(app: FastifyInstance, s: ConsoleServices): void {
       subscription: sub,
       row: (entry) => decisionRow(entry, hub),
       notice,
-      stillAllowed: () => open || sessions.get(sessionId) !== undefined,
-      streams,
-      onOpen: (stop) => {
-        if (sessionId === undefined) return () => undefined;
-        let set = sessionStreams.get(sessionId);
-        if (set === undefined) sessionStreams.set(sessionId, (set = new Set()));
-        set.add(stop);
-        return () => {
-          set.delete(stop);
-          if (set.size === 0) sessionStreams.delete(sessionId);
-        };
-      },
+      ...streamOptions(sessionId),
       logger: s.logger,
     });
   });
 
   app.get("/policy", async (request, reply) => {
-    const viewer = gate(request, reply, "policy");
+    const viewer = gate(request, reply, ["policy"]);
     if (viewer === undefined) return reply;
     const engine = s.engine;
     page(
@@ -293,7 +319,7 @@ function registerConsole(app: FastifyInstance, s: ConsoleServices): void {
   });
 
   app.get("/health", async (request, reply) => {
-    const viewer = gate(request, reply, undefined);
+    const viewer = gate(request, reply, []);
     if (viewer === undefined) return reply;
     const audit = s.engine.policy.config.audit;
     const redis = s.store.kind === "redis";
@@ -329,6 +355,7 @@ function registerConsole(app: FastifyInstance, s: ConsoleServices): void {
 }
 
 const OPEN: Viewer = Object.freeze({ kind: "open" });
+const AUDIT: readonly RpcGroup[] = ["audit"];
 
 function formOf(request: FastifyRequest): Record<string, string> {
   const body = request.body;

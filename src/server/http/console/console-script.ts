@@ -6,13 +6,20 @@
  * pausing closes the stream and resuming opens it after the last cursor
  * seen — and filters the rows in place. Rows are built with DOM calls and
  * textContent only, never from markup. On the Health page it reloads the
- * page every few seconds. It holds no token: the session cookie is HttpOnly.
+ * page every few seconds. On the Approvals inbox it follows the approval
+ * events the same way (resuming by cursor); for each changed task it fetches
+ * the task's card as the server renders it (escaped there like every page)
+ * and puts it in place, or takes it off the pending list; it counts the time
+ * left down. It holds no token: the session cookie is HttpOnly.
  */
 export const CONSOLE_JS = `"use strict";
 (function () {
   var MAX_ROWS = 500;
   var feed = document.getElementById("feed");
   if (feed) follow(feed);
+  var tasks = document.getElementById("tasks");
+  if (tasks) inbox(tasks);
+  countdown();
   var health = document.getElementById("health");
   if (health) {
     var seconds = Number(health.getAttribute("data-refresh")) || 15;
@@ -136,6 +143,69 @@ export const CONSOLE_JS = `"use strict";
     say("Connecting…");
     apply();
     connect();
+  }
+  function countdown() {
+    function tick() {
+      var items = document.querySelectorAll(".left[data-expires]");
+      for (var i = 0; i < items.length; i++) {
+        var ms = Date.parse(items[i].getAttribute("data-expires")) - Date.now();
+        var s = Math.ceil(ms / 1000);
+        var text = !(ms > 0) ? "expired" : s < 120 ? s + " s left" : s < 7200 ? Math.floor(s / 60) + " min left" : items[i].textContent;
+        if (items[i].textContent !== text) items[i].textContent = text;
+        if (!(ms > 0)) {
+          var buttons = items[i].closest(".task, .task-page").querySelectorAll(".decide button");
+          for (var j = 0; j < buttons.length; j++) buttons[j].disabled = true;
+        }
+      }
+    }
+    if (document.querySelector(".left[data-expires]")) setInterval(tick, 1000);
+  }
+
+  function inbox(list) {
+    var status = document.getElementById("status");
+    var empty = document.getElementById("empty");
+    var tab = list.getAttribute("data-tab");
+    var base = list.getAttribute("data-events");
+    var last = list.getAttribute("data-after") || "";
+    function say(text) { status.textContent = text; }
+    function current(id) {
+      for (var li = list.firstElementChild; li; li = li.nextElementSibling) if (li.getAttribute("data-id") === id) return li;
+      return null;
+    }
+    function place(id, status) {
+      var old = current(id);
+      var belongs = tab === "pending" ? status === "pending" : status !== "pending";
+      if (!belongs) {
+        if (old) list.removeChild(old);
+        empty.hidden = list.children.length > 0;
+        return;
+      }
+      fetch(base.replace(/events$/, "") + encodeURIComponent(id) + "/card", { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (text) {
+          if (text === null) return;
+          // The card is markup the server rendered with every field escaped; parsing it here runs nothing.
+          var card = new DOMParser().parseFromString(text, "text/html").body.firstElementChild;
+          if (!card) return;
+          card = document.importNode(card, true);
+          var now = current(id);
+          if (now) list.replaceChild(card, now);
+          else list.insertBefore(card, list.firstElementChild);
+          empty.hidden = true;
+        });
+    }
+    var source = new EventSource(base + (last === "" ? "" : "?after=" + encodeURIComponent(last)));
+    source.onopen = function () { say("Live"); };
+    source.onmessage = function (e) {
+      var d = JSON.parse(e.data);
+      if (d.id) place(d.id, d.status);
+    };
+    source.addEventListener("notice", function (e) { say(e.data); });
+    source.onerror = function () {
+      if (source.readyState === EventSource.CLOSED) say("Disconnected. Reload the page (you may have to sign in again).");
+      else say("Reconnecting…");
+    };
+    say("Connecting…");
   }
 })();
 `;

@@ -76,7 +76,32 @@ td code { display: inline-block; margin: 0 0.2rem 0.15rem 0; }
 .chart .axis, .chart .grid-line { stroke: var(--line); stroke-width: 1; }
 .chart .series { fill: none; stroke: var(--accent); stroke-width: 2; }
 .chart .label { fill: var(--muted); font-size: 14px; }
+.subtabs { display: flex; gap: 0.3rem; margin-bottom: 0.4rem; }
+.subtabs a { padding: 0.25rem 0.6rem; border-radius: 6px; border: 1px solid var(--line); text-decoration: none; }
+.subtabs a[aria-current="page"] { background: var(--accent); color: var(--card); border-color: var(--accent); }
+.note { color: var(--muted); }
+.task { background: var(--card); border: 1px solid var(--line); border-left: 4px solid var(--warn); border-radius: 8px; padding: 0.6rem 0.7rem; min-width: 0; }
+.task.approved, .task.used { border-left-color: var(--allow); }
+.task.denied, .task.expired, .task.cancelled { border-left-color: var(--deny); }
+.task .line { display: flex; flex-wrap: wrap; gap: 0.4rem; align-items: center; font-size: 0.85rem; margin-bottom: 0.4rem; }
+.task .open { margin-left: auto; }
+.task .fields { font-size: 0.92rem; }
+.status-badge { display: inline-block; padding: 0 0.45rem; border-radius: 999px; font-size: 0.8rem; font-weight: 600; text-transform: uppercase; background: var(--warn-bg); color: var(--warn); }
+.status-badge.approved, .status-badge.used { background: var(--allow-bg); color: var(--allow); }
+.status-badge.denied, .status-badge.expired, .status-badge.cancelled { background: var(--deny-bg); color: var(--deny); }
+.left { font-weight: 600; color: var(--warn); }
+.decide { display: grid; grid-template-columns: 1fr; gap: 0.5rem; margin-top: 0.6rem; }
+.decide .as { margin: 0; font-size: 0.9rem; }
+.decide .buttons { display: flex; gap: 0.5rem; flex-wrap: wrap; }
+.decide button.approve { background: var(--allow); border-color: var(--allow); color: var(--card); }
+.decide button.deny { background: var(--deny); border-color: var(--deny); color: var(--card); }
+.cannot { margin: 0.6rem 0 0; display: flex; gap: 0.5rem; align-items: baseline; flex-wrap: wrap; }
+.cannot .reason { color: var(--muted); font-size: 0.9rem; }
+button:disabled { opacity: 0.5; cursor: not-allowed; }
+.task-page .fields + .fields { margin-top: 0.3rem; }
 @media (min-width: 720px) {
+  .decide { grid-template-columns: minmax(0, 1fr) minmax(0, 2fr) auto; align-items: end; }
+  .decide .as { grid-column: 1 / -1; }
   body { font-size: 15px; }
   .filters { grid-template-columns: repeat(4, minmax(0, 1fr)) minmax(0, 2fr) auto; }
   .filters .wide { grid-column: auto; }

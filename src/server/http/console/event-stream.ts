@@ -10,7 +10,6 @@ import type { ServerResponse } from "node:http";
 import type { AuditEntry } from "../../../audit/hub.ts";
 import type { AuditSubscription } from "../../../audit/subscription.ts";
 import type { Logger } from "../../logger.ts";
-import type { DecisionRow } from "./decision-row.ts";
 import { SECURITY_HEADERS } from "./http-security.ts";
 
 /** How often an idle stream sends a comment (and checks the session). */
@@ -18,11 +17,11 @@ const KEEP_ALIVE_MS = 15_000;
 /** How long the browser waits before reconnecting. */
 const RETRY_MS = 2000;
 
-/** What {@link streamDecisions} sends and watches. */
-export interface DecisionStreamOptions {
+/** What {@link streamDecisions} sends and watches; each entry is sent as its row, the row's cursor as the event id. */
+export interface DecisionStreamOptions<Row extends { readonly cursor: string } = { readonly cursor: string }> {
   readonly response: ServerResponse;
   readonly subscription: AuditSubscription;
-  readonly row: (entry: AuditEntry) => DecisionRow;
+  readonly row: (entry: AuditEntry) => Row;
   /** Sent first as a `notice` event. */
   readonly notice?: string | undefined;
   /** Checked before every event and keep-alive: false ends the stream (signed out, session expired). */
@@ -34,8 +33,8 @@ export interface DecisionStreamOptions {
   readonly logger: Logger;
 }
 
-/** Writes the subscription's decisions to the response until either ends. */
-export async function streamDecisions(o: DecisionStreamOptions): Promise<void> {
+/** Writes the subscription's entries (decisions, or approval events) to the response until either ends. */
+export async function streamDecisions<Row extends { readonly cursor: string }>(o: DecisionStreamOptions<Row>): Promise<void> {
   const { response: res, subscription: sub } = o;
   res.writeHead(200, {
     ...SECURITY_HEADERS,
