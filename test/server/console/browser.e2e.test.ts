@@ -43,8 +43,8 @@ describe("console in a browser (chromium)", function () {
       join(dir, "server.yaml"),
       [
         "callers:",
-        `  gateway: {tokens_sha256: [${sha("gateway-token")}], groups: [authorize]}`,
-        `  admin: {tokens_sha256: [${sha("admin-token")}], groups: [audit, policy]}`,
+        `  gateway: {tokens_sha256: [${sha("gateway-token")}], groups: [authorize, approvals]}`,
+        `  admin: {tokens_sha256: [${sha("admin-token")}], groups: [audit, policy, approve]}`,
         "",
       ].join("\n"),
     );
@@ -85,7 +85,8 @@ describe("console in a browser (chromium)", function () {
     expect(await page.$eval("#sign-in-error", (e) => e.textContent)).to.equal("That token is not accepted.");
     await page.type("#token", "admin-token");
     await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
-    expect(page.url()).to.equal(`${base}/console/decisions`);
+    expect(page.url()).to.equal(`${base}/console/approvals`);
+    await page.goto(`${base}/console/decisions`);
     expect(await page.$eval(".who strong", (e) => e.textContent)).to.equal("admin");
     // The session cookie is HttpOnly: the page's script cannot read it.
     expect(await page.evaluate(() => (globalThis as any).document.cookie)).to.equal("");
@@ -154,7 +155,8 @@ describe("console in a browser (chromium)", function () {
   it("fits a 360 px wide phone without horizontal scrolling", async () => {
     const record = page.url();
     await page.setViewport({ width: 360, height: 740, deviceScaleFactor: 1 });
-    for (const path of ["/console/decisions", "/console/policy", "/console/health"]) {
+    const { task } = await grpc.approvals.request({ agent: "deploy-bot", user: "bob", action: "deploy", resource: `/prod/${"very-long-service-name-".repeat(6)}`, scope: "service:payments" });
+    for (const path of ["/console/approvals", `/console/approvals/${task.id}`, "/console/approvals/history", "/console/decisions", "/console/policy", "/console/health"]) {
       await page.goto(`${base}${path}`);
       expect(await noHorizontalScroll(), path).to.equal(true);
     }
@@ -169,6 +171,51 @@ describe("console in a browser (chromium)", function () {
     expect(await page.$$eval("table", (t) => t.length)).to.equal(4);
     await page.goto(`${base}/console/health`);
     expect(await page.$eval("h1", (e) => e.textContent)).to.equal("Health");
+  });
+
+  it("shows an agent's approval request in the inbox without a reload, approves it there, and the agent redeems it", async () => {
+    await page.goto(`${base}/console/approvals`);
+    await waitForStatus("Live");
+    const marker = await page.evaluate(() => ((globalThis as unknown as { __marker: number }).__marker = 7));
+    const request = { agent: "deploy-bot", user: "bob", action: "deploy", resource: "/prod/payments", scope: "service:payments" };
+    const { task } = await grpc.approvals.request({ ...request, justification: HOSTILE });
+    expect(task.status).to.equal("pending");
+    // A generous wait: it arrives over the approval-event stream, not by reloading.
+    await page.waitForSelector(`#task-${task.id}`, { timeout: 20_000 });
+    expect(await page.evaluate(() => (globalThis as unknown as { __marker: number }).__marker)).to.equal(marker);
+    const card = await page.$eval(`#task-${task.id}`, (li) => ({
+      agent: li.querySelector(".agent")!.textContent,
+      user: li.querySelector(".user")!.textContent,
+      policy: li.querySelector(".policy strong")!.textContent,
+      description: li.querySelector(".policy .description")!.textContent,
+      justification: li.querySelector(".justification")!.textContent,
+      as: li.querySelector(".decide .as strong")!.textContent,
+    }));
+    expect(card).to.deep.equal({ agent: "deploy-bot", user: "bob", policy: "production-deploy", description: "A human approves production deployments", justification: HOSTILE, as: "admin" });
+    expect(await page.$$eval("#tasks img", (imgs) => imgs.length)).to.equal(0);
+    await page.type(`#task-${task.id} input[name=comment]`, "ship it");
+    await Promise.all([page.waitForNavigation(), page.click(`#task-${task.id} button.approve`)]);
+    expect(page.url()).to.equal(`${base}/console/approvals`);
+    expect(await page.$(`#task-${task.id}`)).to.equal(null);
+    const redeemed = await grpc.authorize({ ...request, approvalId: task.id });
+    expect(redeemed.allowed).to.equal(true);
+    expect(redeemed.reason).to.equal(`Approved by 'admin' (${task.id})`);
+    // The three events in the audit record: requested, approved, redeemed.
+    const kinds = (): string[] =>
+      readFileSync(join(dir, "audit.jsonl"), "utf8")
+        .split("\n")
+        .filter((l) => l.includes(task.id))
+        .map((l) => (JSON.parse(l) as { kind?: string }).kind ?? "decision");
+    for (let i = 0; i < 200 && !["approval_requested", "approval_approved", "approval_redeemed"].every((k) => kinds().includes(k)); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(kinds()).to.include.members(["approval_requested", "approval_approved", "approval_redeemed"]);
+    // The redeeming decision on the live feed, and the task in the history tab.
+    await page.goto(`${base}/console/decisions`);
+    expect(await page.$$eval("#feed .reason", (rs) => rs.map((r) => r.textContent))).to.include(`Approved by 'admin' (${task.id})`);
+    await page.goto(`${base}/console/approvals/history`);
+    expect(await page.$eval(`#task-${task.id} .by`, (e) => e.textContent)).to.equal("admin");
+    expect(await page.$eval(`#task-${task.id} .comment`, (e) => e.textContent)).to.equal("ship it");
+    await page.goto(`${base}/console/approvals/${task.id}`);
+    expect(await page.$eval("#task-status", (e) => e.textContent)).to.equal("used");
   });
 
   it("signs out: the session ends and the console asks to sign in again", async () => {

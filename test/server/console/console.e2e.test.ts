@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import type { AgentAuthServer } from "../../../src/server/app/start-server.ts";
 import type { CallerConfig } from "../../../src/server/server-config.ts";
+import { form, setCookies, signIn as signInAs } from "../../support/console.ts";
 import { call, type HttpAnswer } from "../../support/http.ts";
 import { SERVER_POLICY, startTestServer } from "../../support/server.ts";
 import { openEvents } from "../../support/sse.ts";
@@ -19,20 +20,6 @@ const CALLERS: CallerConfig[] = [
   { name: "auditor", tokenHashes: [sha("audit-token")], certificates: [], groups: new Set(["audit"] as const) },
   { name: "operator", tokenHashes: [sha("policy-token")], certificates: [], groups: new Set(["policy"] as const) },
 ];
-
-/** Set-Cookie headers by cookie name: value and attributes. */
-function setCookies(answer: HttpAnswer): Map<string, { value: string; attributes: string }> {
-  const raw = answer.headers["set-cookie"];
-  const out = new Map<string, { value: string; attributes: string }>();
-  for (const line of Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) {
-    const [pair, ...rest] = line.split(";");
-    const eq = pair!.indexOf("=");
-    out.set(pair!.slice(0, eq), { value: pair!.slice(eq + 1), attributes: rest.map((s) => s.trim()).join("; ") });
-  }
-  return out;
-}
-
-const form = (fields: Record<string, string>): string => new URLSearchParams(fields).toString();
 
 function expectSecurityHeaders(answer: HttpAnswer): void {
   const csp = String(answer.headers["content-security-policy"]);
@@ -50,22 +37,7 @@ describe("console over HTTP: with callers configured", function () {
   let server: AgentAuthServer;
   let base: string;
 
-  /** Signs in through the form; returns the session cookie (`name=value`) and the page's CSRF token. */
-  async function signIn(token: string): Promise<{ cookie: string; csrf: string }> {
-    const page = await call(base, "/console/sign-in");
-    const csrfCookie = setCookies(page).get("agent_auth_console_csrf")!;
-    const answer = await call(base, "/console/sign-in", {
-      method: "POST",
-      raw: form({ csrf: csrfCookie.value, token }),
-      headers: { "content-type": "application/x-www-form-urlencoded", cookie: `agent_auth_console_csrf=${csrfCookie.value}` },
-    });
-    expect(answer.status, answer.text).to.equal(303);
-    const session = setCookies(answer).get("agent_auth_console")!;
-    const cookie = `agent_auth_console=${session.value}`;
-    const home = await call(base, "/console/health", { headers: { cookie } });
-    const csrf = /name="csrf" value="([^"]+)"/.exec(home.text)![1]!;
-    return { cookie, csrf };
-  }
+  const signIn = (token: string) => signInAs(base, token);
 
   const evaluate = (agent: string, user: string, action: string, resource: string, context: Record<string, unknown> = {}) =>
     call(base, "/access/v1/evaluation", {
