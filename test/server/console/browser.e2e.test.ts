@@ -199,7 +199,7 @@ describe("console in a browser (chromium)", function () {
     expect(await page.$(`#task-${task.id}`)).to.equal(null);
     const redeemed = await grpc.authorize({ ...request, approvalId: task.id });
     expect(redeemed.allowed).to.equal(true);
-    expect(redeemed.reason).to.equal(`Approved by 'admin' (${task.id})`);
+    expect(redeemed.reason).to.equal(`Approved by 'admin' (approval ${task.id})`);
     // The three events in the audit record: requested, approved, redeemed.
     const kinds = (): string[] =>
       readFileSync(join(dir, "audit.jsonl"), "utf8")
@@ -210,7 +210,7 @@ describe("console in a browser (chromium)", function () {
     expect(kinds()).to.include.members(["approval_requested", "approval_approved", "approval_redeemed"]);
     // The redeeming decision on the live feed, and the task in the history tab.
     await page.goto(`${base}/console/decisions`);
-    expect(await page.$$eval("#feed .reason", (rs) => rs.map((r) => r.textContent))).to.include(`Approved by 'admin' (${task.id})`);
+    expect(await page.$$eval("#feed .reason", (rs) => rs.map((r) => r.textContent))).to.include(`Approved by 'admin' (approval ${task.id})`);
     await page.goto(`${base}/console/approvals/history`);
     expect(await page.$eval(`#task-${task.id} .by`, (e) => e.textContent)).to.equal("admin");
     expect(await page.$eval(`#task-${task.id} .comment`, (e) => e.textContent)).to.equal("ship it");
