@@ -26,7 +26,7 @@ const policy = readFileSync("examples/agent_auth.yaml", "utf8").replace("path: .
 writeFileSync(join(dir, "policy.yaml"), policy);
 writeFileSync(
   join(dir, "server.yaml"),
-  `callers:\n  gateway: {tokens_sha256: [${sha("gateway-token")}], groups: [authorize]}\n  alice: {tokens_sha256: [${sha("alice-token")}], groups: [audit, policy]}\n`,
+  `callers:\n  gateway: {tokens_sha256: [${sha("gateway-token")}], groups: [authorize, approvals]}\n  alice: {tokens_sha256: [${sha("alice-token")}], groups: [audit, policy, approve]}\n`,
 );
 
 /** Starts the server; resolves with its gRPC address and HTTP URL once it logs "serving". */
@@ -63,6 +63,12 @@ const DECISIONS = [
   { agent: "deploy-bot", user: "bob", action: "restart", resource: "/staging/api", scope: "service:api" },
 ];
 
+const APPROVALS = [
+  { agent: "payments-agent", user: "alice", action: "pay", resource: "invoice:9", metadata: { amount: 12000 }, justification: "Quarterly licence renewal" },
+  { agent: "deploy-bot", user: "bob", action: "restart", resource: "/prod/api", scope: "service:api", justification: "Memory leak after the 14:00 release" },
+  { agent: "deploy-bot", user: "bob", action: "deploy", resource: "/prod/payments", scope: "service:payments", justification: "Release 2.14.0: fixes the refund rounding bug" },
+];
+
 const { child, address, http } = await serve();
 const grpc = createAgentAuthClient(address, { token: "gateway-token", defaultDeadlineMs: 10_000 });
 const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu"] });
@@ -77,6 +83,7 @@ try {
   await page.goto(`${http}/console/sign-in`);
   await page.type("#token", "alice-token");
   await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+  await page.goto(`${http}/console/decisions`);
   await page.waitForFunction(() => document.getElementById("status")?.textContent === "Live");
   for (const d of DECISIONS) await grpc.authorize(d);
   await page.waitForFunction((n) => document.querySelectorAll("#feed li").length >= n, {}, DECISIONS.length * 2);
@@ -88,6 +95,15 @@ try {
     shots.push(path);
   };
   await shot("decisions-desktop");
+  // The inbox: requests as agents make them; the one whose user is alice shows why she may not decide it.
+  await page.goto(`${http}/console/approvals`);
+  await page.waitForFunction(() => document.getElementById("status")?.textContent === "Live");
+  const asked = [];
+  for (const a of APPROVALS) asked.push((await grpc.approvals.request(a)).task.id);
+  await page.waitForFunction((n) => document.querySelectorAll("#tasks li").length >= n, {}, APPROVALS.length);
+  await shot("approvals-desktop");
+  await page.goto(`${http}/console/approvals/${asked[0]}`);
+  await shot("approval-task-desktop");
   await page.goto(`${http}/console/policy`);
   await shot("policy-desktop");
   await page.goto(`${http}/console/health`);
@@ -99,6 +115,9 @@ try {
   await page.click("#feed li[data-effect=deny] a.record");
   await page.waitForSelector(".record");
   await shot("record-phone");
+  await page.goto(`${http}/console/approvals`);
+  await page.waitForFunction(() => document.getElementById("status")?.textContent === "Live");
+  await shot("approvals-phone");
   for (const path of shots) {
     const bytes = statSync(path).size;
     if (bytes < 10_000) throw new Error(`${path} is only ${bytes} bytes: is it blank?`);

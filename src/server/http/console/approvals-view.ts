@@ -5,6 +5,7 @@
  * a task changes — so every task field reaches the page through the escaping
  * template.
  */
+import { metadataDigest } from "../../../approvals/binding.ts";
 import type { ApprovalTask } from "../../../approvals/types.ts";
 import type { ApprovalPolicyConfig } from "../../../config/types.ts";
 import { shortTime } from "./decision-row.ts";
@@ -30,6 +31,9 @@ export interface TaskView {
   readonly csrf: string;
   readonly now: number;
 }
+
+/** The digest of a request without metadata: shown as none. */
+const NO_METADATA_DIGEST = metadataDigest(Object.create(null) as Record<string, unknown>);
 
 /** The path of a task's page. */
 export function taskHref(id: string): string {
@@ -72,7 +76,7 @@ ${r.kind === "named" ? html`<label>Approver <input name="approver" value="${r.su
 }
 
 /** The fields of a task shown on its card and its page. */
-function taskFields(v: TaskView): SafeHtml {
+function taskFields(v: TaskView, more: SafeHtml | "" = ""): SafeHtml {
   const t = v.task;
   return html`<dl class="fields">
 ${field("Agent", t.agent, "agent")}
@@ -80,11 +84,12 @@ ${field("User", t.user, "user")}
 ${field("Action", html`<code>${t.action}</code>`, "action")}
 ${field("Resource", t.resource, "resource")}
 ${field("Scope", t.scope, "scope")}
-${field("Tier", t.tier, "tier")}
+${field("Tier", t.tier, "task-tier")}
 ${field("Approval policy", policyText(v), "policy")}
 ${field("Justification", t.justification, "justification")}
-${field("Metadata", t.metadataDigest === "" ? "" : html`<span class="none">bound by its SHA-256 (the task keeps no values)</span> <code>${t.metadataDigest}</code>`, "metadata")}
+${field("Metadata", t.metadataDigest === "" || t.metadataDigest === NO_METADATA_DIGEST ? "" : html`<span class="none">bound by its SHA-256 (the task keeps no values)</span> <code>${t.metadataDigest}</code>`, "metadata")}
 ${field("Requested", html`<time datetime="${t.createdAt}">${shortTime(Date.parse(t.createdAt))}</time> by ${t.requestedBy}`, "requested")}
+${more}
 </dl>`;
 }
 
@@ -128,9 +133,9 @@ export function taskBody(v: TaskView): SafeHtml {
   return html`<section class="card task-page" data-id="${t.id}">
 <p><a href="${CONSOLE_BASE}/approvals">← Approvals</a></p>
 <h1>Approval <span class="status-badge ${t.status}" id="task-status">${t.status}</span></h1>
-${taskFields(v)}
-<dl class="fields">
-${field("Task id", html`<code>${t.id}</code>`)}
+${taskFields(
+  v,
+  html`${field("Task id", html`<code>${t.id}</code>`)}
 ${field("Session", t.sessionId)}
 ${field(t.status === "pending" ? "Time left" : "Expires", t.status === "pending" ? html`<span class="left" data-expires="${t.expiresAt}">${timeLeft(t.expiresAt, v.now)}</span>` : html`<time datetime="${t.expiresAt}">${shortTime(Date.parse(t.expiresAt))}</time>`)}
 ${field("Decided", t.decidedAt === "" ? "" : html`<time datetime="${t.decidedAt}">${shortTime(Date.parse(t.decidedAt))}</time>`)}
@@ -138,8 +143,8 @@ ${field("Decided by", t.decidedBy, "decided-by")}
 ${field("Comment", t.comment, "comment")}
 ${field("Uses left", `${t.usesLeft} of ${t.maxUses}`)}
 ${field("Policy revision", t.policyRevision)}
-${field("Requesting decision", t.requestDecisionId === "" ? "" : html`<code>${t.requestDecisionId}</code>`)}
-</dl>
+${field("Requesting decision", t.requestDecisionId === "" ? "" : html`<code>${t.requestDecisionId}</code>`)}`,
+)}
 ${t.status === "pending" ? decideForm(v, "task") : ""}
 </section>`;
 }

@@ -98,7 +98,6 @@ td code { display: inline-block; margin: 0 0.2rem 0.15rem 0; }
 .cannot { margin: 0.6rem 0 0; display: flex; gap: 0.5rem; align-items: baseline; flex-wrap: wrap; }
 .cannot .reason { color: var(--muted); font-size: 0.9rem; }
 button:disabled { opacity: 0.5; cursor: not-allowed; }
-.task-page .fields + .fields { margin-top: 0.3rem; }
 @media (min-width: 720px) {
   .decide { grid-template-columns: minmax(0, 1fr) minmax(0, 2fr) auto; align-items: end; }
   .decide .as { grid-column: 1 / -1; }
