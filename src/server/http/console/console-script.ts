@@ -172,14 +172,14 @@ export const CONSOLE_JS = `"use strict";
       for (var li = list.firstElementChild; li; li = li.nextElementSibling) if (li.getAttribute("data-id") === id) return li;
       return null;
     }
-    function place(id, status) {
+    function belongs(status) { return tab === "pending" ? status === "pending" : status !== "pending"; }
+    function drop(id) {
       var old = current(id);
-      var belongs = tab === "pending" ? status === "pending" : status !== "pending";
-      if (!belongs) {
-        if (old) list.removeChild(old);
-        empty.hidden = list.children.length > 0;
-        return;
-      }
+      if (old) list.removeChild(old);
+      empty.hidden = list.children.length > 0;
+    }
+    function place(id, status) {
+      if (!belongs(status)) return drop(id);
       fetch(base.replace(/events$/, "") + encodeURIComponent(id) + "/card", { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (text) {
@@ -187,6 +187,8 @@ export const CONSOLE_JS = `"use strict";
           // The card is markup the server rendered with every field escaped; parsing it here runs nothing.
           var card = new DOMParser().parseFromString(text, "text/html").body.firstElementChild;
           if (!card) return;
+          // The task may have changed again meanwhile: the card says how it stands now.
+          if (!belongs(card.getAttribute("data-status"))) return drop(id);
           card = document.importNode(card, true);
           var now = current(id);
           if (now) list.replaceChild(card, now);
