@@ -7,12 +7,13 @@
  *   // …
  *   await server.close();
  */
-export { startAgentAuthServer, POLICY_HEALTH, type AgentAuthServer, type AgentAuthServerOptions, type HttpOptions } from "./app/start-server.ts";
+export { startAgentAuthServer, POLICY_HEALTH, type AgentAuthServer, type AgentAuthServerOptions, type ConsoleOptions, type HttpOptions } from "./app/start-server.ts";
 export type { RedisOptions } from "./app/decision-backend.ts";
 export { AUDIT_FILE_HEALTH } from "./app/health-watch.ts";
 export type { TlsFiles } from "./grpc/tls.ts";
 export { createJsonLogger, createLogger, createPrettyLogger, silentLogger, type LogFormat, type Logger } from "./logger.ts";
 export {
+  DEFAULT_CONSOLE_CONFIG,
   DEFAULT_SERVER_CONFIG,
   DEFAULT_SERVER_LIMITS,
   RPC_GROUPS,
@@ -21,6 +22,7 @@ export {
   loadServerConfig,
   parseServerConfig,
   type CallerConfig,
+  type ConsoleConfig,
   type HttpListenerConfig,
   type RpcGroup,
   type ServerConfig,

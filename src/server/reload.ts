@@ -55,6 +55,7 @@ export class PolicyReloader {
   readonly path: string;
   readonly #options: PolicyReloaderOptions;
   #errors: readonly string[] = [];
+  #lastAttempt: { readonly at: number; readonly trigger: ReloadTrigger } | undefined;
   #watcher: FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
   /** Bumped by every file event: a settle check started before the latest event gives way to a newer one. */
@@ -68,6 +69,11 @@ export class PolicyReloader {
   /** The problems of the file as last read; empty while it is the policy being served. */
   get errors(): readonly string[] {
     return this.#errors;
+  }
+
+  /** When the file was last read (ms since the epoch) and why; undefined before the first reload. */
+  get lastAttempt(): { readonly at: number; readonly trigger: ReloadTrigger } | undefined {
+    return this.#lastAttempt;
   }
 
   /** Reads the file at once and installs it when valid (SIGHUP, ReloadPolicy). Never throws for a bad file. */
@@ -87,6 +93,7 @@ export class PolicyReloader {
   #install(trigger: ReloadTrigger, load: () => ParsedConfig): ReloadResult {
     const { engine, logger } = this.#options;
     const previous = engine.policy;
+    this.#lastAttempt = { at: Date.now(), trigger };
     let result: ReloadResult;
     try {
       const { config, warnings } = load();

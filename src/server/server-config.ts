@@ -14,7 +14,8 @@
  *   limits: {max_string_length: 4096, max_batch: 1000}
  *   metrics: {host: 127.0.0.1, port: 9464}
  *   http: {host: 127.0.0.1, port: 8080, policy_decision_point: https://pdp.example.com,
- *          signing_key: /etc/agent-auth/pdp-ed25519.pem, signing_key_id: pdp-2026-01}
+ *          signing_key: /etc/agent-auth/pdp-ed25519.pem, signing_key_id: pdp-2026-01,
+ *          console: {enabled: true, session_minutes: 480, secure_cookies: false}}
  *   reload: {watch: true, settle_ms: 1000}
  *   refusal_log: /var/log/agent-auth/refusals.jsonl
  *   redis: {command_timeout_ms: 1000}
@@ -88,7 +89,22 @@ export interface HttpListenerConfig {
    * tokens, and its `kid`; undefined: a key generated at start.
    */
   readonly signingKey?: { readonly path: string; readonly kid?: string | undefined } | undefined;
+  /** The web console (`http.console`). */
+  readonly console: ConsoleConfig;
 }
+
+/** The `http.console` section. */
+export interface ConsoleConfig {
+  /** Serve the console at /console/. Default true. */
+  readonly enabled: boolean;
+  /** How long a console sign-in lasts, in minutes (1 to 10080). Default 480. */
+  readonly sessionMinutes: number;
+  /** Mark console cookies Secure without TLS on this listener (a TLS proxy in front). Default false. */
+  readonly secureCookies: boolean;
+}
+
+/** The console settings when the config gives none. */
+export const DEFAULT_CONSOLE_CONFIG: ConsoleConfig = Object.freeze({ enabled: true, sessionMinutes: 480, secureCookies: false });
 
 /** The limits a server applies when its config sets none. */
 export const DEFAULT_SERVER_LIMITS: ServerLimits = Object.freeze({
@@ -292,10 +308,10 @@ function readMetrics(value: unknown, errors: string[]): ServerConfig["metrics"] 
 function readHttp(value: unknown, errors: string[]): HttpListenerConfig | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isMap(value)) {
-    errors.push("http: must be a mapping with port (and host, policy_decision_point, signing_key, signing_key_id)");
+    errors.push("http: must be a mapping with port (and host, policy_decision_point, signing_key, signing_key_id, console)");
     return undefined;
   }
-  unknownKeys(value, ["host", "port", "policy_decision_point", "signing_key", "signing_key_id"], "http.", errors);
+  unknownKeys(value, ["host", "port", "policy_decision_point", "signing_key", "signing_key_id", "console"], "http.", errors);
   const keyPath = value["signing_key"];
   const kid = value["signing_key_id"];
   if (keyPath !== undefined && (typeof keyPath !== "string" || keyPath === "")) errors.push("http.signing_key: must be the path of a PEM file holding an Ed25519 private key");
@@ -316,7 +332,27 @@ function readHttp(value: unknown, errors: string[]): HttpListenerConfig | undefi
     return undefined;
   }
   const signingKey = typeof keyPath === "string" && keyPath !== "" ? Object.freeze({ path: keyPath, kid: typeof kid === "string" && kid !== "" ? kid : undefined }) : undefined;
-  return Object.freeze({ host: typeof host === "string" && host !== "" ? host : undefined, port, policyDecisionPoint: pdp, signingKey });
+  return Object.freeze({ host: typeof host === "string" && host !== "" ? host : undefined, port, policyDecisionPoint: pdp, signingKey, console: readConsole(value["console"], errors) });
+}
+
+function readConsole(value: unknown, errors: string[]): ConsoleConfig {
+  if (value === undefined || value === null) return DEFAULT_CONSOLE_CONFIG;
+  if (!isMap(value)) {
+    errors.push("http.console: must be a mapping (enabled, session_minutes, secure_cookies)");
+    return DEFAULT_CONSOLE_CONFIG;
+  }
+  unknownKeys(value, ["enabled", "session_minutes", "secure_cookies"], "http.console.", errors);
+  const flag = (key: string, fallback: boolean): boolean => {
+    const v = value[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== "boolean") errors.push(`http.console.${key}: must be true or false`);
+    return v === true;
+  };
+  return Object.freeze({
+    enabled: flag("enabled", DEFAULT_CONSOLE_CONFIG.enabled),
+    sessionMinutes: integer(value["session_minutes"], "http.console.session_minutes", 1, errors, 10_080) ?? DEFAULT_CONSOLE_CONFIG.sessionMinutes,
+    secureCookies: flag("secure_cookies", DEFAULT_CONSOLE_CONFIG.secureCookies),
+  });
 }
 
 /** Shortest callback secret accepted (bytes). */

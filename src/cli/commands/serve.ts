@@ -63,7 +63,7 @@ async function serve(io: CliIo, g: GlobalOptions, v: ServeValues, logger: Logger
   const httpPort = intOption("serve", "http-port", v["http-port"]);
   if (httpPort !== undefined && (httpPort < 0 || httpPort > 65535)) throw new UsageError(`serve: --http-port must be between 0 and 65535, got ${httpPort}`, "serve");
   // --http-port turns the listener on (or moves it); the server config's http section gives the rest.
-  const http = httpPort !== undefined ? { host: sc.http?.host, port: httpPort, policyDecisionPoint: sc.http?.policyDecisionPoint, signingKey: sc.http?.signingKey } : sc.http;
+  const http = httpPort !== undefined ? { host: sc.http?.host, port: httpPort, policyDecisionPoint: sc.http?.policyDecisionPoint, signingKey: sc.http?.signingKey, console: sc.http?.console } : sc.http;
   const maxBatch = intOption("serve", "max-batch", v["max-batch"]) ?? sc.limits.maxBatch;
   if (maxBatch < 1) throw new UsageError("serve: --max-batch must be >= 1", "serve");
   const grace = intOption("serve", "grace-ms", v["grace-ms"]) ?? 10_000;

@@ -5,6 +5,7 @@ import { accessRequests } from "../http/access-requests/index.ts";
 import { authzenRoutes } from "../http/authzen/authzen-routes.ts";
 import { baseUrlOf } from "../http/authzen/discovery-route.ts";
 import { httpCallerHook } from "../http/caller-auth.ts";
+import { consoleRoutes, type ConsoleServices } from "../http/console/index.ts";
 import type { HttpRouteGroup } from "../http/route-group.ts";
 import type { SigningKey } from "../http/signing-key.ts";
 import type { Logger } from "../logger.ts";
@@ -27,12 +28,14 @@ export interface HttpRoutesContext {
   readonly callbacks: { refusal(url: string): string | undefined } | undefined;
   readonly logger: Logger;
   readonly maxBodyBytes: number;
+  /** The web console's sources (everything but the engine, metrics and caller check above); undefined: no console. */
+  readonly console?: Omit<ConsoleServices, "engine" | "metrics" | "callerCheck"> | undefined;
 }
 
 /**
  * The route groups this server serves over HTTP, in order: the AuthZEN API
- * and the access requests of its approvals profile. New groups (the
- * console) are added here, with their discovery metadata
+ * the access requests of its approvals profile, and the web console. New
+ * groups are added here, with their discovery metadata
  * passed to the AuthZEN group and their context extensions to its decisions.
  */
 export function httpRouteGroups(ctx: HttpRoutesContext): HttpRouteGroup[] {
@@ -68,5 +71,6 @@ export function httpRouteGroups(ctx: HttpRoutesContext): HttpRouteGroup[] {
       metadata: [access.metadata],
     }),
     access.routes,
+    ...(ctx.console === undefined ? [] : [consoleRoutes({ ...ctx.console, engine: ctx.engine, metrics: ctx.metrics, callerCheck: check })]),
   ];
 }

@@ -117,6 +117,18 @@ export interface HttpOptions {
    * other replicas cannot verify them.
    */
   readonly signingKey?: SigningKeyConfig | undefined;
+  /** The web console at /console/ (on unless `enabled: false`; see docs/console.md). */
+  readonly console?: ConsoleOptions | undefined;
+}
+
+/** How the web console is served. */
+export interface ConsoleOptions {
+  /** Default true. */
+  readonly enabled?: boolean | undefined;
+  /** How long a sign-in lasts. Default 480 (8 hours). */
+  readonly sessionMinutes?: number | undefined;
+  /** Mark cookies Secure even without TLS here (a proxy in front terminates TLS). Default: only with TLS. */
+  readonly secureCookies?: boolean | undefined;
 }
 
 /** A running agent-auth server. */
@@ -249,6 +261,19 @@ export async function startAgentAuthServer(options: AgentAuthServerOptions): Pro
           callbacks: ctx.callbacks,
           logger,
           maxBodyBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+          console:
+            options.http.console?.enabled === false
+              ? undefined
+              : {
+                  hub,
+                  store,
+                  reloader,
+                  replicas: () => replicas.list(),
+                  auditFile: backend.auditFile,
+                  secure: options.tls !== undefined || options.http.console?.secureCookies === true,
+                  sessionMinutes: options.http.console?.sessionMinutes,
+                  logger,
+                },
         }),
       });
     } catch (error) {

@@ -6,6 +6,7 @@ import type { AuthorizeRequest } from "../../../gen/agentauth/v1/authorization_p
 import type { ApprovalStatus as StatusName, ApprovalTask } from "../../approvals/types.ts";
 import { APPROVAL_EVENT_KINDS, type AuditEvent } from "../../audit/event.ts";
 import type { AuthRequest } from "../../model/types.ts";
+import { chooseApprover } from "../approver-identity.ts";
 import type { CallerConfig } from "../server-config.ts";
 import type { CallContext, ServiceImpl } from "../grpc/adapter.ts";
 import { invalidArgument, notFound, permissionDenied } from "../grpc/errors.ts";
@@ -119,18 +120,11 @@ function callerOf(ctx: ServiceContext, call: CallContext): CallerConfig | undefi
  * the named approver is taken as given.
  */
 function approverOf(caller: CallerConfig | undefined, named: string): string {
-  if (caller === undefined) {
-    if (named === "") throw invalidArgument("approver", "is required (the server has no caller authentication to tell who approves)");
-    return named;
-  }
-  const mayApprove = caller.groups.has("approve");
-  const mayRelay = caller.groups.has("approvals-relay");
-  if (named === "" || (named === caller.name && mayApprove)) {
-    if (!mayApprove) throw invalidArgument("approver", `is required: caller '${caller.name}' relays approvals ('approvals-relay') but may not approve as itself ('approve')`);
-    return caller.name;
-  }
-  if (!mayRelay) throw permissionDenied(`caller '${caller.name}' may only decide as itself; naming approver '${named}' needs the 'approvals-relay' group`);
-  return named;
+  const choice = chooseApprover(caller, named);
+  if ("approver" in choice) return choice.approver;
+  // The message starts with the field it is about when the field is missing.
+  if (choice.refusal === "invalid") throw invalidArgument("approver", choice.message.replace(/^approver: /, ""));
+  throw permissionDenied(choice.message);
 }
 
 /**
