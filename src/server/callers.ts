@@ -69,22 +69,27 @@ export interface CallerCheck {
    * authentication off.
    */
   replace(callers: readonly CallerConfig[]): void;
+  /** The caller of that name in the current list (after any reload); undefined when it is gone. */
+  named(name: string): CallerConfig | undefined;
 }
 
 /** The callers by token digest and by certificate name. */
 interface CallerIndex {
   readonly byToken: ReadonlyMap<string, CallerConfig>;
   readonly byCertificate: ReadonlyMap<string, CallerConfig>;
+  readonly byName: ReadonlyMap<string, CallerConfig>;
 }
 
 function indexCallers(callers: readonly CallerConfig[]): CallerIndex {
   const byToken = new Map<string, CallerConfig>();
   const byCertificate = new Map<string, CallerConfig>();
+  const byName = new Map<string, CallerConfig>();
   for (const c of callers) {
+    byName.set(c.name, c);
     for (const h of c.tokenHashes) byToken.set(h, c);
     for (const name of c.certificates) byCertificate.set(name, c);
   }
-  return { byToken, byCertificate };
+  return { byToken, byCertificate, byName };
 }
 
 /** Checks requests against configured callers; `onRefused` sees every refusal. */
@@ -122,6 +127,7 @@ export function createCallerCheck(callers: readonly CallerConfig[], onRefused: (
 
   return {
     identify,
+    named: (name) => current.byName.get(name),
     replace(next) {
       if (next.length === 0) throw new Error("no callers: an empty list would turn caller authentication off (restart the server to do that)");
       current = indexCallers(next);

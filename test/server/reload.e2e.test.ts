@@ -10,7 +10,9 @@ import { policyRevision } from "../../src/policy/revision.ts";
 import { POLICY_HEALTH, startAgentAuthServer, type AgentAuthServer } from "../../src/server/app/start-server.ts";
 import { silentLogger } from "../../src/server/logger.ts";
 import { createAgentAuthClient, isClientError, type AgentAuthClient } from "../../src/client/index.ts";
+import { signIn } from "../support/console.ts";
 import { healthClient } from "../support/health.ts";
+import { call } from "../support/http.ts";
 import { CLI, exited, startServe } from "../support/processes.ts";
 
 /** Two policies that answer `read` differently, so a decision shows which one decided it. */
@@ -232,7 +234,7 @@ describe("agent-auth serve: SIGHUP reload and --server-config (a real process)",
     }
   });
 
-  it("reloads the server config's callers on SIGHUP: a new token works, a removed one is refused, a broken file keeps the old callers", async () => {
+  it("reloads the server config's callers on SIGHUP: a new token works, a removed one is refused (its console session too), a broken file keeps the old callers", async () => {
     const policy = join(dir, "callers-policy.yaml");
     writeFileSync(policy, ALLOWS_READ);
     const serverConfig = join(dir, "callers-server.yaml");
@@ -279,9 +281,14 @@ describe("agent-auth serve: SIGHUP reload and --server-config (a real process)",
       expect(JSON.parse(bobAfter.stdout)).to.include({ allowed: true });
       expect(await http("bob")).to.equal(200);
 
-      // Remove alice: her token is refused from the next call.
+      // Remove alice: her token is refused from the next call, and her console session ends.
+      const aliceConsole = await signIn(serving.http, "alice-token");
+      expect((await call(serving.http, "/console/health", { headers: { cookie: aliceConsole.cookie } })).status).to.equal(200);
       writeFileSync(serverConfig, callersFile("bob"));
       await hup("callers reloaded");
+      const consoleAfter = await call(serving.http, "/console/health", { headers: { cookie: aliceConsole.cookie } });
+      expect(consoleAfter.status).to.equal(303);
+      expect(consoleAfter.headers["location"]).to.equal("/console/sign-in");
       const aliceGone = check("alice");
       expect(aliceGone.status).to.equal(1);
       expect(aliceGone.stderr).to.contain("UNAUTHENTICATED");

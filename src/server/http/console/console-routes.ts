@@ -107,11 +107,22 @@ function registerConsole(app: FastifyInstance, s: ConsoleServices): void {
     void reply.code(status).type(HTML).send(messagePage(viewerOf(request), status === 500 ? "Something went wrong" : "Request refused", message));
   });
 
-  /** The viewer of a request: anyone without callers; else the caller of a live session cookie. */
+  /**
+   * The viewer of a request: anyone without callers; else the caller of a
+   * live session cookie, with the groups the caller has now (callers reload
+   * on SIGHUP): a caller removed since sign-in has no session any more.
+   */
   function viewerOf(request: FastifyRequest): Viewer | undefined {
     if (open) return OPEN;
-    const session = sessions.get(cookieOf(request, sessionCookie));
-    return session === undefined ? undefined : { kind: "caller", name: session.caller.name, groups: session.caller.groups, csrf: session.csrf };
+    const id = cookieOf(request, sessionCookie);
+    const session = sessions.get(id);
+    if (session === undefined) return undefined;
+    const caller = s.callerCheck!.named(session.caller.name);
+    if (caller === undefined) {
+      sessions.end(id);
+      return undefined;
+    }
+    return { kind: "caller", name: caller.name, groups: caller.groups, csrf: session.csrf };
   }
 
   /** The viewer when they may see what `group` guards; otherwise answers (sign-in redirect or 403) and returns undefined. */
