@@ -143,7 +143,10 @@ end
 -- Leftmost match of a segment in s[from, e] by bit-parallel matching (Shift-And): one pass over
 -- the text. The state is the set of segment positions matched so far; each code point's mask and
 -- each (state, mask) step are computed once per call and remembered, so a code point costs a few
--- table reads, whatever the segment holds. Returns where the match ends, or nil.
+-- table reads, whatever the segment holds. A segment of three words or more (over 62 code points)
+-- is stepped word by word instead, nothing remembered but the masks: on a run of one letter its
+-- states do not repeat for as many steps as it is wide, and building and interning each costs more
+-- than the words' shifts. Returns where the match ends, or nil.
 local function seg_shift_and(g, s, from, e)
   local tb = g.sa
   if not tb then
@@ -151,7 +154,9 @@ local function seg_shift_and(g, s, from, e)
     g.sa = tb
   end
   local masks, nexts, accept, words, k = tb.masks, tb.next, tb.accept, tb.words, tb.k
-  local d, i = sa_intern(tb, tb.zero()), from
+  local direct = k >= 3
+  local d, i = tb.zero(), from
+  if not direct then d = sa_intern(tb, d) end
   while i <= e do
     local cp, len = string.byte(s, i), 1
     if cp >= 0x80 then
@@ -168,27 +173,41 @@ local function seg_shift_and(g, s, from, e)
       m = sa_intern(tb, w)
       masks[cp] = m
     end
-    local row = nexts[d]
-    if not row then
-      row = {}
-      nexts[d] = row
-    end
-    local nd = row[m]
-    if not nd then
-      local w, mw, nw = words[d], words[m], {}
-      for j = 1, k do
+    if direct then
+      local mw = words[m]
+      for j = k, 1, -1 do
         local carry = 1
-        if j > 1 then carry = rshift(w[j - 1], 30) end
-        nw[j] = band(bor(lshift(w[j], 1), carry), mw[j], 0x7FFFFFFF)
+        if j > 1 then carry = rshift(d[j - 1], 30) end
+        d[j] = band(bor(lshift(d[j], 1), carry), mw[j], 0x7FFFFFFF)
       end
-      nd = sa_intern(tb, nw)
-      row[m] = nd
-    end
-    d = nd
-    i = i + len
-    if accept[d] then
-      glob_steps = glob_steps + (i - from)
-      return i
+      i = i + len
+      if band(d[tb.topword], tb.topbit) ~= 0 then
+        glob_steps = glob_steps + (i - from)
+        return i
+      end
+    else
+      local row = nexts[d]
+      if not row then
+        row = {}
+        nexts[d] = row
+      end
+      local nd = row[m]
+      if not nd then
+        local w, mw, nw = words[d], words[m], {}
+        for j = 1, k do
+          local carry = 1
+          if j > 1 then carry = rshift(w[j - 1], 30) end
+          nw[j] = band(bor(lshift(w[j], 1), carry), mw[j], 0x7FFFFFFF)
+        end
+        nd = sa_intern(tb, nw)
+        row[m] = nd
+      end
+      d = nd
+      i = i + len
+      if accept[d] then
+        glob_steps = glob_steps + (i - from)
+        return i
+      end
     end
   end
   glob_steps = glob_steps + (i - from)
