@@ -48,6 +48,8 @@ const SHAPES: Record<string, string> = {
   "wide ASCII classes": "*" + "[ -~]".repeat(13) + "[!ab]*",
   "non-ASCII classes": "*" + "[a-é]".repeat(13) + "[!a]*",
   "long literals": "*" + "a".repeat(120) + "?" + "a".repeat(120) + "c*",
+  "wide, one-letter literals": "*" + "aa[ab]".repeat(13) + "aa[!a]*",
+  "wide, long and short literals": "*" + "a".repeat(102) + "?a".repeat(13) + "[!a]*",
 };
 
 function freePort(): Promise<number> {

@@ -167,6 +167,94 @@ describe("Redis state store", function () {
       }
     });
 
+    it("agrees with the engine on wide middle pieces (over 31 code points) and texts full of near matches", async function () {
+      this.timeout(120_000);
+      let seed = 11;
+      const next = (n: number): number => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return Math.floor(seed / 65536) % n;
+      };
+      const letters = ["a", "a", "a", "a", "b", "é", "🙂", ":"];
+      // Each wildcard with a character it accepts and one it refuses.
+      const wildcards: [string, () => string, string][] = [
+        ["?", () => letters[next(letters.length)]!, ""],
+        ["[ab]", () => (next(2) === 0 ? "a" : "b"), "é"],
+        ["[!a]", () => ["b", "é", "🙂", ":"][next(4)]!, "a"],
+        ["[!b]", () => ["a", "a", "é", "🙂"][next(4)]!, "b"],
+        ["[é-🙂]", () => ["é", "€", "🙂"][next(3)]!, "a"],
+      ];
+      // Half the cases are nearly one letter (pieces and texts mostly "a"): the longest literal then
+      // occurs at almost every place, overlapping itself.
+      let uniform = false;
+      const run = (max: number): string => {
+        const letter = uniform ? "a" : letters[next(letters.length)]!;
+        return Array.from({ length: 1 + next(max) }, () => (next(uniform ? 12 : 6) === 0 ? letters[next(letters.length)]! : letter)).join("");
+      };
+      /**
+       * A middle piece of at least 32 code points and at most 16 wildcards, a text it matches, and
+       * (when it has a class) a text that differs only in one character a class refuses.
+       */
+      const piece = (): { pattern: string; instance: string; refused: string } => {
+        let pattern = "";
+        let instance = "";
+        const refusals: [number, string][] = [];
+        let width = 0;
+        for (let w = 0; w <= 16 && (width < 32 || next(3) > 0) && width < 200; w++) {
+          if (w > 0) {
+            const [wildcard, accept, refuse] = wildcards[next(wildcards.length)]!;
+            pattern += wildcard;
+            if (refuse !== "") refusals.push([width, refuse]);
+            instance += accept();
+            width++;
+          }
+          const literal = run(uniform && next(2) === 0 ? 90 : next(4) === 0 ? 40 : 6);
+          pattern += literal;
+          instance += literal;
+          width += [...literal].length;
+        }
+        const chars = [...instance];
+        if (refusals.length > 0) {
+          const [at, refuse] = refusals[next(refusals.length)]!;
+          chars[at] = refuse;
+        }
+        return { pattern, instance, refused: chars.join("") };
+      };
+      /** The instance with one character changed (a near match), or cut short, or refused by a class. */
+      const near = (p: { instance: string; refused: string }): string => {
+        const chars = [...p.instance];
+        const how = next(3);
+        if (how === 0) return p.refused;
+        if (how === 1) chars[next(chars.length)] = letters[next(letters.length)]!;
+        else chars.splice(next(chars.length), 1);
+        return chars.join("");
+      };
+      const fill = (max: number): string => Array.from({ length: next(max + 1) }, () => (next(3) === 0 ? run(12) : "a".repeat(1 + next(uniform ? 60 : 30)))).join("");
+      const pairs: (readonly [string, string])[] = [];
+      for (let i = 0; i < 1500; i++) {
+        uniform = next(2) === 0;
+        const pieces = Array.from({ length: 1 + next(2) }, piece);
+        const pattern = "*" + pieces.map((p) => p.pattern).join("*") + "*" + (next(2) === 0 ? "" : "a");
+        let text = fill(3);
+        for (const p of pieces) text += fill(2) + near(p) + (next(2) === 0 ? near(p) : "") + (next(3) > 0 ? p.instance : "") + fill(2);
+        text = [...text].slice(0, 255).join("") + (next(2) === 0 ? "a" : "");
+        pairs.push([pattern, text]);
+      }
+      const client = new Redis(url);
+      try {
+        const got = await luaGlob(client, pairs);
+        const wrong = pairs.filter(([pattern, name], j) => {
+          const tokens = parseGlob(pattern).length;
+          return got[j]!.matched !== fnmatch(name, pattern) || got[j]!.steps > 2 * (name.length + tokens + 1) * (tokens + 1);
+        });
+        expect(wrong.slice(0, 20)).to.deep.equal([]);
+        const matched = got.filter((g) => g.matched).length;
+        expect(matched).to.be.greaterThan(150);
+        expect(pairs.length - matched).to.be.greaterThan(150);
+      } finally {
+        client.disconnect();
+      }
+    });
+
     // The review's shape ran one EVALSHA for 12 s: Redis answered BUSY to
     // everyone. The steps the script takes now are linear in the name.
     it("matches the review's attack shapes in steps linear in the name", async function () {

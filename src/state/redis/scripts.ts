@@ -46,10 +46,20 @@ end
 -- Token steps taken by glob (read by GLOB_CHECK).
 local glob_steps = 0
 
--- Where segment g (tokens between stars) matching at byte i ends (exclusive, never beyond e + 1), or nil.
--- Tokens: {'l', text} {'a'} {'c', negated, lo, hi, ...}; each matches a fixed number of code points.
-local function seg_verify(g, s, i, e)
-  for k = 1, #g do
+-- Whether class token t ({'c', negated, lo, hi, ...}) accepts code point cp.
+local function class_ok(t, cp)
+  local hit = false
+  for r = 3, #t, 2 do
+    if cp >= t[r] and cp <= t[r + 1] then hit = true break end
+  end
+  return hit ~= (t[2] == 1)
+end
+
+-- Where segment g (tokens between stars) matching at byte i ends (exclusive, never beyond e + 1), or nil;
+-- from token first on (default 1). Tokens: {'l', text} {'a'} {'c', negated, lo, hi, ...}; each matches a
+-- fixed number of code points.
+local function seg_verify(g, s, i, e, first)
+  for k = first or 1, #g do
     glob_steps = glob_steps + 1
     local t = g[k]
     if t[1] == 'l' then
@@ -59,14 +69,7 @@ local function seg_verify(g, s, i, e)
     else
       if i > e then return nil end
       local len = charlen(s, i)
-      if t[1] == 'c' then
-        local cp = codepoint(s, i, len)
-        local hit = false
-        for r = 3, #t, 2 do
-          if cp >= t[r] and cp <= t[r + 1] then hit = true break end
-        end
-        if hit == (t[2] == 1) then return nil end
-      end
+      if t[1] == 'c' and not class_ok(t, codepoint(s, i, len)) then return nil end
       i = i + len
     end
   end
@@ -140,7 +143,10 @@ end
 -- Leftmost match of a segment in s[from, e] by bit-parallel matching (Shift-And): one pass over
 -- the text. The state is the set of segment positions matched so far; each code point's mask and
 -- each (state, mask) step are computed once per call and remembered, so a code point costs a few
--- table reads, whatever the segment holds. Returns where the match ends, or nil.
+-- table reads, whatever the segment holds. A segment of three words or more (over 62 code points)
+-- is stepped word by word instead, nothing remembered but the masks: on a run of one letter its
+-- states do not repeat for as many steps as it is wide, and building and interning each costs more
+-- than the words' shifts. Returns where the match ends, or nil.
 local function seg_shift_and(g, s, from, e)
   local tb = g.sa
   if not tb then
@@ -148,7 +154,9 @@ local function seg_shift_and(g, s, from, e)
     g.sa = tb
   end
   local masks, nexts, accept, words, k = tb.masks, tb.next, tb.accept, tb.words, tb.k
-  local d, i = sa_intern(tb, tb.zero()), from
+  local direct = k >= 3
+  local d, i = tb.zero(), from
+  if not direct then d = sa_intern(tb, d) end
   while i <= e do
     local cp, len = string.byte(s, i), 1
     if cp >= 0x80 then
@@ -160,46 +168,97 @@ local function seg_shift_and(g, s, from, e)
       local w, l = {}, tb.lit[cp]
       for j = 1, k do w[j] = bor(tb.any[j], l and l[j] or 0) end
       for c = 1, #tb.classes do
-        local t = tb.classes[c][1]
-        local hit = false
-        for r = 3, #t, 2 do
-          if cp >= t[r] and cp <= t[r + 1] then hit = true break end
-        end
-        if hit ~= (t[2] == 1) then tb.setbit(w, tb.classes[c][2]) end
+        if class_ok(tb.classes[c][1], cp) then tb.setbit(w, tb.classes[c][2]) end
       end
       m = sa_intern(tb, w)
       masks[cp] = m
     end
-    local row = nexts[d]
-    if not row then
-      row = {}
-      nexts[d] = row
-    end
-    local nd = row[m]
-    if not nd then
-      local w, mw, nw = words[d], words[m], {}
-      for j = 1, k do
+    if direct then
+      local mw = words[m]
+      for j = k, 1, -1 do
         local carry = 1
-        if j > 1 then carry = rshift(w[j - 1], 30) end
-        nw[j] = band(bor(lshift(w[j], 1), carry), mw[j], 0x7FFFFFFF)
+        if j > 1 then carry = rshift(d[j - 1], 30) end
+        d[j] = band(bor(lshift(d[j], 1), carry), mw[j], 0x7FFFFFFF)
       end
-      nd = sa_intern(tb, nw)
-      row[m] = nd
-    end
-    d = nd
-    i = i + len
-    if accept[d] then
-      glob_steps = glob_steps + (i - from)
-      return i
+      i = i + len
+      if band(d[tb.topword], tb.topbit) ~= 0 then
+        glob_steps = glob_steps + (i - from)
+        return i
+      end
+    else
+      local row = nexts[d]
+      if not row then
+        row = {}
+        nexts[d] = row
+      end
+      local nd = row[m]
+      if not nd then
+        local w, mw, nw = words[d], words[m], {}
+        for j = 1, k do
+          local carry = 1
+          if j > 1 then carry = rshift(w[j - 1], 30) end
+          nw[j] = band(bor(lshift(w[j], 1), carry), mw[j], 0x7FFFFFFF)
+        end
+        nd = sa_intern(tb, nw)
+        row[m] = nd
+      end
+      d = nd
+      i = i + len
+      if accept[d] then
+        glob_steps = glob_steps + (i - from)
+        return i
+      end
     end
   end
   glob_steps = glob_steps + (i - from)
   return nil
 end
 
+-- Leftmost match of a segment wider than one Shift-And word, in s[from, e]: its anchor (longest
+-- literal, token g.anchor) is searched natively, and each place it occurs is checked token by token,
+-- backwards for the tokens before it and forwards for those after. The tokens before the anchor
+-- have a fixed width in code points, so places are tried in the order of the matches they would
+-- start: the first that checks is the leftmost. Costs a native search plus at most one check of
+-- each token per place the anchor occurs. Returns where the match ends, or nil.
+local function seg_anchored(g, s, from, e)
+  local a = g.anchor
+  local lit = g[a][2]
+  local init = from
+  while true do
+    glob_steps = glob_steps + 1
+    local p = string.find(s, lit, init, true)
+    -- Later places end later: past e, none fits.
+    if not p or p + #lit - 1 > e then return nil end
+    local j = p
+    for k = a - 1, 1, -1 do
+      glob_steps = glob_steps + 1
+      local t = g[k]
+      if t[1] == 'l' then
+        j = j - #t[2]
+        if j < from or string.sub(s, j, j + #t[2] - 1) ~= t[2] then j = nil break end
+      else
+        if j <= from then j = nil break end
+        j = j - 1
+        while j > from do
+          local b = string.byte(s, j)
+          if b < 0x80 or b >= 0xC0 then break end
+          j = j - 1
+        end
+        if t[1] == 'c' and not class_ok(t, codepoint(s, j, charlen(s, j))) then j = nil break end
+      end
+    end
+    if j then
+      local stop = seg_verify(g, s, p + #lit, e, a + 1)
+      if stop then return stop end
+    end
+    init = p + 1
+  end
+end
+
 -- Where the leftmost match of segment g starting in s[from, e] ends, or nil: a literal by a plain
--- substring search, anything else by Shift-And. A later match ends later (the width in code
--- points is fixed): if the leftmost ends beyond e, all do.
+-- substring search, a segment wider than one Shift-And word (31 code points) from its longest
+-- literal when that costs less, anything else by Shift-And. A later match ends later (the width in code points is
+-- fixed): if the leftmost ends beyond e, all do.
 local function seg_find(g, s, from, e)
   if #g == 0 then return from end
   if #g == 1 and g[1][1] == 'l' then
@@ -208,14 +267,24 @@ local function seg_find(g, s, from, e)
     if a and a + #g[1][2] - 1 <= e then return a + #g[1][2] end
     return nil
   end
+  if g.width > 31 and g.anchor then
+    -- Places a match could start (bytes bound code points): none, or few enough that checking
+    -- each token at each costs less than Shift-And's words at each byte (a fresh step of a word
+    -- costs a few token checks).
+    local span = e - from + 1
+    local room = span - g.width + 1
+    if room < 1 then return nil end
+    if room * #g <= 2 * math.floor((g.width + 30) / 31) * span then return seg_anchored(g, s, from, e) end
+  end
   return seg_shift_and(g, s, from, e)
 end
 
 -- Whole-string glob match (Python fnmatch on code points) of a program from glob-program.ts.
 -- The program is cut at its stars into segments: the first must match at the start, the last
 -- (of fixed width in code points) at the end, each middle one at its leftmost place after the
--- previous one: a literal by a plain substring search, any other by Shift-And (one pass, a few
--- table reads per code point). Successive searches never overlap: one pass over the text in all.
+-- previous one: a literal by a plain substring search, a wide one from its longest literal, any
+-- other by Shift-And (one pass, a few table reads per code point). Successive searches never
+-- overlap.
 local function glob(program, s)
   local segs, cur = {}, {}
   for k = 1, #program do
@@ -235,6 +304,7 @@ local function glob(program, s)
       if t[1] == 'l' then
         local _, count = string.gsub(t[2], '[^\\128-\\191]', '')
         width = width + count
+        if not g.anchor or #t[2] > #g[g.anchor][2] then g.anchor = k end
       else
         width = width + 1
       end
