@@ -157,8 +157,12 @@ describe("ApprovalService over gRPC", function () {
     });
 
     it("pages through the listing", async () => {
-      const ids: string[] = [];
-      for (let i = 0; i < 5; i++) ids.push((await client.approvals.request({ ...deploy, user: `pager-${i}` })).task.id);
+      const tasks: { id: string; createdAt: string }[] = [];
+      for (let i = 0; i < 5; i++) tasks.push((await client.approvals.request({ ...deploy, user: `pager-${i}` })).task);
+      // The listing's order: creation time, then id (tasks made in one millisecond go by id).
+      const ids = tasks
+        .sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1))
+        .map((t) => t.id);
       const seen: string[] = [];
       let after = "";
       do {
