@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import type { Browser, Page } from "puppeteer-core";
 import { createAgentAuthClient, type AgentAuthClient } from "../../../src/client/index.ts";
-import { launchChromium } from "../../support/browser.ts";
+import { launchChromium, pngHasContent } from "../../support/browser.ts";
 import { exited, startServe } from "../../support/processes.ts";
 
 const sha = (token: string): string => createHash("sha256").update(token).digest("hex");
@@ -216,6 +216,42 @@ describe("console in a browser (chromium)", function () {
     expect(await page.$eval(`#task-${task.id} .comment`, (e) => e.textContent)).to.equal("ship it");
     await page.goto(`${base}/console/approvals/${task.id}`);
     expect(await page.$eval("#task-status", (e) => e.textContent)).to.equal("used");
+  });
+
+  it("refuses what the rules refuse (four eyes, a form without its CSRF token); the inbox's screenshots at desktop and phone widths are not blank", async () => {
+    // admin asks for a strong-tier action on their own behalf: the four-eyes rule keeps them from approving it.
+    const own = { agent: "deploy-bot", user: "admin", action: "deploy", resource: "/prod/ledger", scope: "service:ledger" };
+    const { task } = await grpc.approvals.request({ ...own, justification: "my own deploy" });
+    await page.goto(`${base}/console/approvals`);
+    await page.waitForSelector(`#task-${task.id}`, { timeout: 20_000 });
+    expect(await page.$(`#task-${task.id} button.approve`)).to.equal(null);
+    expect(await page.$eval(`#task-${task.id} .cannot button`, (b) => (b as any).disabled)).to.equal(true);
+    expect(await page.$eval(`#task-${task.id} .cannot .reason`, (e) => e.textContent)).to.match(/^You may not decide this request: four-eyes rule/);
+    // A decision admin may make, posted with the browser's session but without the form's CSRF token, is refused; the task stays pending.
+    const other = (await grpc.approvals.request({ ...own, user: "carol", justification: "carol's deploy" })).task;
+    const cookie = (await page.cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+    const forged = await fetch(`${base}/console/approvals/${other.id}/decide`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ decision: "approve", comment: "" }).toString(),
+      redirect: "manual",
+    });
+    expect(forged.status).to.equal(403);
+    expect(await forged.text()).to.contain("the form carries no CSRF token");
+    expect((await grpc.approvals.get(other.id))?.status).to.equal("pending");
+    // Screenshots of the inbox, saved beside the run's files and checked not to be blank.
+    for (const [name, viewport] of [
+      ["desktop", { width: 1280, height: 800 }],
+      ["phone", { width: 360, height: 740 }],
+    ] as const) {
+      await page.setViewport(viewport);
+      await page.goto(`${base}/console/approvals`);
+      await page.waitForSelector(`#task-${task.id}`, { timeout: 20_000 });
+      const png = await page.screenshot({ type: "png", path: join(dir, `inbox-${name}.png`) });
+      expect(readFileSync(join(dir, `inbox-${name}.png`)).length).to.be.greaterThan(0);
+      expect(pngHasContent(png), `the ${name} screenshot is blank`).to.equal(true);
+    }
+    await page.setViewport({ width: 1280, height: 800 });
   });
 
   it("signs out: the session ends and the console asks to sign in again", async () => {
