@@ -172,9 +172,11 @@ export function forEachRecordedDecision(path: string, visit: (r: RecordedDecisio
   let lines = 0;
   forEachAuditLine(path, (text, start, end) => {
     lines++;
-    // An approval event is not a decision: not replayed, not counted as unreadable.
-    const kind = text.indexOf(KIND_FIELD, start);
-    if (kind >= 0 && kind < end && isApprovalEvent(text.slice(start, end))) return;
+    // An approval event is not a decision: not replayed, not counted as unreadable. The search
+    // stays inside the line (a search of the chunk from `start` would run to its end on every
+    // decision line: quadratic in the chunk).
+    const line = text.slice(start, end);
+    if (line.includes(KIND_FIELD) && isApprovalEvent(line)) return;
     const f = readRecordFields(text, start, end, fields);
     if (f === undefined) {
       let parsed: unknown;
