@@ -1,9 +1,10 @@
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { AuditEvent as AuditEventMessage } from "../../gen/agentauth/v1/audit_pb.ts";
-import { ApprovalUseStatus, Effect, Tier, type Decision } from "../../gen/agentauth/v1/decision_pb.ts";
+import { Effect, Tier, type Decision } from "../../gen/agentauth/v1/decision_pb.ts";
 import { DelegationStatus, type Delegation } from "../../gen/agentauth/v1/delegation_pb.ts";
 import { SessionStatus, type Session as SessionMessage } from "../../gen/agentauth/v1/session_pb.ts";
 import type { ApprovalTask } from "../approvals/types.ts";
+import { approvalUseStatusName } from "../client/from-wire.ts";
 import type { AuthDecision, DelegationGrant, Session } from "../model/types.ts";
 
 /**
@@ -104,17 +105,6 @@ export function approvalView(t: ApprovalTask): ApprovalView {
   };
 }
 
-const USE_STATUS_NAME: Readonly<Record<number, string>> = {
-  [ApprovalUseStatus.REDEEMED]: "",
-  [ApprovalUseStatus.UNKNOWN]: "unknown",
-  [ApprovalUseStatus.PENDING]: "pending",
-  [ApprovalUseStatus.DENIED]: "denied",
-  [ApprovalUseStatus.EXPIRED]: "expired",
-  [ApprovalUseStatus.CANCELLED]: "cancelled",
-  [ApprovalUseStatus.USED]: "used",
-  [ApprovalUseStatus.MISMATCH]: "mismatch",
-};
-
 /** An audit record: the JSONL fields, plus the stream cursor when read from a server. */
 export type AuditView = Record<string, unknown>;
 
@@ -197,7 +187,7 @@ export function decisionViewOf(d: Decision | undefined): DecisionView {
     // As the engine's own JSON: the approval fields only when the request presented one.
     ...(d === undefined || d.approvalId === ""
       ? {}
-      : { approval_id: d.approvalId, approved_by: d.approvedBy, approval_status: USE_STATUS_NAME[d.approvalStatus] ?? "unknown" }),
+      : { approval_id: d.approvalId, approved_by: d.approvedBy, approval_status: approvalUseStatusName(d.approvalStatus) }),
   };
 }
 

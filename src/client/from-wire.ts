@@ -23,6 +23,11 @@ export function decisionFromWire(d: Decision | undefined): AuthDecision {
   );
 }
 
+/** The name of a wire `ApprovalUseStatus` ("" once redeemed); "unknown" for a value this version does not know. */
+export function approvalUseStatusName(status: ApprovalUseStatus): UseStatusName {
+  return USE_STATUS_NAMES[status] ?? "unknown";
+}
+
 const USE_STATUS_NAMES: Readonly<Record<number, UseStatusName>> = {
   [ApprovalUseStatus.REDEEMED]: "",
   [ApprovalUseStatus.UNKNOWN]: "unknown",
@@ -37,7 +42,7 @@ const USE_STATUS_NAMES: Readonly<Record<number, UseStatusName>> = {
 /** What the decision says of the approval its request presented; undefined when none was. */
 function approvalFromDecision(d: Decision): DecisionApproval | undefined {
   if (d.approvalId === "") return undefined;
-  return { approvalId: d.approvalId, approvedBy: d.approvedBy, approvalStatus: USE_STATUS_NAMES[d.approvalStatus] ?? "unknown" };
+  return { approvalId: d.approvalId, approvedBy: d.approvedBy, approvalStatus: approvalUseStatusName(d.approvalStatus) };
 }
 
 /** A session from the wire, as the engine reports it. */

@@ -198,15 +198,7 @@ export class AuthEngine {
     let outcome: StateOutcome | "unavailable" | undefined;
     if (req.sessionId !== "" || screening.needDelegations) {
       try {
-        outcome = await this.#store.resolveOutcome({
-          sessionId: req.sessionId,
-          agent: req.agent,
-          user: req.user,
-          scope: req.scope,
-          action: req.action,
-          delegations: screening.needDelegations,
-          requireScope: policy.config.sessions.requireScope,
-        });
+        outcome = await this.#store.resolveOutcome(outcomeQuery(policy, req, screening));
       } catch (error) {
         this.#onError(error, "state store");
         outcome = "unavailable";
@@ -232,15 +224,7 @@ export class AuthEngine {
   }
 
   async #decideWithState(policy: CompiledPolicy, req: NormalizedRequest, screening: Screening, start: number, origin: DecisionOrigin | undefined): Promise<AuthDecision> {
-    const query: OutcomeQuery = {
-      sessionId: req.sessionId,
-      agent: req.agent,
-      user: req.user,
-      scope: req.scope,
-      action: req.action,
-      delegations: screening.needDelegations,
-      requireScope: policy.config.sessions.requireScope,
-    };
+    const query = outcomeQuery(policy, req, screening);
     const decisionId = newDecisionId();
     // Asked alongside the state read (not after it) so a decision waits once.
     const provider =
@@ -330,16 +314,7 @@ export class AuthEngine {
     });
     const rankIfGrant = redeemRank(candidates.ifGrant);
     const rankIfNoGrant = redeemRank(candidates.ifNoGrant);
-    const query: OutcomeQuery = {
-      sessionId: req.sessionId,
-      agent: req.agent,
-      user: req.user,
-      scope: req.scope,
-      action: req.action,
-      delegations: screening.needDelegations,
-      requireScope: policy.config.sessions.requireScope,
-      approval: { id: approvalId, binding: bindingDigest(req), rankIfGrant, rankIfNoGrant },
-    };
+    const query: OutcomeQuery = { ...outcomeQuery(policy, req, screening), approval: { id: approvalId, binding: bindingDigest(req), rankIfGrant, rankIfNoGrant } };
     const eventTime = this.#clock.now();
     const redeemedEventId = randomUUID();
     const expiredEventId = randomUUID();
@@ -565,4 +540,17 @@ function approvalIdOf(value: unknown, limits: RequestLimits): string {
   }
   if (!value.isWellFormed()) throw new InvalidRequestError("approval_id", "is not well-formed Unicode (lone surrogate)");
   return value;
+}
+
+/** The state a decision asks its store for: the session check and, when the profile did not allow, the grants. */
+function outcomeQuery(policy: CompiledPolicy, req: NormalizedRequest, screening: Screening): OutcomeQuery {
+  return {
+    sessionId: req.sessionId,
+    agent: req.agent,
+    user: req.user,
+    scope: req.scope,
+    action: req.action,
+    delegations: screening.needDelegations,
+    requireScope: policy.config.sessions.requireScope,
+  };
 }
