@@ -8,7 +8,10 @@
  * (`limits.max_name_length`). None of the delegated patterns matches, so every
  * one is tried. Each shape is timed with the memory store and the Redis store,
  * next to the same decision with plain patterns (`*c`, `pr:N*`); the difference
- * is the matching. Prints µs per decision, median of the rounds.
+ * is the matching. Prints µs per decision (median of the rounds), the µs Redis
+ * spent in scripts per decision (`INFO commandstats`), and the first decision of
+ * fresh sessions and delegations (with Redis, the one that asks the engine for
+ * patterns with a wildcard between two stars before the engine has learned them).
  *
  * Starts a redis-server of its own on a free port (never a shared one), or uses
  * $AGENT_AUTH_BENCH_REDIS under a key prefix of its own.
@@ -77,18 +80,52 @@ async function setUp(engine: AuthEngine, scope: string, actions: string[]): Prom
   return { agent: "bot", user, action: "pr:" + "a".repeat(TEXT_LENGTH - 3), scope: "a".repeat(TEXT_LENGTH - 1) + "c", sessionId: session.sessionId };
 }
 
-async function timeDecisions(engine: AuthEngine, request: AuthRequest): Promise<number> {
-  const first = await engine.authorize(request);
-  if (first.allowed || !first.reason.endsWith("not authorized for agent 'bot'")) {
-    throw new Error(`the worst-case request must pass the session scope and try every pattern: ${first.reason}`);
+/** Microseconds Redis has spent in scripts so far (`INFO commandstats`: EVALSHA and EVAL). */
+async function scriptUsec(redis: Redis): Promise<number> {
+  const info = await redis.info("commandstats");
+  let total = 0;
+  for (const m of info.matchAll(/^cmdstat_(?:evalsha|eval):calls=\d+,usec=(\d+),/gm)) total += Number(m[1]);
+  return total;
+}
+
+/** Fresh sessions and delegations whose first decision is timed. */
+const FIRSTS = Number(process.env["BENCH_FIRSTS"] ?? 20);
+
+/** Checks that the worst-case request passes the session scope and tries every pattern. */
+function checkWorst(reason: string): void {
+  if (!reason.endsWith("not authorized for agent 'bot'")) throw new Error(`the worst-case request must pass the session scope and try every pattern: ${reason}`);
+}
+
+/**
+ * The median µs of the first decision of FIRSTS fresh sessions and
+ * delegations of the shape: with Redis, the one that asks the engine for the
+ * patterns (a second call) before the engine has learned them.
+ */
+async function timeFirsts(engine: AuthEngine, scope: string, actions: string[]): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < FIRSTS; i++) {
+    const request = await setUp(engine, scope, actions);
+    const t = performance.now();
+    const d = await engine.authorize(request);
+    times.push((performance.now() - t) * 1000);
+    checkWorst(d.reason);
   }
+  return median(times);
+}
+
+/** Median µs per decision over the rounds, and (with `redis`) the median µs Redis spent in scripts per decision. */
+async function timeDecisions(engine: AuthEngine, request: AuthRequest, redis?: Redis): Promise<{ us: number; redisUs: number | undefined }> {
+  checkWorst((await engine.authorize(request)).reason);
   const rounds: number[] = [];
+  const held: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
+    const before = redis === undefined ? 0 : await scriptUsec(redis);
     const t = performance.now();
     for (let i = 0; i < DECISIONS; i++) await engine.authorize(request);
     rounds.push(((performance.now() - t) * 1000) / DECISIONS);
+    if (redis !== undefined) held.push(((await scriptUsec(redis)) - before) / DECISIONS);
   }
-  return median(rounds);
+  return { us: median(rounds), redisUs: redis === undefined ? undefined : median(held) };
 }
 
 async function main(): Promise<void> {
@@ -108,22 +145,27 @@ async function main(): Promise<void> {
     memory: new AuthEngine(config, { audit: false }),
     redis: new AuthEngine(config, { audit: false, store }),
   };
+  const stats = new Redis(url);
   const rows: string[][] = [];
   try {
     const baseline: Record<string, number> = {};
+    const time = (name: string, engine: AuthEngine, request: AuthRequest) => timeDecisions(engine, request, name === "redis" ? stats : undefined);
+    const held = (t: { redisUs: number | undefined }): string => (t.redisUs === undefined ? "—" : t.redisUs.toFixed(0));
     for (const [name, engine] of Object.entries(engines)) {
       const plain = Array.from({ length: 16 }, (_, i) => `pr:${i}*`);
-      baseline[name] = await timeDecisions(engine, await setUp(engine, "*c", plain));
-      rows.push([name, "plain patterns (baseline)", baseline[name]!.toFixed(0), "—"]);
+      const t = await time(name, engine, await setUp(engine, "*c", plain));
+      baseline[name] = t.us;
+      rows.push([name, "plain patterns (baseline)", t.us.toFixed(0), "—", held(t), (await timeFirsts(engine, "*c", plain)).toFixed(0)]);
     }
     for (const [shape, pattern] of Object.entries(SHAPES)) {
       for (const [name, engine] of Object.entries(engines)) {
         const actions = Array.from({ length: 16 }, () => "pr:" + pattern);
-        const us = await timeDecisions(engine, await setUp(engine, pattern, actions));
-        rows.push([name, shape, us.toFixed(0), (us - baseline[name]!).toFixed(0)]);
+        const t = await time(name, engine, await setUp(engine, pattern, actions));
+        rows.push([name, shape, t.us.toFixed(0), (t.us - baseline[name]!).toFixed(0), held(t), (await timeFirsts(engine, pattern, actions)).toFixed(0)]);
       }
     }
   } finally {
+    stats.disconnect();
     await store.close();
     if (redisServer !== undefined) redisServer.kill("SIGTERM");
     else {
@@ -139,9 +181,10 @@ async function main(): Promise<void> {
   }
   console.log(`Worst decisions within the limits: a session scope and 16 delegated patterns of each shape,`);
   console.log(`a ${TEXT_LENGTH}-character scope and action; ${DECISIONS} decisions × ${ROUNDS} rounds, median µs per decision.\n`);
-  console.log(["store", "shape", "µs/decision", "matching µs (minus baseline)"].join(" | "));
+  console.log(`First decision: median of ${FIRSTS} fresh sessions and delegations (with Redis, before the engine has learned their patterns).\n`);
+  console.log(["store", "shape", "µs/decision", "matching µs (minus baseline)", "Redis µs in scripts per decision", "first decision µs"].join(" | "));
   for (const row of rows) console.log(row.join(" | "));
-  console.log("\nRerun: npm run bench:globs   (BENCH_DECISIONS, BENCH_ROUNDS, AGENT_AUTH_BENCH_REDIS)");
+  console.log("\nRerun: npm run bench:globs   (BENCH_DECISIONS, BENCH_ROUNDS, BENCH_FIRSTS, AGENT_AUTH_BENCH_REDIS)");
 }
 
 await main();

@@ -343,6 +343,36 @@ export function runStateStoreContract(name: string, fixture: StoreFixture): void
         expect(await store.resolveOutcome({ ...dq, action: "pr:" + "🙂".repeat(2040) + "a" })).to.deep.equal({ kind: "ok", grant: { id: d.id, fromUser: "alice" } });
       });
 
+      // The Redis script leaves middle pieces with wildcards (`*a?c*`) to the
+      // engine: the grant must still be the first delegation that covers the
+      // action, and the session's scope checked exactly, whichever side matched.
+      it("grants from the first covering delegation and checks the scope, whatever the patterns' shapes", async () => {
+        const first = delegation(clock, { actions: ["*b?d*", "pr:z*"] });
+        await store.delegations.create(first);
+        clock.advance(1);
+        const second = delegation(clock, { actions: ["*a?c*"] });
+        await store.delegations.create(second);
+        clock.advance(1);
+        const third = delegation(clock, { actions: ["pr:*"] });
+        await store.delegations.create(third);
+        const dq = { ...base, sessionId: "", delegations: true };
+        expect(await store.resolveOutcome({ ...dq, action: "pr:abc" })).to.deep.equal({ kind: "ok", grant: { id: second.id, fromUser: "alice" } });
+        expect(await store.resolveOutcome({ ...dq, action: "pr:bxd" })).to.deep.equal({ kind: "ok", grant: { id: first.id, fromUser: "alice" } });
+        expect(await store.resolveOutcome({ ...dq, action: "pr:xyz" })).to.deep.equal({ kind: "ok", grant: { id: third.id, fromUser: "alice" } });
+        expect(await store.resolveOutcome({ ...dq, action: "xabcx" })).to.deep.equal({ kind: "ok", grant: { id: second.id, fromUser: "alice" } });
+        expect(await store.resolveOutcome({ ...dq, action: "xyz" })).to.deep.equal({ kind: "ok", grant: undefined });
+        await store.delegations.revoke(second.id);
+        expect(await store.resolveOutcome({ ...dq, action: "pr:abc" })).to.deep.equal({ kind: "ok", grant: { id: third.id, fromUser: "alice" } });
+        const s = session(clock, { scope: "project:*[0-9]?x*" });
+        await store.sessions.create(s);
+        const q = { ...base, sessionId: s.id };
+        expect(await store.resolveOutcome({ ...q, scope: "project:web-7ax-1" })).to.deep.equal({ kind: "ok", grant: undefined });
+        expect(await store.resolveOutcome({ ...q, scope: "project:web-a7x-1" })).to.deep.equal({ kind: "scope_outside", pattern: s.scope });
+        // Both at once: the scope left to the engine, then the delegations.
+        expect(await store.resolveOutcome({ ...q, scope: "project:1zx", action: "zbxd", delegations: true })).to.deep.equal({ kind: "ok", grant: { id: first.id, fromUser: "alice" } });
+        expect(await store.resolveOutcome({ ...q, scope: "project:zzx", action: "zbxd", delegations: true })).to.deep.equal({ kind: "scope_outside", pattern: s.scope });
+      });
+
       it("demands a request scope in a scoped session only when asked to (sessions.require_scope)", async () => {
         const scoped = session(clock, { scope: "project:*" });
         const open = session(clock);

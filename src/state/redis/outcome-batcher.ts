@@ -4,7 +4,9 @@ import type { OutcomeRecords } from "../../audit/outcome-records.ts";
 import type { Clock } from "../../model/clock.ts";
 import type { OutcomeQuery, StateOutcome } from "../outcome.ts";
 import type { RedisKeys } from "./keys.ts";
-import { toOutcome } from "./outcome-codes.ts";
+import { fnmatch } from "../../policy/fnmatch.ts";
+import { StateUnavailableError } from "../../model/errors.ts";
+import { OUTCOME_CODE, toOutcome } from "./outcome-codes.ts";
 import { RespArgs } from "./resp-builder.ts";
 import { script, type ScriptRunner } from "./script-runner.ts";
 import { RESOLVE } from "./scripts.ts";
@@ -18,6 +20,19 @@ const RESOLVE_SCRIPT = script(RESOLVE);
  */
 const MAX_BATCH = 16;
 
+/** Calls one decision may take when the script leaves patterns to the engine (see OutcomeBatcher.#answer). */
+const MAX_CALLS = 3;
+
+/** A decision on its way: its query, records, promise, and the engine's answers for the script. */
+interface Waiting {
+  readonly q: OutcomeQuery;
+  readonly records: OutcomeRecords | undefined;
+  readonly resolve: (o: StateOutcome) => void;
+  readonly reject: (e: unknown) => void;
+  answers: [scope: string, delegations: string] | undefined;
+  calls: number;
+}
+
 /**
  * The decisions' state step in Redis. Decisions that arrive together (in one
  * event-loop turn) share one RESOLVE call: each still waits for exactly one
@@ -30,7 +45,7 @@ export class OutcomeBatcher {
   readonly #runner: ScriptRunner;
   readonly #clock: Clock;
   readonly #streamMaxLength: number;
-  #waiting: { resolve: (o: StateOutcome) => void; reject: (e: unknown) => void }[] = [];
+  #waiting: Waiting[] = [];
   readonly #keyArgs = new RespArgs();
   readonly #args = new RespArgs();
   readonly #fixed = new RespArgs(256);
@@ -39,6 +54,7 @@ export class OutcomeBatcher {
   readonly #none: string;
   readonly #grantsPrefixes: Buffer[] = [];
   #scheduled = false;
+  readonly #patterns = new LearnedPatterns();
 
   constructor(options: { keys: RedisKeys; runner: ScriptRunner; clock: Clock; streamMaxLength: number }) {
     this.#keys = options.keys;
@@ -51,48 +67,106 @@ export class OutcomeBatcher {
 
   /** The outcome of `q`; with `records`, the matching record is appended to the stream in the same call. */
   resolve(q: OutcomeQuery, records?: OutcomeRecords): Promise<StateOutcome> {
-    return new Promise<StateOutcome>((resolve, reject) => {
-      const keys = this.#keyArgs;
-      const args = this.#args;
-      // The same keys as RedisKeys.session and RedisKeys.grants, written without building their strings.
-      if (q.sessionId === "") keys.text(this.#keys.none);
-      else keys.joined(this.#sessionPrefix, q.sessionId, "");
-      keys.joined(this.#grantsPrefix(q.agent.length), q.agent, q.user);
-      const approval = q.approval;
-      keys.text(approval === undefined ? this.#none : this.#keys.approval(approval.id));
-      args.text(q.sessionId === "" ? "0" : q.requireScope === true ? "2" : "1").text(q.agent).text(q.user).text(q.scope).text(q.action).text(q.delegations ? "1" : "0");
-      if (records === undefined) {
-        args.text("0").text("").text("0").text("0").text("");
-      } else {
-        const line = encodeAuditRecord(records.event);
-        args.text("1").bytes(line.line, 0, line.line.length).integer(line.partStart).integer(line.partEnd);
-        if (records.ifGrant === undefined) args.text("");
+    return new Promise<StateOutcome>((resolve, reject) => this.#enqueue({ q, records, resolve, reject, answers: this.#answers(q), calls: 0 }));
+  }
+
+  /** Encodes a decision into the next call. */
+  #enqueue(item: Waiting): void {
+    const { q, records } = item;
+    const keys = this.#keyArgs;
+    const args = this.#args;
+    // The same keys as RedisKeys.session and RedisKeys.grants, written without building their strings.
+    if (q.sessionId === "") keys.text(this.#keys.none);
+    else keys.joined(this.#sessionPrefix, q.sessionId, "");
+    keys.joined(this.#grantsPrefix(q.agent.length), q.agent, q.user);
+    const approval = q.approval;
+    keys.text(approval === undefined ? this.#none : this.#keys.approval(approval.id));
+    args.text(q.sessionId === "" ? "0" : q.requireScope === true ? "2" : "1").text(q.agent).text(q.user).text(q.scope).text(q.action).text(q.delegations ? "1" : "0");
+    if (records === undefined) {
+      args.text("0").text("").text("0").text("0").text("");
+    } else {
+      const line = encodeAuditRecord(records.event);
+      args.text("1").bytes(line.line, 0, line.line.length).integer(line.partStart).integer(line.partEnd);
+      if (records.ifGrant === undefined) args.text("");
+      else {
+        const part = decisionFieldsBytes(records.ifGrant);
+        args.bytes(part, 0, part.length);
+      }
+    }
+    if (approval === undefined) args.text("").text("-1").text("-1");
+    else args.text(approval.binding).integer(approval.rankIfGrant).integer(approval.rankIfNoGrant);
+    const prepared = records?.approval;
+    if (prepared === undefined) args.text("").text("").text("").text("");
+    else {
+      for (const d of [prepared.redeemedIfGrant, prepared.redeemedIfNoGrant]) {
+        if (d === undefined) args.text("");
         else {
-          const part = decisionFieldsBytes(records.ifGrant);
+          const part = decisionFieldsBytes(d);
           args.bytes(part, 0, part.length);
         }
       }
-      if (approval === undefined) args.text("").text("-1").text("-1");
-      else args.text(approval.binding).integer(approval.rankIfGrant).integer(approval.rankIfNoGrant);
-      const prepared = records?.approval;
-      if (prepared === undefined) args.text("").text("").text("").text("");
-      else {
-        for (const d of [prepared.redeemedIfGrant, prepared.redeemedIfNoGrant]) {
-          if (d === undefined) args.text("");
-          else {
-            const part = decisionFieldsBytes(d);
-            args.bytes(part, 0, part.length);
-          }
-        }
-        args.text(auditRecordJson(prepared.redeemedEvent)).text(auditRecordJson(prepared.expiredEvent));
+      args.text(auditRecordJson(prepared.redeemedEvent)).text(auditRecordJson(prepared.expiredEvent));
+    }
+    const answers = item.answers;
+    if (answers === undefined) args.text("").text("");
+    else args.text(answers[0]).text(answers[1]);
+    item.calls++;
+    this.#waiting.push(item);
+    if (this.#waiting.length >= MAX_BATCH) this.#flush();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.#flush());
+    }
+  }
+
+  /**
+   * A decision the script left to the engine (`reply`: "m" and the JSON of the
+   * session's scope pattern or "", and delegation ids each with its actions):
+   * learns the patterns and sends the decision again with the answers.
+   * Patterns never change under an id, so answers stay true; a delegation
+   * created in between is asked for on the next call, and after MAX_CALLS
+   * calls the decision fails closed.
+   */
+  #answer(item: Waiting, reply: string): void {
+    if (item.calls >= MAX_CALLS) throw new StateUnavailableError(`the delegations of '${item.q.user}' to '${item.q.agent}' kept changing while deciding`);
+    const [scopePattern, asked] = JSON.parse(reply.slice(1)) as [string, string[] | Record<string, never>];
+    const q = item.q;
+    // The answers learned before, then those asked for now (the script reads the last answer for an id).
+    let [scope, delegations] = this.#answers(q) ?? ["", ""];
+    if (scopePattern !== "") {
+      this.#patterns.learnScope(q.sessionId, scopePattern);
+      scope = (fnmatch(q.scope, scopePattern) ? "1" : "0") + scopePattern;
+    }
+    if (Array.isArray(asked)) {
+      for (let i = 0; i + 1 < asked.length; i += 2) {
+        const actions = JSON.parse(asked[i + 1]!) as string[];
+        this.#patterns.learnGrant(q.agent, q.user, asked[i]!, actions);
+        delegations += `${asked[i]!}\x1f${actions.some((pattern) => fnmatch(q.action, pattern)) ? "1" : "0"}\x1e`;
       }
-      this.#waiting.push({ resolve, reject });
-      if (this.#waiting.length >= MAX_BATCH) this.#flush();
-      else if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
+    }
+    item.answers = [scope, delegations];
+    this.#enqueue(item);
+  }
+
+  /**
+   * The engine's answers for the patterns of `q` it has learned (see
+   * LearnedPatterns): the session scope's ("1"/"0" and the pattern, or "")
+   * and the delegations' (id, 1/0, each), or undefined when it knows none.
+   */
+  #answers(q: OutcomeQuery): [string, string] | undefined {
+    const learned = this.#patterns;
+    if (learned.empty) return undefined;
+    let scope = "";
+    if (q.sessionId !== "" && q.scope !== "") {
+      const pattern = learned.scope(q.sessionId);
+      if (pattern !== undefined) scope = (fnmatch(q.scope, pattern) ? "1" : "0") + pattern;
+    }
+    let delegations = "";
+    if (q.delegations) {
+      const grants = learned.grants(q.agent, q.user);
+      if (grants !== undefined) for (const [id, actions] of grants) delegations += `${id}\x1f${actions.some((pattern) => fnmatch(q.action, pattern)) ? "1" : "0"}\x1e`;
+    }
+    return scope === "" && delegations === "" ? undefined : [scope, delegations];
   }
 
   /** `{prefix}:dp:<agent length>:`, the start of a grants index key. */
@@ -117,8 +191,10 @@ export class OutcomeBatcher {
         const outcomes = reply as (string | [string, string])[];
         for (let i = 0; i < batch.length; i++) {
           const item = batch[i]!;
+          const outcome = outcomes[i];
           try {
-            item.resolve(toOutcome(outcomes[i]));
+            if (typeof outcome === "string" && outcome.startsWith(OUTCOME_CODE.engine)) this.#answer(item, outcome);
+            else item.resolve(toOutcome(outcome));
           } catch (error) {
             item.reject(error);
           }
@@ -129,4 +205,59 @@ export class OutcomeBatcher {
       },
     );
   }
+}
+
+/** Entries kept per map at most; a full map starts over (a forgotten pattern is asked for again). */
+const LEARNED_LIMIT = 4096;
+
+/**
+ * Patterns the script left to the engine, by session id and by (agent, user)
+ * grants pair, so that the next decisions for them carry the answers on their
+ * first call. Patterns never change under an id: nothing here goes stale,
+ * except ids that went away, whose answers the script never reads.
+ */
+class LearnedPatterns {
+  readonly #scopes = new Map<string, string>();
+  readonly #grants = new Map<string, Map<string, readonly string[]>>();
+
+  get empty(): boolean {
+    return this.#scopes.size === 0 && this.#grants.size === 0;
+  }
+
+  scope(sessionId: string): string | undefined {
+    return this.#scopes.get(sessionId);
+  }
+
+  grants(agent: string, user: string): ReadonlyMap<string, readonly string[]> | undefined {
+    return this.#grants.size === 0 ? undefined : this.#grants.get(pairKey(agent, user));
+  }
+
+  learnScope(sessionId: string, pattern: string): void {
+    if (this.#scopes.size >= LEARNED_LIMIT) this.#scopes.clear();
+    this.#scopes.set(sessionId, pattern);
+  }
+
+  learnGrant(agent: string, user: string, id: string, actions: readonly string[]): void {
+    const key = pairKey(agent, user);
+    let ids = this.#grants.get(key);
+    if (ids === undefined) {
+      if (this.#grants.size >= LEARNED_LIMIT) this.#grants.clear();
+      ids = new Map();
+      this.#grants.set(key, ids);
+    }
+    // Revoked and expired ids are never read again: a pair keeps its newest ones.
+    if (ids.size >= LEARNED_PER_PAIR) ids.delete(ids.keys().next().value!);
+    ids.set(id, actions);
+  }
+}
+
+/**
+ * Delegation ids kept per grants pair at most: the default
+ * limits.max_delegated_patterns, so that a pair's answers never cost more
+ * matching than its live patterns can (a pair that holds more is asked again).
+ */
+const LEARNED_PER_PAIR = 16;
+
+function pairKey(agent: string, user: string): string {
+  return `${agent.length}:${agent}${user}`;
 }

@@ -18,6 +18,8 @@ export const OUTCOME_CODE = Object.freeze({
   userMismatch: "u",
   scopeOutside: "s",
   scopeRequired: "r",
+  /** Not decided: patterns only the engine can match (see OutcomeBatcher). */
+  engine: "m",
 });
 
 /** Reads one outcome as the script reports it: a string, or {outcome, approval use} when an approval was presented. */

@@ -91,200 +91,15 @@ local function glob_back(s, j, count, floor)
   return j
 end
 
-local band, bor, lshift, rshift = bit.band, bit.bor, bit.lshift, bit.rshift
-
--- The Shift-And tables of a segment: position p (0-based code point of the segment) is bit
--- p % 31 of word p // 31 + 1 (31 bits a word keep every word a positive number). Word lists
--- are interned to numbers (their ids), so a step is two table reads once it has been seen.
-local function shift_and_tables(g)
-  local k = math.floor((g.width + 30) / 31)
-  local function zero()
-    local w = {}
-    for j = 1, k do w[j] = 0 end
-    return w
-  end
-  local function setbit(w, p)
-    local j = math.floor(p / 31) + 1
-    w[j] = bor(w[j], lshift(1, p % 31))
-  end
-  local any, lit, classes, pos = zero(), {}, {}, 0
-  for n = 1, #g do
-    local t = g[n]
-    if t[1] == 'l' then
-      local i, len_t = 1, #t[2]
-      while i <= len_t do
-        local len = charlen(t[2], i)
-        local cp = codepoint(t[2], i, len)
-        lit[cp] = lit[cp] or zero()
-        setbit(lit[cp], pos)
-        pos, i = pos + 1, i + len
-      end
-    else
-      if t[1] == 'a' then setbit(any, pos) else classes[#classes + 1] = {t, pos} end
-      pos = pos + 1
-    end
-  end
-  return {k = k, zero = zero, setbit = setbit, any = any, lit = lit, classes = classes, masks = {}, next = {},
-    ids = {}, words = {}, accept = {}, topword = math.floor((pos - 1) / 31) + 1, topbit = lshift(1, (pos - 1) % 31)}
-end
-
-local function sa_intern(tb, w)
-  local key = table.concat(w, ',')
-  local id = tb.ids[key]
-  if not id then
-    id = #tb.words + 1
-    tb.words[id] = w
-    tb.ids[key] = id
-    tb.accept[id] = band(w[tb.topword], tb.topbit) ~= 0
-  end
-  return id
-end
-
--- Leftmost match of a segment in s[from, e] by bit-parallel matching (Shift-And): one pass over
--- the text. The state is the set of segment positions matched so far; each code point's mask and
--- each (state, mask) step are computed once per call and remembered, so a code point costs a few
--- table reads, whatever the segment holds. A segment of three words or more (over 62 code points)
--- is stepped word by word instead, nothing remembered but the masks: on a run of one letter its
--- states do not repeat for as many steps as it is wide, and building and interning each costs more
--- than the words' shifts. Returns where the match ends, or nil.
-local function seg_shift_and(g, s, from, e)
-  local tb = g.sa
-  if not tb then
-    tb = shift_and_tables(g)
-    g.sa = tb
-  end
-  local masks, nexts, accept, words, k = tb.masks, tb.next, tb.accept, tb.words, tb.k
-  local direct = k >= 3
-  local d, i = tb.zero(), from
-  if not direct then d = sa_intern(tb, d) end
-  while i <= e do
-    local cp, len = string.byte(s, i), 1
-    if cp >= 0x80 then
-      len = charlen(s, i)
-      cp = codepoint(s, i, len)
-    end
-    local m = masks[cp]
-    if not m then
-      local w, l = {}, tb.lit[cp]
-      for j = 1, k do w[j] = bor(tb.any[j], l and l[j] or 0) end
-      for c = 1, #tb.classes do
-        if class_ok(tb.classes[c][1], cp) then tb.setbit(w, tb.classes[c][2]) end
-      end
-      m = sa_intern(tb, w)
-      masks[cp] = m
-    end
-    if direct then
-      local mw = words[m]
-      for j = k, 1, -1 do
-        local carry = 1
-        if j > 1 then carry = rshift(d[j - 1], 30) end
-        d[j] = band(bor(lshift(d[j], 1), carry), mw[j], 0x7FFFFFFF)
-      end
-      i = i + len
-      if band(d[tb.topword], tb.topbit) ~= 0 then
-        glob_steps = glob_steps + (i - from)
-        return i
-      end
-    else
-      local row = nexts[d]
-      if not row then
-        row = {}
-        nexts[d] = row
-      end
-      local nd = row[m]
-      if not nd then
-        local w, mw, nw = words[d], words[m], {}
-        for j = 1, k do
-          local carry = 1
-          if j > 1 then carry = rshift(w[j - 1], 30) end
-          nw[j] = band(bor(lshift(w[j], 1), carry), mw[j], 0x7FFFFFFF)
-        end
-        nd = sa_intern(tb, nw)
-        row[m] = nd
-      end
-      d = nd
-      i = i + len
-      if accept[d] then
-        glob_steps = glob_steps + (i - from)
-        return i
-      end
-    end
-  end
-  glob_steps = glob_steps + (i - from)
-  return nil
-end
-
--- Leftmost match of a segment wider than one Shift-And word, in s[from, e]: its anchor (longest
--- literal, token g.anchor) is searched natively, and each place it occurs is checked token by token,
--- backwards for the tokens before it and forwards for those after. The tokens before the anchor
--- have a fixed width in code points, so places are tried in the order of the matches they would
--- start: the first that checks is the leftmost. Costs a native search plus at most one check of
--- each token per place the anchor occurs. Returns where the match ends, or nil.
-local function seg_anchored(g, s, from, e)
-  local a = g.anchor
-  local lit = g[a][2]
-  local init = from
-  while true do
-    glob_steps = glob_steps + 1
-    local p = string.find(s, lit, init, true)
-    -- Later places end later: past e, none fits.
-    if not p or p + #lit - 1 > e then return nil end
-    local j = p
-    for k = a - 1, 1, -1 do
-      glob_steps = glob_steps + 1
-      local t = g[k]
-      if t[1] == 'l' then
-        j = j - #t[2]
-        if j < from or string.sub(s, j, j + #t[2] - 1) ~= t[2] then j = nil break end
-      else
-        if j <= from then j = nil break end
-        j = j - 1
-        while j > from do
-          local b = string.byte(s, j)
-          if b < 0x80 or b >= 0xC0 then break end
-          j = j - 1
-        end
-        if t[1] == 'c' and not class_ok(t, codepoint(s, j, charlen(s, j))) then j = nil break end
-      end
-    end
-    if j then
-      local stop = seg_verify(g, s, p + #lit, e, a + 1)
-      if stop then return stop end
-    end
-    init = p + 1
-  end
-end
-
--- Where the leftmost match of segment g starting in s[from, e] ends, or nil: a literal by a plain
--- substring search, a segment wider than one Shift-And word (31 code points) from its longest
--- literal when that costs less, anything else by Shift-And. A later match ends later (the width in code points is
--- fixed): if the leftmost ends beyond e, all do.
-local function seg_find(g, s, from, e)
-  if #g == 0 then return from end
-  if #g == 1 and g[1][1] == 'l' then
-    glob_steps = glob_steps + 1
-    local a = string.find(s, g[1][2], from, true)
-    if a and a + #g[1][2] - 1 <= e then return a + #g[1][2] end
-    return nil
-  end
-  if g.width > 31 and g.anchor then
-    -- Places a match could start (bytes bound code points): none, or few enough that checking
-    -- each token at each costs less than Shift-And's words at each byte (a fresh step of a word
-    -- costs a few token checks).
-    local span = e - from + 1
-    local room = span - g.width + 1
-    if room < 1 then return nil end
-    if room * #g <= 2 * math.floor((g.width + 30) / 31) * span then return seg_anchored(g, s, from, e) end
-  end
-  return seg_shift_and(g, s, from, e)
-end
-
--- Whole-string glob match (Python fnmatch on code points) of a program from glob-program.ts.
--- The program is cut at its stars into segments: the first must match at the start, the last
--- (of fixed width in code points) at the end, each middle one at its leftmost place after the
--- previous one: a literal by a plain substring search, a wide one from its longest literal, any
--- other by Shift-And (one pass, a few table reads per code point). Successive searches never
--- overlap.
+-- Whole-string glob match (Python fnmatch on code points) of a program from glob-program.ts:
+-- true, false, or nil when only the engine can tell. The program is cut at its stars into
+-- segments: the first must match at the start, the last (of fixed width in code points) at the
+-- end, each middle one at its leftmost place after the previous one. A middle segment of literal
+-- text is found by a native substring search; one holding a wildcard (? or a class) would need a
+-- search stepped character by character in the script, which no decision may hold Redis for:
+-- the script answers nil (after the cheap checks of the first and last segments and of the
+-- literal middles before it), and the engine matches the pattern itself (see RESOLVE). Every
+-- answer costs a number of steps bounded by the program's tokens, plus native searches.
 local function glob(program, s)
   local segs, cur = {}, {}
   for k = 1, #program do
@@ -297,30 +112,33 @@ local function glob(program, s)
     end
   end
   segs[#segs + 1] = cur
-  for _, g in ipairs(segs) do
-    local width = 0
-    for k = 1, #g do
-      local t = g[k]
-      if t[1] == 'l' then
-        local _, count = string.gsub(t[2], '[^\\128-\\191]', '')
-        width = width + count
-        if not g.anchor or #t[2] > #g[g.anchor][2] then g.anchor = k end
-      else
-        width = width + 1
-      end
-    end
-    g.width = width
-  end
   local n = #s
   local at = seg_verify(segs[1], s, 1, n)
   if not at then return false end
   if #segs == 1 then return at == n + 1 end
   local last = segs[#segs]
-  local tail = glob_back(s, n + 1, last.width, at)
+  local width = 0
+  for k = 1, #last do
+    local t = last[k]
+    if t[1] == 'l' then
+      local _, count = string.gsub(t[2], '[^\\128-\\191]', '')
+      width = width + count
+    else
+      width = width + 1
+    end
+  end
+  local tail = glob_back(s, n + 1, width, at)
   if not tail or seg_verify(last, s, tail, n) ~= n + 1 then return false end
+  local e = tail - 1
   for k = 2, #segs - 1 do
-    at = seg_find(segs[k], s, at, tail - 1)
-    if not at then return false end
+    local g = segs[k]
+    glob_steps = glob_steps + 1
+    if #g > 0 then
+      if #g > 1 or g[1][1] ~= 'l' then return nil end
+      local a = string.find(s, g[1][2], at, true)
+      if not a or a + #g[1][2] - 1 > e then return false end
+      at = a + #g[1][2]
+    end
   end
   return true
 end
@@ -467,7 +285,7 @@ return out
  * The decisions' state step: every decision waiting at that moment, in one
  * call. KEYS: audit stream, then for each decision its session key (or the
  * "none" key), its grants index and its approval task key (or "none"). ARGV:
- * now, delegation key base, stream max length, then 18 fields per decision: session named (1, or 2 when a
+ * now, delegation key base, stream max length, then 20 fields per decision: session named (1, or 2 when a
  * scoped session demands a request scope — sessions.require_scope — else 0), agent, user,
  * scope, action, delegations wanted (1/0), record (1/0), the record's line as
  * it reads when no grant applies, the byte offsets where its decision fields
@@ -479,7 +297,13 @@ return out
  * replaces with the reason built from reasons.approvedBy), the redeemed
  * event's line and the expired event's line (see OutcomeRecords.approval; the
  * record line and the redeemed event hold markers for the approver and the
- * status, replaced here).
+ * status, replaced here), then the engine's answers for the patterns only it
+ * can match (see glob): the session scope's ("1" or "0" followed by the
+ * pattern, or "") and the delegations' (each: id "\x1f" 1/0 "\x1e").
+ * A decision that needs the engine's answers is not decided: it gets "m" and
+ * the JSON of [the session's scope pattern or "", [delegation id, its actions
+ * (JSON), …]], nothing is recorded or redeemed, and the engine sends it again
+ * with the answers.
  * A decision that presented an approval gets {outcome, use}; the others one
  * string: "" (ok, no grant), "g" grant id "\x1f" grantor,
  * "i" (invalid session), "a" expected agent, "u" expected user, "s" session
@@ -501,9 +325,26 @@ local function splice(s, marker, text)
   return string.sub(s, 1, i - 1) .. text .. string.sub(s, j + 1)
 end
 
+-- The patterns of this decision only the engine can match (see glob): the session's scope, and
+-- delegation ids each followed by its actions (JSON).
+local asked_scope, asked = '', {}
+
+-- Whether scope is inside the session's scope pattern (program: its compiled form), or, when only
+-- the engine can tell, what the engine answered: hint is "1" or "0" followed by the pattern it
+-- matched. Without an answer, the pattern is asked for and the scope taken as inside for now
+-- (the decision is not answered on this call).
+local function inside(pattern, program, scope, hint)
+  if hint ~= '' and string.sub(hint, 2) == pattern then return string.sub(hint, 1, 1) == '1' end
+  local m = glob(cjson.decode(program), scope)
+  if m ~= nil then return m end
+  asked_scope = pattern
+  return true
+end
+
 local function resolve(skey, gkey, akey, a, o)
   local agent, user, scope, action = a[o + 1], a[o + 2], a[o + 3], a[o + 4]
   local result, reason = '', ''
+  asked_scope, asked = '', {}
   if a[o] ~= '0' then
     local s = redis.call('HMGET', skey, 'agent', 'user', 'scope', 'expires', 'revoked', 'glob')
     if not s[1] or s[5] or tonumber(s[4]) <= now then
@@ -514,7 +355,7 @@ local function resolve(skey, gkey, akey, a, o)
     elseif s[2] ~= '' and s[2] ~= user then
       result = ${luaString(OUTCOME_CODE.userMismatch)} .. s[2]
       reason = ${luaConcat(reasons.sessionUserMismatch, "s[2]", "user")}
-    elseif s[3] ~= '' and scope ~= '' and not glob(cjson.decode(s[6]), scope) then
+    elseif s[3] ~= '' and scope ~= '' and not inside(s[3], s[6], scope, a[o + 18]) then
       result = ${luaString(OUTCOME_CODE.scopeOutside)} .. s[3]
       reason = ${luaConcat(reasons.scopeOutsideSession, "scope", "s[3]")}
     elseif s[3] ~= '' and scope == '' and a[o] == '2' then
@@ -523,18 +364,38 @@ local function resolve(skey, gkey, akey, a, o)
     end
   end
   if result == '' and a[o + 5] == '1' then
+    local known = nil
     for _, id in ipairs(redis.call('ZRANGE', gkey, 0, -1)) do
       local d = redis.call('HMGET', base .. id, 'expires', 'revoked', 'globs', 'from')
       if not d[1] then
         redis.call('ZREM', gkey, id)
       elseif not d[2] and tonumber(d[1]) > now then
-        for _, program in ipairs(cjson.decode(d[3])) do
-          if glob(program, action) then result = ${luaString(OUTCOME_CODE.grant)} .. id .. ${luaString(OUTCOME_CODE.separator)} .. d[4] break end
+        if not known then
+          known = {}
+          if a[o + 19] ~= '' then
+            for hid, v in string.gmatch(a[o + 19], '([^\\31\\30]+)\\31([01])\\30') do known[hid] = v end
+          end
         end
-        if result ~= '' then break end
+        local hit = known[id] == '1'
+        if not known[id] then
+          local open = false
+          for _, program in ipairs(cjson.decode(d[3])) do
+            local m = glob(program, action)
+            if m then hit = true break end
+            if m == nil then open = true end
+          end
+          if not hit and open then
+            asked[#asked + 1] = id
+            asked[#asked + 1] = redis.call('HGET', base .. id, 'actions')
+          end
+        end
+        -- The grant is the first delegation that covers the action: when one before it was left
+        -- to the engine, the decision waits for the engine's answers (below).
+        if hit then result = ${luaString(OUTCOME_CODE.grant)} .. id .. ${luaString(OUTCOME_CODE.separator)} .. d[4] break end
       end
     end
   end
+  if asked_scope ~= '' or #asked > 0 then return ${luaString(OUTCOME_CODE.engine)} .. cjson.encode({asked_scope, asked}) end
   local use, granted, by, tid, left = nil, false, '', '', 0
   if a[o + 11] ~= '' then
     local binding, rank_grant, rank_none = a[o + 11], a[o + 12], a[o + 13]
@@ -582,9 +443,9 @@ local function resolve(skey, gkey, akey, a, o)
 end
 
 local out = {}
-local n = (#ARGV - 3) / 18
+local n = (#ARGV - 3) / 20
 for i = 0, n - 1 do
-  out[i + 1] = resolve(KEYS[2 + 3 * i], KEYS[3 + 3 * i], KEYS[4 + 3 * i], ARGV, 4 + 18 * i)
+  out[i + 1] = resolve(KEYS[2 + 3 * i], KEYS[3 + 3 * i], KEYS[4 + 3 * i], ARGV, 4 + 20 * i)
 end
 return out
 `;
@@ -599,14 +460,16 @@ return ids
 `;
 
 /**
- * ARGV: program, text, program, text, … Returns 1/0 and the matcher's token
- * steps per pair (tests the matcher and its cost against the engine's).
+ * ARGV: program, text, program, text, … Returns 1/0 (or -1: only the engine
+ * can tell) and the matcher's token steps per pair (tests the matcher and its
+ * cost against the engine's).
  */
 export const GLOB_CHECK = `${PRELUDE}
 local out = {}
 for i = 1, #ARGV, 2 do
   glob_steps = 0
-  out[#out + 1] = glob(cjson.decode(ARGV[i]), ARGV[i + 1]) and 1 or 0
+  local m = glob(cjson.decode(ARGV[i]), ARGV[i + 1])
+  if m == nil then out[#out + 1] = -1 elseif m then out[#out + 1] = 1 else out[#out + 1] = 0 end
   out[#out + 1] = glob_steps
 end
 return out
