@@ -29,3 +29,25 @@ export function globProgram(pattern: string): string {
   }
   return JSON.stringify(program);
 }
+
+/**
+ * Whether the Redis decision script leaves `pattern` to the engine: it has a
+ * piece between two stars that holds a wildcard (`?` or a class), which the
+ * script would have to search for character by character.
+ */
+export function leftToEngine(pattern: string): boolean {
+  const tokens = parseGlob(pattern);
+  const first = tokens.findIndex((t) => t.kind === "star");
+  let last = -1;
+  for (let i = tokens.length - 1; i > first; i--) {
+    if (tokens[i]!.kind === "star") {
+      last = i;
+      break;
+    }
+  }
+  for (let i = first + 1; i < last; i++) {
+    const kind = tokens[i]!.kind;
+    if (kind === "any" || kind === "class") return true;
+  }
+  return false;
+}

@@ -10,6 +10,8 @@ import { OUTCOME_CODE, toOutcome } from "./outcome-codes.ts";
 import { RespArgs } from "./resp-builder.ts";
 import { script, type ScriptRunner } from "./script-runner.ts";
 import { RESOLVE } from "./scripts.ts";
+import { leftToEngine } from "./glob-program.ts";
+import type { DelegationRecord, SessionRecord } from "../store.ts";
 
 const RESOLVE_SCRIPT = script(RESOLVE);
 
@@ -68,6 +70,16 @@ export class OutcomeBatcher {
   /** The outcome of `q`; with `records`, the matching record is appended to the stream in the same call. */
   resolve(q: OutcomeQuery, records?: OutcomeRecords): Promise<StateOutcome> {
     return new Promise<StateOutcome>((resolve, reject) => this.#enqueue({ q, records, resolve, reject, answers: this.#answers(q), calls: 0 }));
+  }
+
+  /** A session created by this replica: its scope, when only the engine can match it (see leftToEngine). */
+  learnSession(s: SessionRecord): void {
+    if (s.scope !== "" && leftToEngine(s.scope)) this.#patterns.learnScope(s.id, s.scope);
+  }
+
+  /** A delegation created by this replica: its actions, when only the engine can match one (see leftToEngine). */
+  learnDelegation(d: DelegationRecord): void {
+    if (d.actions.some(leftToEngine)) this.#patterns.learnGrant(d.toAgent, d.fromUser, d.id, d.actions);
   }
 
   /** Encodes a decision into the next call. */
@@ -210,6 +222,9 @@ export class OutcomeBatcher {
 /** Entries kept per map at most; a full map starts over (a forgotten pattern is asked for again). */
 const LEARNED_LIMIT = 4096;
 
+/** Delegated patterns kept at most (each of at most limits.max_pattern_length characters: a few MiB). */
+const LEARNED_PATTERNS = 16_384;
+
 /**
  * Patterns the script left to the engine, by session id and by (agent, user)
  * grants pair, so that the next decisions for them carry the answers on their
@@ -219,6 +234,8 @@ const LEARNED_LIMIT = 4096;
 class LearnedPatterns {
   readonly #scopes = new Map<string, string>();
   readonly #grants = new Map<string, Map<string, readonly string[]>>();
+  /** Delegated patterns held in #grants. */
+  #grantPatterns = 0;
 
   get empty(): boolean {
     return this.#scopes.size === 0 && this.#grants.size === 0;
@@ -229,7 +246,7 @@ class LearnedPatterns {
   }
 
   grants(agent: string, user: string): ReadonlyMap<string, readonly string[]> | undefined {
-    return this.#grants.size === 0 ? undefined : this.#grants.get(pairKey(agent, user));
+    return this.#grants.get(pairKey(agent, user));
   }
 
   learnScope(sessionId: string, pattern: string): void {
@@ -238,15 +255,23 @@ class LearnedPatterns {
   }
 
   learnGrant(agent: string, user: string, id: string, actions: readonly string[]): void {
+    if (this.#grants.size >= LEARNED_LIMIT || this.#grantPatterns + actions.length > LEARNED_PATTERNS) {
+      this.#grants.clear();
+      this.#grantPatterns = 0;
+    }
     const key = pairKey(agent, user);
     let ids = this.#grants.get(key);
     if (ids === undefined) {
-      if (this.#grants.size >= LEARNED_LIMIT) this.#grants.clear();
       ids = new Map();
       this.#grants.set(key, ids);
     }
     // Revoked and expired ids are never read again: a pair keeps its newest ones.
-    if (ids.size >= LEARNED_PER_PAIR) ids.delete(ids.keys().next().value!);
+    if (!ids.has(id) && ids.size >= LEARNED_PER_PAIR) {
+      const oldest = ids.keys().next().value!;
+      this.#grantPatterns -= ids.get(oldest)!.length;
+      ids.delete(oldest);
+    }
+    this.#grantPatterns += actions.length - (ids.get(id)?.length ?? 0);
     ids.set(id, actions);
   }
 }

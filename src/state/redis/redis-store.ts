@@ -72,13 +72,15 @@ class RedisStateStore implements RedisStore {
     const link = (this.#link = new RedisLink(options.connection, options.commandTimeoutMs ?? 1000, onError));
     defineTableScripts(link.client);
     defineApprovalScripts(link.client);
-    this.sessions = new RedisTable(link.client, sessionLayout(keys), clock);
-    this.delegations = new RedisDelegations(link.client, delegationLayout(keys), clock);
-    this.approvals = new RedisApprovals(link.client, keys, clock);
-    this.replicas = new ReplicaRegistry(link.client, keys, clock);
     const runner = new ScriptRunner(link.client, keys.audit);
     const streamMaxLength = options.audit?.streamMaxLength ?? 100_000;
-    this.#batcher = new OutcomeBatcher({ keys, runner, clock, streamMaxLength });
+    const batcher = (this.#batcher = new OutcomeBatcher({ keys, runner, clock, streamMaxLength }));
+    // Patterns only the engine matches are learned as they are created here: this replica's
+    // decisions for them need no call to ask.
+    this.sessions = new RedisTable(link.client, sessionLayout(keys), clock, (s) => batcher.learnSession(s));
+    this.delegations = new RedisDelegations(link.client, delegationLayout(keys), clock, (d) => batcher.learnDelegation(d));
+    this.approvals = new RedisApprovals(link.client, keys, clock);
+    this.replicas = new ReplicaRegistry(link.client, keys, clock);
     this.audit =
       options.audit === undefined
         ? undefined

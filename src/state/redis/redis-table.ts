@@ -51,16 +51,20 @@ export class RedisTable<R extends StoredRecord> implements RecordTable<R> {
   readonly #redis: Scripted;
   readonly #layout: TableLayout<R>;
   readonly #clock: Clock;
+  readonly #onCreated: ((r: R) => void) | undefined;
 
-  constructor(client: Redis | Cluster, layout: TableLayout<R>, clock: Clock) {
+  /** `onCreated` hears of each record this table stored (the decisions' batcher learns its patterns). */
+  constructor(client: Redis | Cluster, layout: TableLayout<R>, clock: Clock, onCreated?: (r: R) => void) {
     this.#redis = client as unknown as Scripted;
     this.#layout = layout;
     this.#clock = clock;
+    this.#onCreated = onCreated;
   }
 
   async create(r: R): Promise<void> {
     const indexes = this.#layout.indexesOf(r);
     await guard(this.#redis.aaCreate(1 + indexes.length, this.#layout.recordKey(r.id), ...indexes, r.id, this.#clock.now(), r.expiresAt, r.createdAt, ...this.#layout.fields(r)));
+    this.#onCreated?.(r);
   }
 
   /**
@@ -73,6 +77,7 @@ export class RedisTable<R extends StoredRecord> implements RecordTable<R> {
     const [stored, actions] = await guard(
       this.#redis.aaCreateWithin(1 + indexes.length, this.#layout.recordKey(r.id), ...indexes, r.id, this.#clock.now(), r.expiresAt, r.createdAt, this.#layout.recordKey(""), max, own, ...this.#layout.fields(r)),
     );
+    if (stored === 1) this.#onCreated?.(r);
     return { stored: stored === 1, actions };
   }
 
