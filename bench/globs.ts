@@ -10,8 +10,9 @@
  * next to the same decision with plain patterns (`*c`, `pr:N*`); the difference
  * is the matching. Prints µs per decision (median of the rounds), the µs Redis
  * spent in scripts per decision (`INFO commandstats`), and the first decision of
- * fresh sessions and delegations (with Redis, the one that asks the engine for
- * patterns with a wildcard between two stars before the engine has learned them).
+ * fresh sessions and delegations (with Redis, decided by another replica, which
+ * asks its engine for patterns with a wildcard between two stars before it has
+ * learned them).
  *
  * Starts a redis-server of its own on a free port (never a shared one), or uses
  * $AGENT_AUTH_BENCH_REDIS under a key prefix of its own.
@@ -98,15 +99,16 @@ function checkWorst(reason: string): void {
 
 /**
  * The median µs of the first decision of FIRSTS fresh sessions and
- * delegations of the shape: with Redis, the one that asks the engine for the
- * patterns (a second call) before the engine has learned them.
+ * delegations of the shape, made by `creator` and decided by `decider`: with
+ * Redis, another replica's, which asks its engine for the patterns (a second
+ * call) before it has learned them.
  */
-async function timeFirsts(engine: AuthEngine, scope: string, actions: string[]): Promise<number> {
+async function timeFirsts(creator: AuthEngine, decider: AuthEngine, scope: string, actions: string[]): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < FIRSTS; i++) {
-    const request = await setUp(engine, scope, actions);
+    const request = await setUp(creator, scope, actions);
     const t = performance.now();
-    const d = await engine.authorize(request);
+    const d = await decider.authorize(request);
     times.push((performance.now() - t) * 1000);
     checkWorst(d.reason);
   }
@@ -141,10 +143,14 @@ async function main(): Promise<void> {
   const prefix = `aa-bench-globs-${process.pid}`;
   const store = createRedisStore({ connection: { url }, prefix, onError: (e) => console.error("redis store:", e) });
   await store.ready(5000);
+  // Another replica on the same Redis: it decides the first decisions of sessions and delegations the first one created.
+  const replicaStore = createRedisStore({ connection: { url }, prefix, onError: (e) => console.error("redis store:", e) });
+  await replicaStore.ready(5000);
   const engines = {
     memory: new AuthEngine(config, { audit: false }),
     redis: new AuthEngine(config, { audit: false, store }),
   };
+  const deciders: Record<string, AuthEngine> = { memory: engines.memory, redis: new AuthEngine(config, { audit: false, store: replicaStore }) };
   const stats = new Redis(url);
   const rows: string[][] = [];
   try {
@@ -155,18 +161,19 @@ async function main(): Promise<void> {
       const plain = Array.from({ length: 16 }, (_, i) => `pr:${i}*`);
       const t = await time(name, engine, await setUp(engine, "*c", plain));
       baseline[name] = t.us;
-      rows.push([name, "plain patterns (baseline)", t.us.toFixed(0), "—", held(t), (await timeFirsts(engine, "*c", plain)).toFixed(0)]);
+      rows.push([name, "plain patterns (baseline)", t.us.toFixed(0), "—", held(t), (await timeFirsts(engine, deciders[name]!, "*c", plain)).toFixed(0)]);
     }
     for (const [shape, pattern] of Object.entries(SHAPES)) {
       for (const [name, engine] of Object.entries(engines)) {
         const actions = Array.from({ length: 16 }, () => "pr:" + pattern);
         const t = await time(name, engine, await setUp(engine, pattern, actions));
-        rows.push([name, shape, t.us.toFixed(0), (t.us - baseline[name]!).toFixed(0), held(t), (await timeFirsts(engine, pattern, actions)).toFixed(0)]);
+        rows.push([name, shape, t.us.toFixed(0), (t.us - baseline[name]!).toFixed(0), held(t), (await timeFirsts(engine, deciders[name]!, pattern, actions)).toFixed(0)]);
       }
     }
   } finally {
     stats.disconnect();
     await store.close();
+    await replicaStore.close();
     if (redisServer !== undefined) redisServer.kill("SIGTERM");
     else {
       const redis = new Redis(url);
@@ -181,7 +188,7 @@ async function main(): Promise<void> {
   }
   console.log(`Worst decisions within the limits: a session scope and 16 delegated patterns of each shape,`);
   console.log(`a ${TEXT_LENGTH}-character scope and action; ${DECISIONS} decisions × ${ROUNDS} rounds, median µs per decision.\n`);
-  console.log(`First decision: median of ${FIRSTS} fresh sessions and delegations (with Redis, before the engine has learned their patterns).\n`);
+  console.log(`First decision: median of ${FIRSTS} fresh sessions and delegations (with Redis, decided by another replica, before it has learned their patterns).\n`);
   console.log(["store", "shape", "µs/decision", "matching µs (minus baseline)", "Redis µs in scripts per decision", "first decision µs"].join(" | "));
   for (const row of rows) console.log(row.join(" | "));
   console.log("\nRerun: npm run bench:globs   (BENCH_DECISIONS, BENCH_ROUNDS, BENCH_FIRSTS, AGENT_AUTH_BENCH_REDIS)");
