@@ -52,6 +52,8 @@ const SHAPES: Record<string, string> = {
   "wide ASCII classes": "*" + "[ -~]".repeat(13) + "[!ab]*",
   "non-ASCII classes": "*" + "[a-é]".repeat(13) + "[!a]*",
   "long literals": "*" + "a".repeat(120) + "?" + "a".repeat(120) + "c*",
+  // Plain text between the stars: Redis' own substring search, at each place of a run of one letter.
+  "one long literal": "*" + "a".repeat(127) + "c*",
   "wide, one-letter literals": "*" + "aa[ab]".repeat(13) + "aa[!a]*",
   "wide, long and short literals": "*" + "a".repeat(102) + "?a".repeat(13) + "[!a]*",
 };
