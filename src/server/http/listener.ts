@@ -2,13 +2,15 @@
  * The HTTP/1.1 listener beside the gRPC server (Fastify): the AuthZEN API
  * and its access requests, and later the console. It owns what every route
  * group shares — TLS, JSON-only bodies with a size limit, `X-Request-ID`,
- * error answers, request metrics, graceful close — and registers each route
+ * error answers, request metrics, handlers run together at the end of each
+ * event-loop turn, graceful close — and registers each route
  * group as its own plugin. No decision logic lives here.
  */
 import Fastify, { type FastifyInstance } from "fastify";
 import { readPem } from "../../client/tls.ts";
 import type { TlsFiles } from "../grpc/tls.ts";
 import type { Logger } from "../logger.ts";
+import { endOfTurnHook } from "./end-of-turn.ts";
 import { HttpError, httpErrorHandler } from "./errors.ts";
 import { requestIdHook } from "./request-id.ts";
 import type { HttpRouteGroup } from "./route-group.ts";
@@ -72,6 +74,8 @@ export async function startHttpListener(options: HttpListenerOptions): Promise<R
   app.decorateRequest("callerName", undefined);
   app.decorateRequest("clientRequestId", undefined);
   app.addHook("onRequest", requestIdHook(options.maxRequestIdLength));
+  // Handlers of the requests that became ready in one event-loop turn run together at its end (see endOfTurnHook).
+  app.addHook("preHandler", endOfTurnHook());
   const onResponse = options.onResponse;
   if (onResponse !== undefined) {
     app.addHook("onResponse", (request, reply, done) => {

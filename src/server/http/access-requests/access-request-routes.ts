@@ -28,7 +28,7 @@ import type { DecisionContextExtension } from "../authzen/decision-response.ts";
 import { asHttpError } from "../authzen/evaluate.ts";
 import { EVALUATION_REQUEST, type AuthZenEvaluation } from "../authzen/schemas.ts";
 import { httpOrigin } from "../authzen/services.ts";
-import { toAuthRequest } from "../authzen/to-auth-request.ts";
+import { authRequestOf, toAuthRequest } from "../authzen/to-auth-request.ts";
 import { HttpError, schemaProblemMessage } from "../errors.ts";
 import type { HttpRouteGroup } from "../route-group.ts";
 import type { SigningKey } from "../signing-key.ts";
@@ -111,7 +111,7 @@ export function accessRequests(o: AccessRequestOptions): AccessRequests {
     if (!(d.allowed && d.requiresApproval && d.tier !== "autonomous")) return presented;
     // As long as a task requested now would wait for an answer; whole seconds, as the token's exp.
     const expiresAt = Math.floor((engine.clock.now() + engine.policy.config.approvals.pendingTtl * 1000) / 1000) * 1000;
-    const request = toAuthRequest(evaluation).request;
+    const request = authRequestOf(evaluation);
     return tokens.issue(d, request, expiresAt).then((token) => ({
       ...presented,
       evaluation_id: d.decisionId,

@@ -37,30 +37,32 @@ export const APPROVAL_REQUIRED = "approval_required";
  * null. The answer is a promise only when an extension had to wait.
  */
 export function decisionResponse(d: AuthDecision, evaluation: AuthZenEvaluation, extensions: readonly DecisionContextExtension[], info: DecisionRequestInfo): AuthZenDecision | Promise<AuthZenDecision> {
-  const context: Record<string, unknown> = {
-    decision_id: d.decisionId,
-    reason: d.reason,
-    ...(d.allowed && d.requiresApproval ? { reason_code: APPROVAL_REQUIRED } : {}),
-    tier: d.tier,
-    requires_approval: d.requiresApproval,
-    ...(d.approvalPolicy === "" ? {} : { approval_policy: d.approvalPolicy }),
-    policy_revision: d.policyRevision,
-  };
-  const add = (more: ContextMembers): void => {
-    if (more === undefined) return;
-    for (const key of Object.keys(more)) if (!(key in context)) context[key] = more[key];
-  };
-  const answer = (): AuthZenDecision => ({ decision: d.allowed && !d.requiresApproval, context });
-  const added = extensions.map((extend) => extend(d, evaluation, info));
-  if (!added.some((m) => m instanceof Promise)) {
-    for (const m of added as ContextMembers[]) add(m);
-    return answer();
+  // Members set one by one, in one order: no object spread per optional member.
+  const context: Record<string, unknown> = { decision_id: d.decisionId, reason: d.reason };
+  if (d.allowed && d.requiresApproval) context["reason_code"] = APPROVAL_REQUIRED;
+  context["tier"] = d.tier;
+  context["requires_approval"] = d.requiresApproval;
+  if (d.approvalPolicy !== "") context["approval_policy"] = d.approvalPolicy;
+  context["policy_revision"] = d.policyRevision;
+  const answer: AuthZenDecision = { decision: d.allowed && !d.requiresApproval, context };
+  // Members are added in the extensions' order, whichever finished first: from the first one that has to wait, the rest wait with it.
+  let waiting: Array<ContextMembers | Promise<ContextMembers>> | undefined;
+  for (const extend of extensions) {
+    const members = extend(d, evaluation, info);
+    if (waiting === undefined && !(members instanceof Promise)) addMembers(context, members);
+    else (waiting ??= []).push(members);
   }
-  // In the extensions' order, whichever finished first.
-  return Promise.all(added).then((all) => {
-    for (const m of all) add(m);
-    return answer();
+  if (waiting === undefined) return answer;
+  return Promise.all(waiting).then((all) => {
+    for (const members of all) addMembers(context, members);
+    return answer;
   });
+}
+
+/** An extension's members, but none the context already has. */
+function addMembers(context: Record<string, unknown>, members: ContextMembers): void {
+  if (members === undefined) return;
+  for (const key of Object.keys(members)) if (!(key in context)) context[key] = members[key];
 }
 
 /** A batch item that could not be evaluated: closed, with the problem in `context.error`. */

@@ -1,9 +1,9 @@
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AuthDecision } from "../../../model/types.ts";
 import { decisionResponse } from "./decision-response.ts";
 import { evaluate } from "./evaluate.ts";
 import { DECISION_RESPONSE, EVALUATION_REQUEST, type AuthZenEvaluation } from "./schemas.ts";
-import { httpOrigin, type AuthZenServices } from "./services.ts";
+import { decisionRequestInfo, httpOrigin, type AuthZenServices } from "./services.ts";
 
 /** Default path of the Access Evaluation API. */
 export const EVALUATION_PATH = "/access/v1/evaluation";
@@ -21,14 +21,16 @@ export function registerEvaluation(scope: FastifyInstance, s: AuthZenServices): 
     (request, reply) => {
       const evaluation = request.body as AuthZenEvaluation;
       // No async function: a decision that needed no I/O is answered without waiting on a promise.
-      const send = (d: AuthDecision): FastifyReply | Promise<FastifyReply> => {
-        s.metrics?.observeDecision(d);
-        const answer = decisionResponse(d, evaluation, s.contextExtensions, { baseUrl: s.baseUrl(request) });
-        return answer instanceof Promise ? answer.then((a) => reply.send(a)) : reply.send(answer);
-      };
       const decision = evaluate(s.engine, evaluation, httpOrigin(request));
-      if (decision instanceof Promise) return decision.then(send);
-      return send(decision);
+      if (decision instanceof Promise) return decision.then((d) => sendDecision(s, d, evaluation, request, reply));
+      return sendDecision(s, decision, evaluation, request, reply);
     },
   );
+}
+
+/** Sends the AuthZEN answer of a decision (once the context extensions have theirs). */
+function sendDecision(s: AuthZenServices, d: AuthDecision, evaluation: AuthZenEvaluation, request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply> {
+  s.metrics?.observeDecision(d);
+  const answer = decisionResponse(d, evaluation, s.contextExtensions, decisionRequestInfo(request, s.baseUrl));
+  return answer instanceof Promise ? answer.then((a) => reply.send(a)) : reply.send(answer);
 }

@@ -5,7 +5,7 @@ import { HttpError, isHttpError, schemaProblemMessage } from "../errors.ts";
 import { decisionResponse, itemError, type AuthZenDecision, type DecisionRequestInfo } from "./decision-response.ts";
 import { evaluate } from "./evaluate.ts";
 import { EVALUATION_REQUEST, EVALUATIONS_REQUEST, type AuthZenEvaluation, type EvaluationsSemantic } from "./schemas.ts";
-import { httpOrigin, type AuthZenServices } from "./services.ts";
+import { decisionRequestInfo, httpOrigin, type AuthZenServices } from "./services.ts";
 
 /** Default path of the Access Evaluations API. */
 export const EVALUATIONS_PATH = "/access/v1/evaluations";
@@ -42,10 +42,10 @@ export function registerEvaluations(scope: FastifyInstance, s: AuthZenServices):
       if (!validate(single)) throw new HttpError(400, problemOf(validate));
       const d = await evaluate(s.engine, single as AuthZenEvaluation, origin);
       s.metrics?.observeDecision(d);
-      return decisionResponse(d, single as AuthZenEvaluation, s.contextExtensions, { baseUrl: s.baseUrl(request) });
+      return decisionResponse(d, single as AuthZenEvaluation, s.contextExtensions, decisionRequestInfo(request, s.baseUrl));
     }
     if (items.length > s.maxBatch) throw new HttpError(400, `evaluations: has ${items.length} items; the limit is ${s.maxBatch} (limits.max_batch)`);
-    const info = { baseUrl: s.baseUrl(request) };
+    const info = decisionRequestInfo(request, s.baseUrl);
     const one = (item: unknown): Promise<AuthZenDecision> => evaluateItem(s, validate, body, item, origin, info);
     const semantic = body.options?.evaluations_semantic ?? "execute_all";
     const evaluations: AuthZenDecision[] = [];

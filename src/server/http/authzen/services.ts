@@ -3,7 +3,7 @@ import type { AuthEngine } from "../../../engine/auth-engine.ts";
 import type { DecisionOrigin } from "../../../model/origin.ts";
 import type { ServerMetrics } from "../../metrics.ts";
 import type { RpcGroup } from "../../server-config.ts";
-import type { DecisionContextExtension } from "./decision-response.ts";
+import type { DecisionContextExtension, DecisionRequestInfo } from "./decision-response.ts";
 
 /** What the AuthZEN routes work with. */
 export interface AuthZenServices {
@@ -22,4 +22,29 @@ export interface AuthZenServices {
 /** The origin recorded with an HTTP request's decisions. */
 export function httpOrigin(request: { readonly clientRequestId: string | undefined; readonly callerName: string | undefined }): DecisionOrigin {
   return { transport: "http", requestId: request.clientRequestId, caller: request.callerName };
+}
+
+/**
+ * What the context extensions may know of `request`, worked out only when
+ * one asks: most decisions need no base URL (only a requestable deny links
+ * to the access-request endpoint), and reading the Host header for each
+ * would be wasted.
+ */
+export function decisionRequestInfo(request: FastifyRequest, baseUrl: (request: FastifyRequest) => string): DecisionRequestInfo {
+  return new LazyRequestInfo(request, baseUrl);
+}
+
+class LazyRequestInfo implements DecisionRequestInfo {
+  readonly #request: FastifyRequest;
+  readonly #baseUrlOf: (request: FastifyRequest) => string;
+  #baseUrl: string | undefined;
+
+  constructor(request: FastifyRequest, baseUrlOf: (request: FastifyRequest) => string) {
+    this.#request = request;
+    this.#baseUrlOf = baseUrlOf;
+  }
+
+  get baseUrl(): string {
+    return (this.#baseUrl ??= this.#baseUrlOf(this.#request));
+  }
 }

@@ -29,14 +29,38 @@ export interface MappedRequest<R = AuthRequest> {
 
 type Context = Readonly<Record<string, unknown>> | undefined;
 
+/**
+ * Where the mapping notes the member each request field came from; undefined
+ * on the hot path, where nothing is noted (see {@link authRequestOf}).
+ */
+type Sources = Map<string, string> | undefined;
+
 /** Maps a complete evaluation; throws HttpError 400 naming the member for a request agent-auth cannot answer. */
 export function toAuthRequest(e: AuthZenEvaluation): MappedRequest {
   const sources = new Map<string, string>();
-  const { agent, user } = parties(e.subject, e.context, sources);
-  sources.set("action", "action.name");
-  const approvalId = approvalOf(e.context?.["approval"]);
-  if (approvalId !== undefined) sources.set("approval_id", "context.approval.id");
-  return { request: { agent, user, action: e.action.name, ...target(e.action, e.resource, e.context, sources), ...(approvalId === undefined ? {} : { approvalId }) }, sources };
+  return { request: mapEvaluation(e, sources), sources };
+}
+
+/**
+ * The AuthRequest of {@link toAuthRequest} alone, without noting where each
+ * field came from: what a decision needs. The mapping is a pure function of
+ * the evaluation, so an error found later is named by mapping the same
+ * evaluation again with {@link toAuthRequest} (it throws nothing the second
+ * time either).
+ */
+export function authRequestOf(e: AuthZenEvaluation): AuthRequest {
+  return mapEvaluation(e, undefined);
+}
+
+function mapEvaluation(e: AuthZenEvaluation, sources: Sources): AuthRequest {
+  const context = e.context;
+  const { agent, user } = parties(e.subject, context, sources);
+  sources?.set("action", "action.name");
+  const approvalId = approvalOf(context?.["approval"]);
+  if (approvalId !== undefined) sources?.set("approval_id", "context.approval.id");
+  const t = target(e.action, e.resource, context, sources);
+  // One literal, one shape: absent fields are undefined, which the engine reads as absent.
+  return { agent, user, action: e.action.name, resource: t.resource, scope: t.scope, sessionId: t.sessionId, targetAgent: t.targetAgent, metadata: t.metadata, approvalId };
 }
 
 /**
@@ -55,7 +79,7 @@ function approvalOf(approval: unknown): string | undefined {
 /** Subject search: the user the agents would act for (`subject.properties.user` or `context.user`) and the rest of the request. */
 export function toAgentSearchRequest(subject: { readonly properties?: Context }, action: AuthZenAction, resource: AuthZenEntity, context: Context): MappedRequest<Omit<AuthRequest, "agent">> {
   const sources = new Map<string, string>();
-  const user = agreeing("user", [["subject.properties.user", subject.properties?.["user"]], ["context.user", context?.["user"]]], sources);
+  const user = agreeing("user", "subject.properties.user", subject.properties?.["user"], "context.user", context?.["user"], sources);
   if (user === undefined) throw badRequest("context.user", "is required to search for agents: the user they would act for (or give subject.properties.user)");
   sources.set("action", "action.name");
   return { request: { user, action: action.name, ...target(action, resource, context, sources) }, sources };
@@ -89,17 +113,17 @@ const NO_AGENT =
   '({"sub": "<agent>", "sub_profile": "ai_agent"}, the RFC 8693 actor) or in context.agent, ' +
   'or make the subject {"type": "agent", "id": "<agent>"} with the user in subject.properties.user or context.user';
 
-function parties(subject: AuthZenEntity, context: Context, sources: Map<string, string>): { agent: string; user: string } {
+function parties(subject: AuthZenEntity, context: Context, sources: Sources): { agent: string; user: string } {
   if (subject.type === AGENT_SUBJECT_TYPE) {
-    sources.set("agent", "subject.id");
-    agreeing("agent", [["subject.id", subject.id], ["context.agent", context?.["agent"]]], sources);
-    const user = agreeing("user", [["subject.properties.user", subject.properties?.["user"]], ["context.user", context?.["user"]]], sources);
+    sources?.set("agent", "subject.id");
+    agreeing("agent", "subject.id", subject.id, "context.agent", context?.["agent"], sources);
+    const user = agreeing("user", "subject.properties.user", subject.properties?.["user"], "context.user", context?.["user"], sources);
     if (user === undefined) throw badRequest("subject.properties.user", "is required when the subject is an agent: the user it acts for (or give context.user)");
     return { agent: subject.id, user };
   }
-  sources.set("user", "subject.id");
-  const user = agreeing("user", [["subject.id", subject.id], ["context.user", context?.["user"]]], sources) ?? subject.id;
-  const agent = agreeing("agent", [["subject.properties.act.sub", actor(subject.properties?.["act"])], ["context.agent", context?.["agent"]]], sources);
+  sources?.set("user", "subject.id");
+  const user = agreeing("user", "subject.id", subject.id, "context.user", context?.["user"], sources) ?? subject.id;
+  const agent = agreeing("agent", "subject.properties.act.sub", actor(subject.properties?.["act"]), "context.agent", context?.["agent"], sources);
   if (agent === undefined) throw new HttpError(400, NO_AGENT);
   return { agent, user };
 }
@@ -114,68 +138,68 @@ function actor(act: unknown): unknown {
 }
 
 /**
- * The one value a request field is given, from any of the members that may
- * carry it (null or absent: not given). Two members giving different values
- * is a 400 naming both; a non-string is a 400 naming its member.
+ * The one value a request field is given, from either of the two members
+ * that may carry it (null or absent: not given), in this order. The two
+ * giving different values is a 400 naming both; a non-string is a 400
+ * naming its member.
  */
-function agreeing(field: string, candidates: ReadonlyArray<readonly [string, unknown]>, sources: Map<string, string>): string | undefined {
-  let value: string | undefined;
-  let from = "";
-  for (const [member, v] of candidates) {
-    if (v === undefined || v === null) continue;
-    if (typeof v !== "string") throw badRequest(member, "must be a string");
-    if (value === undefined) {
-      value = v;
-      from = member;
-    } else if (v !== value) {
-      throw new HttpError(400, `${from} (${JSON.stringify(value)}) and ${member} (${JSON.stringify(v)}) name different ${field === "agent" ? "agents" : `values of ${field}`}; give one`);
-    }
+function agreeing(field: string, firstMember: string, first: unknown, secondMember: string, second: unknown, sources: Sources): string | undefined {
+  const a = given(firstMember, first);
+  const b = given(secondMember, second);
+  if (a !== undefined && b !== undefined && a !== b) {
+    throw new HttpError(400, `${firstMember} (${JSON.stringify(a)}) and ${secondMember} (${JSON.stringify(b)}) name different ${field === "agent" ? "agents" : `values of ${field}`}; give one`);
   }
-  if (value !== undefined) sources.set(field, from);
-  return value;
+  if (a !== undefined) sources?.set(field, firstMember);
+  else if (b !== undefined) sources?.set(field, secondMember);
+  return a ?? b;
 }
 
-function optionalText(member: string, value: unknown): string | undefined {
+/** A member's text: undefined when null or absent, a 400 naming the member when not a string. */
+function given(member: string, value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "string") throw badRequest(member, "must be a string");
   return value;
 }
 
+/** What an evaluation's resource and context give a request besides its parties and action; undefined: absent. */
+interface TargetFields {
+  readonly resource: string;
+  readonly scope: string | undefined;
+  readonly sessionId: string | undefined;
+  readonly targetAgent: string | undefined;
+  readonly metadata: Record<string, unknown> | undefined;
+}
+
 /** Resource, scope, session, target agent and condition fields. */
-function target(action: AuthZenAction | undefined, resource: AuthZenEntity, context: Context, sources: Map<string, string>): Omit<AuthRequest, "agent" | "user" | "action"> {
-  sources.set("resource", "resource.id");
-  const scope = agreeing("scope", [["resource.properties.scope", resource.properties?.["scope"]], ["context.scope", context?.["scope"]]], sources);
-  const sessionId = optionalText("context.session_id", context?.["session_id"]);
-  if (sessionId !== undefined) sources.set("session_id", "context.session_id");
-  const targetAgent = optionalText("context.target_agent", context?.["target_agent"]);
-  if (targetAgent !== undefined) sources.set("target_agent", "context.target_agent");
-  return {
-    resource: resource.id,
-    ...(scope === undefined ? {} : { scope }),
-    ...(sessionId === undefined ? {} : { sessionId }),
-    ...(targetAgent === undefined ? {} : { targetAgent }),
-    metadata: conditionFields(resource.properties, action?.properties, context, sources),
-  };
+function target(action: AuthZenAction | undefined, resource: AuthZenEntity, context: Context, sources: Sources): TargetFields {
+  sources?.set("resource", "resource.id");
+  const scope = agreeing("scope", "resource.properties.scope", resource.properties?.["scope"], "context.scope", context?.["scope"], sources);
+  const sessionId = given("context.session_id", context?.["session_id"]);
+  if (sessionId !== undefined) sources?.set("session_id", "context.session_id");
+  const targetAgent = given("context.target_agent", context?.["target_agent"]);
+  if (targetAgent !== undefined) sources?.set("target_agent", "context.target_agent");
+  return { resource: resource.id, scope, sessionId, targetAgent, metadata: conditionFields(resource.properties, action?.properties, context, sources) };
 }
 
 /**
  * Condition fields: resource properties, then action properties, then
- * context (a later one wins), without the reserved names. The engine keeps
+ * context (a later one wins), without the reserved names; undefined when
+ * there are none (the engine reads that as empty metadata). The engine keeps
  * request fields out of reach of metadata besides.
  */
-function conditionFields(resource: Context, action: Context, context: Context, sources: Map<string, string>): Record<string, unknown> | undefined {
-  if (resource === undefined && action === undefined && context === undefined) return undefined;
-  const out = Object.create(null) as Record<string, unknown>;
-  const add = (from: Context, at: string): void => {
-    if (from === undefined) return;
-    for (const key of Object.keys(from)) {
-      if (RESERVED_NAMES.has(key)) continue;
-      out[key] = from[key];
-      sources.set(`metadata.${key}`, `${at}.${key}`);
-    }
-  };
-  add(resource, "resource.properties");
-  add(action, "action.properties");
-  add(context, "context");
+function conditionFields(resource: Context, action: Context, context: Context, sources: Sources): Record<string, unknown> | undefined {
+  const out = addFields(undefined, resource, "resource.properties", sources);
+  return addFields(addFields(out, action, "action.properties", sources), context, "context", sources);
+}
+
+/** `from`'s members other than the reserved names, into `out` (made when the first one comes). */
+function addFields(out: Record<string, unknown> | undefined, from: Context, at: string, sources: Sources): Record<string, unknown> | undefined {
+  if (from === undefined) return out;
+  for (const key of Object.keys(from)) {
+    if (RESERVED_NAMES.has(key)) continue;
+    out ??= Object.create(null) as Record<string, unknown>;
+    out[key] = from[key];
+    sources?.set(`metadata.${key}`, `${at}.${key}`);
+  }
   return out;
 }
