@@ -38,16 +38,6 @@ export function globProgram(pattern: string): string {
 export function leftToEngine(pattern: string): boolean {
   const tokens = parseGlob(pattern);
   const first = tokens.findIndex((t) => t.kind === "star");
-  let last = -1;
-  for (let i = tokens.length - 1; i > first; i--) {
-    if (tokens[i]!.kind === "star") {
-      last = i;
-      break;
-    }
-  }
-  for (let i = first + 1; i < last; i++) {
-    const kind = tokens[i]!.kind;
-    if (kind === "any" || kind === "class") return true;
-  }
-  return false;
+  const last = tokens.findLastIndex((t) => t.kind === "star");
+  return first >= 0 && tokens.slice(first + 1, last).some((t) => t.kind === "any" || t.kind === "class");
 }

@@ -1,17 +1,17 @@
 import { auditRecordJson } from "../../audit/event.ts";
-import { decisionFieldsBytes, encodeAuditRecord } from "../../audit/record-bytes.ts";
 import type { OutcomeRecords } from "../../audit/outcome-records.ts";
+import { decisionFieldsBytes, encodeAuditRecord } from "../../audit/record-bytes.ts";
 import type { Clock } from "../../model/clock.ts";
-import type { OutcomeQuery, StateOutcome } from "../outcome.ts";
-import type { RedisKeys } from "./keys.ts";
-import { fnmatch } from "../../policy/fnmatch.ts";
 import { StateUnavailableError } from "../../model/errors.ts";
-import { OUTCOME_CODE, toOutcome } from "./outcome-codes.ts";
+import { fnmatch } from "../../policy/fnmatch.ts";
+import type { OutcomeQuery, StateOutcome } from "../outcome.ts";
+import type { DelegationRecord, SessionRecord } from "../store.ts";
+import { leftToEngine } from "./glob-program.ts";
+import type { RedisKeys } from "./keys.ts";
+import { grantAnswer, OUTCOME_CODE, scopeAnswer, toOutcome } from "./outcome-codes.ts";
 import { RespArgs } from "./resp-builder.ts";
 import { script, type ScriptRunner } from "./script-runner.ts";
 import { RESOLVE } from "./scripts.ts";
-import { leftToEngine } from "./glob-program.ts";
-import type { DelegationRecord, SessionRecord } from "../store.ts";
 
 const RESOLVE_SCRIPT = script(RESOLVE);
 
@@ -147,13 +147,13 @@ export class OutcomeBatcher {
     let [scope, delegations] = this.#answers(q) ?? ["", ""];
     if (scopePattern !== "") {
       this.#patterns.learnScope(q.sessionId, scopePattern);
-      scope = (fnmatch(q.scope, scopePattern) ? "1" : "0") + scopePattern;
+      scope = scopeAnswer(scopePattern, fnmatch(q.scope, scopePattern));
     }
     if (Array.isArray(asked)) {
       for (let i = 0; i + 1 < asked.length; i += 2) {
         const actions = JSON.parse(asked[i + 1]!) as string[];
         this.#patterns.learnGrant(q.agent, q.user, asked[i]!, actions);
-        delegations += `${asked[i]!}\x1f${actions.some((pattern) => fnmatch(q.action, pattern)) ? "1" : "0"}\x1e`;
+        delegations += grantAnswer(asked[i]!, covers(actions, q.action));
       }
     }
     item.answers = [scope, delegations];
@@ -171,12 +171,12 @@ export class OutcomeBatcher {
     let scope = "";
     if (q.sessionId !== "" && q.scope !== "") {
       const pattern = learned.scope(q.sessionId);
-      if (pattern !== undefined) scope = (fnmatch(q.scope, pattern) ? "1" : "0") + pattern;
+      if (pattern !== undefined) scope = scopeAnswer(pattern, fnmatch(q.scope, pattern));
     }
     let delegations = "";
     if (q.delegations) {
       const grants = learned.grants(q.agent, q.user);
-      if (grants !== undefined) for (const [id, actions] of grants) delegations += `${id}\x1f${actions.some((pattern) => fnmatch(q.action, pattern)) ? "1" : "0"}\x1e`;
+      if (grants !== undefined) for (const [id, actions] of grants) delegations += grantAnswer(id, covers(actions, q.action));
     }
     return scope === "" && delegations === "" ? undefined : [scope, delegations];
   }
@@ -282,6 +282,11 @@ class LearnedPatterns {
  * matching than its live patterns can (a pair that holds more is asked again).
  */
 const LEARNED_PER_PAIR = 16;
+
+/** Whether any of a delegation's actions covers `action`. */
+function covers(actions: readonly string[], action: string): boolean {
+  return actions.some((pattern) => fnmatch(action, pattern));
+}
 
 function pairKey(agent: string, user: string): string {
   return `${agent.length}:${agent}${user}`;

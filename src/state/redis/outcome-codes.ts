@@ -22,6 +22,25 @@ export const OUTCOME_CODE = Object.freeze({
   engine: "m",
 });
 
+/**
+ * How the engine answers the RESOLVE script for patterns only it can match
+ * (see OutcomeBatcher): the session scope's answer is "1" or "0" followed by
+ * the pattern it was matched with; the delegations' is, for each, its id,
+ * `separator`, "1" or "0", and `end`. The script reads them with these very
+ * characters.
+ */
+export const ANSWER = Object.freeze({ separator: OUTCOME_CODE.separator, end: "\x1e" });
+
+/** The answer for a session scope pattern: whether the request's scope is inside it. */
+export function scopeAnswer(pattern: string, inside: boolean): string {
+  return (inside ? "1" : "0") + pattern;
+}
+
+/** The answer for one delegation: whether any of its actions covers the request's action. */
+export function grantAnswer(id: string, covers: boolean): string {
+  return id + ANSWER.separator + (covers ? "1" : "0") + ANSWER.end;
+}
+
 /** Reads one outcome as the script reports it: a string, or {outcome, approval use} when an approval was presented. */
 export function toOutcome(reply: string | [string, string] | undefined): StateOutcome {
   if (Array.isArray(reply)) return { ...toSessionOutcome(reply[0]), approval: toApprovalUse(reply[1]) };

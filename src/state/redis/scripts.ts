@@ -3,7 +3,7 @@ import * as reasons from "../../model/reasons.ts";
 import { decisionFieldsJson } from "../../audit/record-bytes.ts";
 import { APPROVAL_STATUS_MARKER, APPROVER_MARKER, REDEEMED_REASON_MARKER } from "../../audit/outcome-records.ts";
 import { luaConcat, luaString } from "./lua-text.ts";
-import { OUTCOME_CODE } from "./outcome-codes.ts";
+import { ANSWER, OUTCOME_CODE } from "./outcome-codes.ts";
 import { APPROVAL_READ, redeemChunk } from "./approval-scripts.ts";
 
 /**
@@ -55,11 +55,10 @@ local function class_ok(t, cp)
   return hit ~= (t[2] == 1)
 end
 
--- Where segment g (tokens between stars) matching at byte i ends (exclusive, never beyond e + 1), or nil;
--- from token first on (default 1). Tokens: {'l', text} {'a'} {'c', negated, lo, hi, ...}; each matches a
--- fixed number of code points.
-local function seg_verify(g, s, i, e, first)
-  for k = first or 1, #g do
+-- Where segment g (tokens between stars) matching at byte i ends (exclusive, never beyond e + 1), or nil.
+-- Tokens: {'l', text} {'a'} {'c', negated, lo, hi, ...}; each matches a fixed number of code points.
+local function seg_verify(g, s, i, e)
+  for k = 1, #g do
     glob_steps = glob_steps + 1
     local t = g[k]
     if t[1] == 'l' then
@@ -298,8 +297,8 @@ return out
  * event's line and the expired event's line (see OutcomeRecords.approval; the
  * record line and the redeemed event hold markers for the approver and the
  * status, replaced here), then the engine's answers for the patterns only it
- * can match (see glob): the session scope's ("1" or "0" followed by the
- * pattern, or "") and the delegations' (each: id "\x1f" 1/0 "\x1e").
+ * can match (see glob), or "" for none: the session scope's and the
+ * delegations' (see ANSWER).
  * A decision that needs the engine's answers is not decided: it gets "m" and
  * the JSON of [the session's scope pattern or "", [delegation id, its actions
  * (JSON), …]], nothing is recorded or redeemed, and the engine sends it again
@@ -328,6 +327,8 @@ end
 -- The patterns of this decision only the engine can match (see glob): the session's scope, and
 -- delegation ids each followed by its actions (JSON).
 local asked_scope, asked = '', {}
+-- The engine's answers for a decision that carries none (read, never written).
+local no_answers = {}
 
 -- Whether scope is inside the session's scope pattern (program: its compiled form), or, when only
 -- the engine can tell, what the engine answered: hint is "1" or "0" followed by the pattern it
@@ -364,18 +365,16 @@ local function resolve(skey, gkey, akey, a, o)
     end
   end
   if result == '' and a[o + 5] == '1' then
-    local known = nil
+    local known = no_answers
+    if a[o + 19] ~= '' then
+      known = {}
+      for hid, v in string.gmatch(a[o + 19], ${luaString(`([^${ANSWER.separator}${ANSWER.end}]+)${ANSWER.separator}([01])${ANSWER.end}`)}) do known[hid] = v end
+    end
     for _, id in ipairs(redis.call('ZRANGE', gkey, 0, -1)) do
       local d = redis.call('HMGET', base .. id, 'expires', 'revoked', 'globs', 'from')
       if not d[1] then
         redis.call('ZREM', gkey, id)
       elseif not d[2] and tonumber(d[1]) > now then
-        if not known then
-          known = {}
-          if a[o + 19] ~= '' then
-            for hid, v in string.gmatch(a[o + 19], '([^\\31\\30]+)\\31([01])\\30') do known[hid] = v end
-          end
-        end
         local hit = known[id] == '1'
         if not known[id] then
           local open = false

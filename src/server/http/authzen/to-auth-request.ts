@@ -188,8 +188,9 @@ function target(action: AuthZenAction | undefined, resource: AuthZenEntity, cont
  * request fields out of reach of metadata besides.
  */
 function conditionFields(resource: Context, action: Context, context: Context, sources: Sources): Record<string, unknown> | undefined {
-  const out = addFields(undefined, resource, "resource.properties", sources);
-  return addFields(addFields(out, action, "action.properties", sources), context, "context", sources);
+  let out = addFields(undefined, resource, "resource.properties", sources);
+  out = addFields(out, action, "action.properties", sources);
+  return addFields(out, context, "context", sources);
 }
 
 /** `from`'s members other than the reserved names, into `out` (made when the first one comes). */
