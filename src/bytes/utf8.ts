@@ -26,3 +26,24 @@ export const readLatin1: (buf: Buffer, start: number, end: number) => string =
   typeof (Buffer.prototype as FastBuffer & { latin1Slice?: unknown }).latin1Slice === "function"
     ? (buf, start, end) => (buf as Buffer & { latin1Slice(start: number, end: number): string }).latin1Slice(start, end)
     : (buf, start, end) => buf.toString("latin1", start, end);
+
+/**
+ * `text` as a flat string of its own, one byte per character when every
+ * character fits in one. A substring of a larger text is a view of all of it,
+ * and of that text's width: one character beyond Latin-1 anywhere in a
+ * policy file (a `…` in a comment) makes every name read from it a two-byte
+ * view, and every reason built from those names a two-byte string — which
+ * each response and audit record that carries them then pays for (converted
+ * to one-byte, flattened, encoded from two bytes a character). Strings kept
+ * for the life of a policy are made compact once, when it is read.
+ */
+export function compactString(text: string): string {
+  const n = text.length;
+  if (n === 0) return "";
+  for (let i = 0; i < n; i++) {
+    if (text.charCodeAt(i) > 0xff) return Buffer.from(text, "utf16le").toString("utf16le");
+  }
+  const bytes = Buffer.allocUnsafe(n);
+  writeLatin1(bytes, text, 0);
+  return readLatin1(bytes, 0, n);
+}

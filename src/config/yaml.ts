@@ -1,4 +1,5 @@
 import { getScalarValue, parseEvents, type Event, type ScalarEvent } from "js-yaml";
+import { compactString } from "../bytes/utf8.ts";
 
 /**
  * A YAML document as the config loader sees it: every node knows its line and
@@ -211,7 +212,8 @@ class Composer {
   }
 
   #scalar(e: ScalarEvent): YamlScalar {
-    const text = getScalarValue(this.text, e);
+    // A scalar's text is a view of the whole file until copied (see compactString).
+    const text = compactString(getScalarValue(this.text, e));
     const pos = this.#position(e.valueStart);
     const tag = this.#tag(e);
     if (tag === "seq" || tag === "map") throw this.#problem(`YAML tag '${this.#tagText(e)}' cannot be applied to a scalar`, e.valueStart);

@@ -17,7 +17,8 @@ export function policyRevision(config: AuthConfig): string {
   const canonical = JSON.stringify(decisive, (_key, value: unknown) =>
     value instanceof Map ? [...(value as Map<unknown, unknown>).entries()] : value,
   );
-  return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
+  // The first 8 bytes' hex as a string of its own (every decision and record carries it), not a view of the whole digest's.
+  return createHash("sha256").update(canonical).digest().toString("hex", 0, 8);
 }
 
 const DEFAULT_APPROVALS = JSON.stringify(defaultApprovals());
