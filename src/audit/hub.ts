@@ -193,6 +193,11 @@ export class AuditHub implements AuditSink {
     return this.#latest;
   }
 
+  /** Publishing never waits or fails: a record may always be published at the end of the task. */
+  canDefer(_event: AuditEvent): boolean {
+    return true;
+  }
+
   /** As an audit sink: numbers the event and publishes it. */
   write(event: AuditEvent): void {
     const cursors = this.#cursors;

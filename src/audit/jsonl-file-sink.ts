@@ -160,6 +160,19 @@ class JsonlFileSink implements AuditSink {
     return wait;
   }
 
+  /**
+   * While the sink takes records without making anyone wait — open, async,
+   * writing fine and below its buffer bound (a copy: whenever open) — a
+   * record may be written at the end of the task. Records deferred in one
+   * task do not wait for the disk even if together they pass the bound; the
+   * next writer does.
+   */
+  canDefer(_event: AuditEvent): boolean {
+    if (this.#closed || this.#closing) return false;
+    if (this.#copy) return true;
+    return !this.#sync && this.#failure === undefined && this.#queuedBytes < this.#bufferBytes;
+  }
+
   /** Keeps the record without making anyone wait; dropped (and counted) only when the buffer is full and the file failing. */
   writeInBackground(event: AuditEvent): void {
     if (this.#closed) {

@@ -199,7 +199,7 @@ function putNullable(b: Buffer, o: number, s: string, key: Uint8Array, next: Uin
 }
 
 /** Longest text copied a character at a time; longer text costs one native call. */
-const SHORT = 24;
+const SHORT = 48;
 
 /** Text that can stand between JSON quotes as it is: printable ASCII except `"` and `\`. */
 const PLAIN = /^[\u0020\u0021\u0023-\u005b\u005d-\u007e]*$/;

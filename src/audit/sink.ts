@@ -17,6 +17,16 @@ export interface AuditSink {
    * `write` whose promise nobody waits for.
    */
   writeInBackground?(event: AuditEvent): void;
+  /**
+   * Whether `event` may be written a little later — at the end of the
+   * current task of the event loop — instead of now: true only when writing
+   * it now would neither make the decision wait nor fail, so nothing the
+   * decision's answer depends on is left for later. When every sink says so,
+   * the engine answers at once and writes the records of all the decisions
+   * of the task together, in order, after the task's other work (see
+   * AuditJournal). Sinks without it are written at once.
+   */
+  canDefer?(event: AuditEvent): boolean;
   /** Resolves once everything written so far is stored. */
   flush(): Promise<void>;
   /**

@@ -1,7 +1,7 @@
 import type { AuditEvent } from "./event.ts";
 import type { AuditSink, SinkCloseOptions } from "./sink.ts";
 
-/** One sink that writes to several; waits when any of them asks to. */
+/** One sink that writes to several; waits when any of them asks to, defers a record when all of them can. */
 export function teeSinks(sinks: readonly AuditSink[]): AuditSink {
   if (sinks.length === 1) return sinks[0]!;
   return {
@@ -13,6 +13,9 @@ export function teeSinks(sinks: readonly AuditSink[]): AuditSink {
       }
       if (waits === undefined) return undefined;
       return Promise.all(waits).then(() => undefined);
+    },
+    canDefer(event: AuditEvent): boolean {
+      return sinks.every((s) => s.canDefer?.(event) === true);
     },
     async flush(): Promise<void> {
       await Promise.all(sinks.map((s) => s.flush()));

@@ -15,6 +15,8 @@ export interface SameTripRecorder extends AuditSink {
   resolveOutcomeAndRecord(query: OutcomeQuery, records: OutcomeRecords): Promise<StateOutcome>;
 }
 
+const SETTLED = Promise.resolve();
+
 /** How a decision's record is handed to the sinks. */
 export type RecordMode =
   /** To every sink; waits when a sink asks to. */
@@ -28,18 +30,34 @@ export type RecordMode =
  * Where the engine's decisions go on the record: its audit sinks, one of
  * which may be a same-trip recorder. A decision whose record cannot be stored
  * is not given out as an allow: it becomes `Audit log unavailable`.
+ *
+ * A record that no sink needs now (each says it can be deferred: the write
+ * would neither wait nor fail) is written at the end of the current task,
+ * with every other such record of that task, in order. A server decides the
+ * requests that arrived in one turn of the event loop one after another, each
+ * with its response between; their records — encoded, copied to the file's
+ * buffer and to the history — then run together with their caches warm
+ * instead of each between a response and the next request. Anything that
+ * awaits a decision runs after its record is written (it was queued first),
+ * and a record that cannot be deferred first writes those waiting, so the
+ * order of records never changes.
  */
 export class AuditJournal {
   readonly #sinks: readonly AuditSink[];
   readonly #others: readonly AuditSink[];
   readonly sameTrip: SameTripRecorder | undefined;
   readonly #onError: (error: unknown, context: string, decisionId?: string) => void;
+  /** Every sink can be asked whether a record can wait (see AuditSink.canDefer). */
+  readonly #mayDefer: boolean;
+  /** Records of the current task waiting to be written at its end. */
+  #deferred: AuditEvent[] = [];
 
   constructor(sinks: readonly AuditSink[], sameTrip: SameTripRecorder | undefined, onError: (error: unknown, context: string, decisionId?: string) => void) {
     this.#sinks = sameTrip === undefined || sinks.includes(sameTrip) ? sinks : [...sinks, sameTrip];
     this.#others = this.#sinks.filter((s) => s !== sameTrip);
     this.sameTrip = sameTrip;
     this.#onError = onError;
+    this.#mayDefer = this.#sinks.length > 0 && this.#sinks.every((s) => s.canDefer !== undefined);
   }
 
   /** True when anything records decisions. */
@@ -52,6 +70,14 @@ export class AuditJournal {
    * wait, else once they have stored it; the answer is a deny if they failed.
    */
   record(event: AuditEvent, mode: RecordMode): AuthDecision | Promise<AuthDecision> {
+    if (mode === "normal" && this.#mayDefer && this.#canDefer(event)) {
+      // A reaction to a settled promise: a plain microtask (queueMicrotask costs more, tracking async context).
+      if (this.#deferred.length === 0) void SETTLED.then(this.#writeDeferred);
+      this.#deferred.push(event);
+      return event.decision;
+    }
+    // Records already waiting go first: the order of records is the order of decisions.
+    if (this.#deferred.length > 0) this.#writeDeferred();
     const sinks = mode === "in-trip" ? this.#others : this.#sinks;
     let pending: Promise<void> | undefined;
     let waits: Promise<void>[] | undefined;
@@ -79,12 +105,43 @@ export class AuditJournal {
   }
 
   async flush(): Promise<void> {
+    this.#writeDeferred();
     await Promise.all(this.#sinks.map((s) => s.flush()));
   }
 
   async close(options?: SinkCloseOptions): Promise<void> {
+    this.#writeDeferred();
     await Promise.all(this.#sinks.map((s) => s.close(options)));
   }
+
+  #canDefer(event: AuditEvent): boolean {
+    const sinks = this.#sinks;
+    for (let i = 0; i < sinks.length; i++) if (!sinks[i]!.canDefer!(event)) return false;
+    return true;
+  }
+
+  /**
+   * Writes the deferred records, each to every sink in turn (so a record is
+   * encoded once for all of them). Their decisions are already answered: a
+   * sink that said a record could wait does not fail it — should one
+   * (a bug), it is reported, never thrown into the event loop.
+   */
+  readonly #writeDeferred = (): void => {
+    const events = this.#deferred;
+    if (events.length === 0) return;
+    this.#deferred = [];
+    const sinks = this.#sinks;
+    for (const event of events) {
+      for (let i = 0; i < sinks.length; i++) {
+        try {
+          // A sink over its buffer asks writers to wait; these records' decisions cannot, and later ones will.
+          sinks[i]!.write(event)?.catch((error: unknown) => this.#onError(error, "audit", event.decision.decisionId));
+        } catch (error) {
+          this.#onError(error, "audit", event.decision.decisionId);
+        }
+      }
+    }
+  };
 
   /**
    * The answer when a record could not be stored: an allow becomes a deny,

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { AuditEvent } from "../../src/audit/event.ts";
 import { createJsonlFileSink } from "../../src/audit/jsonl-file-sink.ts";
 import { AuthEngine } from "../../src/embedded-engine.ts";
 import { fullDisk, type FullDisk } from "../support/full-disk.ts";
@@ -174,6 +175,28 @@ describe("JSONL audit file sink on a full disk", function () {
     for (const a of allowed) expect(written.get(a.id)?.["allowed"], a.id).to.equal(true);
     // A denied decision's record is either there, saying deny, or counted as dropped above: never an allow.
     for (const a of answers.slice(firstDeny)) expect(written.get(a.id)?.["allowed"] ?? false, a.id).to.equal(false);
+  });
+
+  it("lets a record wait for the end of the task only while writing it could neither hold its decision back nor fail it", async () => {
+    const events: AuditEvent[] = [];
+    const capture = new AuthEngine(basicConfig(), { audit: { write: (e) => void events.push(e), flush: async () => {}, close: async () => {} } });
+    await capture.authorize(read(1));
+    const event = events[0]!;
+    const sink = createJsonlFileSink(disk!.file, { bufferBytes: BUFFER });
+    const sync = createJsonlFileSink(disk!.file, { durability: "sync" });
+    const copy = createJsonlFileSink(disk!.file, { role: "copy", bufferBytes: BUFFER });
+    expect([sink.canDefer!(event), sync.canDefer!(event), copy.canDefer!(event)]).to.deep.equal([true, false, true]);
+    disk!.fill();
+    sink.write(event);
+    copy.write(event);
+    await until("the write to fail", () => !sink.health().ok && !copy.health().ok);
+    // Failing: the next record must be admitted (and an allow refused) now; a copy never refuses.
+    expect([sink.canDefer!(event), copy.canDefer!(event)]).to.deep.equal([false, true]);
+    disk!.free();
+    await until("the sink to recover", () => sink.health().ok);
+    expect(sink.canDefer!(event)).to.equal(true);
+    await Promise.all([sink.close(), sync.close(), copy.close()]);
+    expect([sink.canDefer!(event), copy.canDefer!(event)]).to.deep.equal([false, false]);
   });
 
   it("sync: denies at once while the disk is full, keeps each deny's record, and writes them once there is room", async () => {

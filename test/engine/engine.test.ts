@@ -382,5 +382,87 @@ describe("AuthEngine", () => {
       ]);
       expect(seen.events[1]!.decision).to.equal(d);
     });
+
+    describe("records deferred to the end of the task", () => {
+      /** A sink that says whether a record may wait (`defer`), and logs writes with what it was told. */
+      function deferringSink(defer: (e: AuditEvent) => boolean, log: string[], name = "s"): AuditSink & { events: AuditEvent[] } {
+        const events: AuditEvent[] = [];
+        return {
+          events,
+          canDefer: (e) => defer(e),
+          write(e) {
+            events.push(e);
+            log.push(`${name}:${e.request.resource}`);
+          },
+          flush: async () => {},
+          close: async () => {},
+        };
+      }
+      const decideNow = (engine: AuthEngine, resource: string): string => {
+        const d = engine.decide(ask({ resource }));
+        if (d instanceof Promise) throw new Error("expected an answer without waiting");
+        return d.decisionId;
+      };
+
+      it("answers at once and writes the task's records after it, in order, each to every sink in turn", async () => {
+        const log: string[] = [];
+        const a = deferringSink(() => true, log, "a");
+        const b = deferringSink(() => true, log, "b");
+        const { engine } = engineWith({ audit: [a, b] });
+        const ids = ["r1", "r2", "r3"].map((r) => decideNow(engine, r));
+        log.push("end of task");
+        await Promise.resolve();
+        expect(log).to.deep.equal(["end of task", "a:r1", "b:r1", "a:r2", "b:r2", "a:r3", "b:r3"]);
+        expect(a.events.map((e) => e.decision.decisionId)).to.deep.equal(ids);
+      });
+
+      it("has a decision's record written by the time anything awaiting the decision runs", async () => {
+        const log: string[] = [];
+        const sink = deferringSink(() => true, log);
+        const { engine } = engineWith({ audit: sink });
+        const d = await engine.authorize(ask({ resource: "r1" }));
+        expect(sink.events.map((e) => e.decision)).to.deep.equal([d]);
+      });
+
+      it("writes the waiting records first when a record cannot wait, and when flushed", async () => {
+        const log: string[] = [];
+        const now = new Set(["r2"]);
+        const sink = deferringSink((e) => !now.has(e.request.resource ?? ""), log);
+        const { engine } = engineWith({ audit: sink });
+        decideNow(engine, "r1");
+        decideNow(engine, "r2");
+        decideNow(engine, "r3");
+        expect(log).to.deep.equal(["s:r1", "s:r2"]);
+        await engine.flush();
+        expect(log).to.deep.equal(["s:r1", "s:r2", "s:r3"]);
+      });
+
+      it("writes at once when any sink cannot say, or says no", async () => {
+        const log: string[] = [];
+        const plain = collectingSink("async");
+        const { engine } = engineWith({ audit: [deferringSink(() => true, log), plain] });
+        decideNow(engine, "r1");
+        expect([log, plain.events.length]).to.deep.equal([["s:r1"], 1]);
+        const log2: string[] = [];
+        const { engine: other } = engineWith({ audit: [deferringSink(() => true, log2, "a"), deferringSink(() => false, log2, "b")] });
+        decideNow(other, "r1");
+        expect(log2).to.deep.equal(["a:r1", "b:r1"]);
+      });
+
+      it("reports a deferred write that fails instead of throwing into the event loop", async () => {
+        const errors: unknown[] = [];
+        const failing: AuditSink = {
+          canDefer: () => true,
+          write() {
+            throw new Error("broken sink");
+          },
+          flush: async () => {},
+          close: async () => {},
+        };
+        const engine = new AuthEngine(basicConfig(), { audit: failing, onError: (e: unknown) => errors.push(e) } as ConstructorParameters<typeof AuthEngine>[1]);
+        expect((await engine.authorize(ask())).allowed).to.equal(true);
+        expect(errors.map((e) => (e as Error).message)).to.deep.equal(["broken sink"]);
+      });
+    });
   });
 });

@@ -261,6 +261,8 @@ export function approvalCallbackSink(getApproval: (id: string) => Promise<Approv
       if (event.kind === undefined || event.approval === undefined) return;
       deliver(event).catch((error: unknown) => logger.warn("approval callback not sent: the task could not be read", { task: event.approval?.taskId, error: String(error) }));
     },
+    // Delivery never holds a decision back.
+    canDefer: () => true,
     flush: () => Promise.resolve(),
     close: () => {
       delivery.close();
