@@ -6,7 +6,8 @@
  * schema and response serializer) answering a fixed decision. Then what one
  * evaluation costs over gRPC vs HTTP: the same agent-auth process answering
  * Authorize (h2load, one stream) and evaluation (one connection), turn about.
- * Servers run pinned to CPU 1, h2load to CPU 0. Medians of interleaved rounds.
+ * Servers run pinned to CPU 1, h2load to CPU 0. Medians of interleaved rounds,
+ * the servers going first in alternate rounds.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -70,8 +71,12 @@ async function main(): Promise<void> {
       const runs: Record<string, LoadResult[]> = { noop: [], "agent-auth": [] };
       const load = (name: string, requests: number): Promise<LoadResult> => h2load({ url: url(name), body, requests, streams: 1, dir, h1: { connections }, ...pinned });
       for (const name of Object.keys(runs)) await load(name, Math.min(2000, REQUESTS));
-      // The servers take turns within each round, so the machine's drift weighs on both alike.
-      for (let i = 0; i < RUNS; i++) for (const name of Object.keys(runs)) runs[name]!.push(await load(name, REQUESTS));
+      // The servers take turns within each round, so the machine's drift weighs on both alike, and
+      // go first in alternate rounds, so that neither always runs on what the other left behind.
+      for (let i = 0; i < RUNS; i++) {
+        const names = Object.keys(runs);
+        for (const name of i % 2 === 0 ? names : names.reverse()) runs[name]!.push(await load(name, REQUESTS));
+      }
       for (const name of Object.keys(runs)) {
         const rs = runs[name]!;
         const failed = rs.reduce((a, r) => a + r.failed, 0);
@@ -114,7 +119,7 @@ function table(headers: string[], rows: string[][]): void {
 function printTables(results: Record<string, Record<number, LoadResult>>, ratios: Record<number, { perSecond: number; mean: number }>, single: Record<"gRPC" | "HTTP", LoadResult[]>): void {
   const n = (x: number): string => Math.round(x).toLocaleString("en-US");
   console.log(`agent-auth HTTP benchmark — AuthZEN evaluation via h2load --h1, ${REQUESTS} requests × ${RUNS} rounds (median), node ${process.version}`);
-  console.log('servers take turns within each round; "vs no-op" columns are medians of the per-round ratios');
+  console.log('servers take turns within each round, going first in alternate rounds; "vs no-op" columns are medians of the per-round ratios');
   console.log("servers pinned to CPU 1, h2load to CPU 0; latencies in µs (h2load per-request log)");
   console.log("noop = the same HTTP stack and schemas answering a fixed decision\n");
   const rows: string[][] = [];

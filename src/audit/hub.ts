@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from "../model/clock.ts";
+import type { Clock } from "../model/clock.ts";
 import { compareCursors, CursorSequence, joinCursor, newEpoch, parseCursor, splitCursor } from "./cursor.ts";
 import { AuditHistoryResetError, CursorExpiredError, CursorOutOfRangeError, InvalidCursorError, TooManySubscribersError } from "./errors.ts";
 import { auditEventFromJson, type AuditEvent } from "./event.ts";
@@ -60,6 +60,10 @@ export interface AuditHubOptions {
   readonly maxSubscribers?: number;
   /** Where history comes from; default: this hub's own bounded memory. */
   readonly history?: AuditHistory;
+  /**
+   * Numbers entries by this clock's time. Default: by each record's own
+   * time (the decision's), which costs no clock read per record.
+   */
   readonly clock?: Clock;
   /** The memory history's epoch; default: a fresh random one (each process start is a new history). */
   readonly epoch?: string;
@@ -118,7 +122,7 @@ export class AuditHub implements AuditSink {
   readonly #onPublish: ((entry: AuditEntry) => void) | undefined;
   readonly #subscriberBuffer: number;
   readonly #maxSubscribers: number;
-  readonly #clock: Clock;
+  readonly #clock: Clock | undefined;
   readonly #history: AuditHistory;
   readonly #cursors = new CursorSequence();
   /** The last `retain` entries (memory history); undefined with a shared history. */
@@ -138,7 +142,7 @@ export class AuditHub implements AuditSink {
     this.#ring = options.history !== undefined ? undefined : new AuditLineRing(Math.max(1, options.retain ?? 10_000), Math.max(4096, options.retainBytes ?? 16 * 1024 * 1024));
     this.#subscriberBuffer = Math.max(1, options.subscriberBuffer ?? 4096);
     this.#maxSubscribers = options.maxSubscribers ?? 1000;
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = options.clock;
     this.#epoch = options.epoch ?? newEpoch();
     this.#history = options.history ?? {
       read: async (after, count) => this.#ringAfter(after, count),
@@ -201,7 +205,8 @@ export class AuditHub implements AuditSink {
   /** As an audit sink: numbers the event and publishes it. */
   write(event: AuditEvent): void {
     const cursors = this.#cursors;
-    cursors.advance(this.#clock.now());
+    // Cursors only ever increase: a record older than the last cursor's time gets the next sequence number.
+    cursors.advance(this.#clock === undefined ? event.time : this.#clock.now());
     if (this.#ring !== undefined) {
       const record = encodeAuditRecord(event);
       this.#ring.pushBytes(cursors.ms, cursors.seq, record.line);

@@ -56,7 +56,7 @@ export function encodeAuditRecord(e: AuditEvent): EncodedRecord {
     400 + part.bytes.length + tail.length + revision.length + 6 * text + (metadata === undefined ? 0 : 16 + 3 * metadata.length) + (approval === undefined ? 0 : 3 * approval.length);
   if (bound > scratch.length) {
     scratch = Buffer.allocUnsafeSlow(Math.max(bound, 2 * scratch.length));
-    views = [];
+    views = noViews();
   }
   const b = scratch;
   let o = put(b, 0, K_TIMESTAMP);
@@ -139,14 +139,24 @@ export function decisionFieldsBytes(d: AuthDecision): Buffer {
 
 let scratch = Buffer.allocUnsafeSlow(16 * 1024);
 const last: { event: AuditEvent | undefined; line: Buffer; partStart: number; partEnd: number } = { event: undefined, line: scratch.subarray(0, 0), partStart: 0, partEnd: 0 };
-/** Views of the scratch's first n bytes, by n: records take a few hundred distinct lengths. */
-let views: Buffer[] = [];
+/** Records up to this long get a cached view (longer ones are rare: a view each). */
+const VIEWED = 4096;
+/**
+ * Views of the scratch's first n bytes, by n: records take a few hundred
+ * distinct lengths. Filled in from the start, so that the array stays dense
+ * (an array with holes is a dictionary, and each look-up hashes its index).
+ */
+let views: Array<Buffer | undefined> = noViews();
+
+function noViews(): Array<Buffer | undefined> {
+  return Array.from({ length: VIEWED + 1 }, () => undefined);
+}
 
 function view(length: number): Buffer {
-  let v = views[length];
+  let v = length <= VIEWED ? views[length] : undefined;
   if (v === undefined) {
     v = scratch.subarray(0, length);
-    if (length <= 65_536) views[length] = v;
+    if (length <= VIEWED) views[length] = v;
   }
   return v;
 }
