@@ -27,6 +27,7 @@ const RUNS = Number(process.env["BENCH_RUNS"] ?? 6);
  */
 const PROCESSES = Math.max(1, Number(process.env["BENCH_PROCESSES"] ?? 3));
 const CONNECTIONS = [1, 16, 64];
+type Started = Awaited<ReturnType<typeof startProcess>>;
 /** One request at a time is latency-bound: fewer requests give the same medians in a fraction of the time. */
 const SINGLE_REQUESTS = Math.min(REQUESTS, 5000);
 const PATH = "/access/v1/evaluation";
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
   const grpcBody = grpcFrame(toBinary(AuthorizeRequestSchema, create(AuthorizeRequestSchema, { agent: "copilot", user: "alice", action: "read", resource: "/docs/1", scope: "project:web" })));
 
   const children: ChildProcess[] = [];
-  const started = async (args: string[]): Promise<Awaited<ReturnType<typeof startProcess>>> => {
+  const started = async (args: string[]): Promise<Started> => {
     const p = await startProcess("bench/servers.ts", args, cpu);
     children.push(p.child);
     return p;
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
   try {
     // Each server's processes, by name: HTTP ports, round by round in turn.
     const ports: Record<string, number[]> = { noop: [], "agent-auth": [] };
-    let agentAuth: Awaited<ReturnType<typeof startProcess>> | undefined;
+    let agentAuth: Started | undefined;
     for (let k = 0; k < PROCESSES; k++) {
       ports["noop"]!.push((await started(["http-noop"])).port);
       const a = await started(["agent-auth", policyFor(k), "--http"]);

@@ -43,7 +43,5 @@ export function compactString(text: string): string {
   for (let i = 0; i < n; i++) {
     if (text.charCodeAt(i) > 0xff) return Buffer.from(text, "utf16le").toString("utf16le");
   }
-  const bytes = Buffer.allocUnsafe(n);
-  writeLatin1(bytes, text, 0);
-  return readLatin1(bytes, 0, n);
+  return readLatin1(Buffer.from(text, "latin1"), 0, n);
 }
